@@ -1,0 +1,174 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { LOOPBACK } from '../lib/defaults.ts';
+import { freePort, waitForHttp } from '../lib/net.ts';
+import { findBinary, startService, type Service } from '../lib/proc.ts';
+
+// The real Prometheus and Alertmanager (Debian packages `prometheus` and
+// `prometheus-alertmanager`) run on loopback for the lab and the end-to-end tests.
+
+const INSTALL_PROM = 'install the Debian package "prometheus" (npm run setup does it)';
+const INSTALL_AM = 'install the Debian package "prometheus-alertmanager" (npm run setup does it)';
+
+export const prometheusBinary = () => findBinary(['prometheus'], INSTALL_PROM);
+export const promtoolBinary = () => findBinary(['promtool'], INSTALL_PROM);
+export const alertmanagerBinary = () => findBinary(['prometheus-alertmanager', 'alertmanager'], INSTALL_AM);
+export const amtoolBinary = () => findBinary(['amtool'], INSTALL_AM);
+
+/** One instant-vector sample from the query API. */
+export interface Sample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+export interface RunningPrometheus {
+  url: string;
+  dir: string;
+  service: Service;
+  /** Instant query; throws on a PromQL error with Prometheus's own message. */
+  query(expr: string, time?: number): Promise<Sample[]>;
+  /** Poll `query(expr)` until `until(samples)` holds, or throw after `timeoutMs`. */
+  waitFor(expr: string, until: (s: Sample[]) => boolean, timeoutMs?: number): Promise<Sample[]>;
+  /** Rewrite the config/rule files and ask Prometheus to reload them. */
+  reload(files?: Record<string, string>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  /** prometheus.yml as an object or YAML text. Rule files named in it are resolved inside `dir`. */
+  config: object | string;
+  /** Extra files written next to prometheus.yml (rule files, targets). */
+  files?: Record<string, string>;
+  port?: number;
+  extraArgs?: string[];
+}
+
+function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    const path = join(dir, name);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text);
+  }
+}
+
+async function started(service: Service, url: string, what: string): Promise<void> {
+  const ready = waitForHttp(url, 20_000);
+  const died = service.exited.then((code) => {
+    throw new Error(`${what} exited (${code}) before it was ready:\n${service.output()}`);
+  });
+  await Promise.race([ready, died]);
+}
+
+export async function startPrometheus(opts: PrometheusOptions): Promise<RunningPrometheus> {
+  const bin = prometheusBinary();
+  const dir = mkdtempSync(join(tmpdir(), 'myhero-prom-'));
+  const port = opts.port ?? (await freePort());
+  const config = typeof opts.config === 'string' ? opts.config : stringify(opts.config);
+  writeFiles(dir, { 'prometheus.yml': config, ...opts.files });
+  const url = `http://${LOOPBACK}:${port}`;
+  const service = startService(
+    bin,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=${LOOPBACK}:${port}`,
+      '--web.enable-lifecycle',
+      ...(opts.extraArgs ?? []),
+    ],
+    { cwd: dir },
+  );
+  await started(service, `${url}/-/ready`, 'prometheus');
+
+  const query = async (expr: string, time?: number): Promise<Sample[]> => {
+    const params = new URLSearchParams({ query: expr });
+    if (time !== undefined) params.set('time', String(time));
+    const res = await fetch(`${url}/api/v1/query`, { method: 'POST', body: params });
+    const body = (await res.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: unknown };
+    };
+    if (body.status !== 'success') throw new Error(`PromQL error for ${expr}: ${body.error}`);
+    const { resultType, result } = body.data!;
+    if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
+    if (resultType !== 'vector') return [];
+    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => ({
+      metric: r.metric,
+      value: Number(r.value[1]),
+    }));
+  };
+
+  return {
+    url,
+    dir,
+    service,
+    query,
+    async waitFor(expr, until, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: Sample[] = [];
+      while (Date.now() < deadline) {
+        last = await query(expr);
+        if (until(last)) return last;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`timed out after ${timeoutMs} ms waiting on ${expr}; last result ${JSON.stringify(last)}`);
+    },
+    async reload(files = {}) {
+      writeFiles(dir, files);
+      const res = await fetch(`${url}/-/reload`, { method: 'POST' });
+      if (!res.ok) throw new Error(`prometheus reload failed: HTTP ${res.status} ${await res.text()}`);
+    },
+    async stop() {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningAlertmanager {
+  url: string;
+  dir: string;
+  service: Service;
+  stop(): Promise<void>;
+}
+
+export interface AlertmanagerOptions {
+  /** alertmanager.yml as an object or YAML text; template and secret files go in `files`. */
+  config: object | string;
+  files?: Record<string, string>;
+  port?: number;
+  extraArgs?: string[];
+}
+
+export async function startAlertmanager(opts: AlertmanagerOptions): Promise<RunningAlertmanager> {
+  const bin = alertmanagerBinary();
+  const dir = mkdtempSync(join(tmpdir(), 'myhero-am-'));
+  const port = opts.port ?? (await freePort());
+  const config = typeof opts.config === 'string' ? opts.config : stringify(opts.config);
+  writeFiles(dir, { 'alertmanager.yml': config, ...opts.files });
+  const url = `http://${LOOPBACK}:${port}`;
+  const service = startService(
+    bin,
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=${LOOPBACK}:${port}`,
+      // An empty cluster address turns gossip off: one standalone instance on loopback.
+      '--cluster.listen-address=',
+      ...(opts.extraArgs ?? []),
+    ],
+    { cwd: dir },
+  );
+  await started(service, `${url}/-/ready`, 'alertmanager');
+  return {
+    url,
+    dir,
+    service,
+    async stop() {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

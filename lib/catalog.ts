@@ -1,0 +1,107 @@
+// The metric catalogue: every metric name and label the suite emits or queries.
+// The twin, the exporter, the load runner, the dashboards and the alerts import
+// these constants, so a rename breaks the build rather than a dashboard.
+
+/** Metrics of the myhero twin (lab/), labelled with `service` = data|app|ernst. */
+export const TWIN = {
+  httpRequests: 'myhero_http_requests_total',
+  httpDuration: 'myhero_http_request_duration_seconds',
+  /** app: votes answered "vote submitted", label `mode`. */
+  votesAccepted: 'myhero_votes_accepted_total',
+  /** app: votes answered "vote submission failed", labels `mode`, `reason`. */
+  votesFailed: 'myhero_votes_failed_total',
+  /** app (queue mode): votes acknowledged by the broker. */
+  votesPublished: 'myhero_votes_published_total',
+  /** ernst: votes taken off the queue and acknowledged by data. */
+  votesProcessed: 'myhero_votes_processed_total',
+  /** ernst: failed posts to data that will be retried. */
+  ernstRetries: 'myhero_ernst_retries_total',
+  /** data: votes durably appended to the votes file. */
+  votesRecorded: 'myhero_votes_recorded_total',
+  /** app: 1 for the current mode, label `mode`. */
+  appMode: 'myhero_app_mode',
+  /** data: slow storage profile in force (1) or not (0), label `profile`. */
+  storageProfile: 'myhero_data_storage_profile',
+} as const;
+
+/** Live metrics of a running load test (loadtests/). */
+export const LOADTEST = {
+  votesAttempted: 'myhero_loadtest_votes_attempted_total',
+  votesAccepted: 'myhero_loadtest_votes_accepted_total',
+  /** label `class`: http_4xx|http_5xx|vote_failed|timeout|refused|reset|other */
+  errors: 'myhero_loadtest_errors_total',
+  requests: 'myhero_loadtest_requests_total',
+  latency: 'myhero_loadtest_request_duration_seconds',
+  voters: 'myhero_loadtest_voters',
+  backlog: 'myhero_loadtest_queue_backlog_votes',
+} as const;
+
+/** The ARM exporter (exporters/): the first three names are arm_exporter's and must not change. */
+export const RPI = {
+  cpuTemperature: 'rpi_cpu_temperature_celsius',
+  cpuFrequency: 'rpi_cpu_frequency_hertz',
+  gpuTemperature: 'rpi_gpu_temperature_celsius',
+  thermalZoneTemperature: 'rpi_thermal_zone_temperature_celsius',
+  coreVoltage: 'rpi_core_voltage_volts',
+  throttled: 'rpi_throttled',
+  collectorErrors: 'rpi_exporter_collector_errors_total',
+  collectorDuration: 'rpi_exporter_collector_duration_seconds',
+  buildInfo: 'rpi_exporter_build_info',
+} as const;
+
+/** Label names shared across the suite. */
+export const LABELS = {
+  service: 'service',
+  route: 'route',
+  method: 'method',
+  code: 'code',
+  mode: 'mode',
+  reason: 'reason',
+  errorClass: 'class',
+} as const;
+
+/** Series from exporters users already run, which dashboards and alerts may query. */
+export const EXTERNAL = {
+  nodeExporter: [
+    'node_cpu_seconds_total',
+    'node_memory_MemAvailable_bytes',
+    'node_memory_MemTotal_bytes',
+    'node_filesystem_avail_bytes',
+    'node_filesystem_size_bytes',
+    'node_network_receive_bytes_total',
+    'node_network_transmit_bytes_total',
+    'node_load1',
+    'node_load5',
+    'node_load15',
+    'node_thermal_zone_temp',
+    'node_disk_io_time_seconds_total',
+    'node_uname_info',
+  ],
+  kubeStateMetrics: [
+    'kube_horizontalpodautoscaler_status_current_replicas',
+    'kube_horizontalpodautoscaler_status_desired_replicas',
+    'kube_horizontalpodautoscaler_spec_min_replicas',
+    'kube_horizontalpodautoscaler_spec_max_replicas',
+    'kube_deployment_spec_replicas',
+    'kube_deployment_status_replicas_available',
+    'kube_pod_status_ready',
+    'kube_pod_container_status_restarts_total',
+    'kube_pod_container_status_waiting_reason',
+    'kube_pod_labels',
+    'kube_pod_info',
+    'kube_node_status_condition',
+  ],
+  traefik: [
+    'traefik_service_requests_total',
+    'traefik_service_request_duration_seconds_bucket',
+    'traefik_service_request_duration_seconds_count',
+    'traefik_service_request_duration_seconds_sum',
+  ],
+  istio: [
+    'istio_requests_total',
+    'istio_request_duration_milliseconds_bucket',
+    'istio_request_duration_milliseconds_count',
+    'istio_request_duration_milliseconds_sum',
+  ],
+  prometheus: ['up', 'ALERTS', 'ALERTS_FOR_STATE', 'absent', 'scrape_duration_seconds'],
+} as const;

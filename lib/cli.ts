@@ -1,0 +1,106 @@
+import { Command, CommanderError } from 'commander';
+import { addSettings, loadConfigFile, resolveSettings, type Resolved, type Spec } from './config.ts';
+import { UserError, describeError } from './errors.ts';
+import { createLogger, type Logger } from './log.ts';
+
+// The CLI frame every command is declared in: settings from the shared config
+// loader, one logger, a shared abort signal for Ctrl-C, and one-line errors.
+
+export interface RunContext {
+  log: Logger;
+  /** Aborted on the first Ctrl-C/SIGTERM: stop work, restore, write partial results, return. */
+  signal: AbortSignal;
+  /** Where results go (stdout); logs and progress go to stderr. */
+  out: (text: string) => void;
+}
+
+export interface CommandDef<S extends Spec> {
+  name: string;
+  summary: string;
+  /** Longer help text shown by `--help`. */
+  help?: string;
+  /** Positional arguments, commander syntax: `<file>`, `[dir]`. */
+  args?: string[];
+  /** Section of the YAML config file this command reads, e.g. `loadtest`. */
+  section: string;
+  spec: S;
+  /** Returns the exit code (0 when omitted). */
+  run: (cfg: Resolved<S>, ctx: RunContext, args: string[]) => Promise<number | void>;
+}
+
+const shutdown = new AbortController();
+
+/** Add a command to `parent`. Settings are declared once in `spec` and resolved with file/env/flag precedence. */
+export function defineCommand<S extends Spec>(parent: Command, def: CommandDef<S>): Command {
+  const cmd = parent.command(def.name).summary(def.summary).description(def.help ?? def.summary);
+  for (const a of def.args ?? []) cmd.argument(a);
+  addSettings(cmd, def.spec);
+  cmd.action(async (...params: unknown[]) => {
+    const self = params[params.length - 1] as Command;
+    const globals = self.optsWithGlobals<{ config?: string; logLevel?: string }>();
+    const file = loadConfigFile(globals.config);
+    const section = file[def.section];
+    const cfg = resolveSettings(def.spec, {
+      file: section && typeof section === 'object' ? (section as Record<string, unknown>) : undefined,
+      flags: self.opts(),
+    });
+    const log = createLogger(`myhero-ops ${def.name}`, { level: globals.logLevel });
+    const code = await def.run(cfg, { log, signal: shutdown.signal, out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`) }, self.args);
+    process.exitCode = typeof code === 'number' ? code : shutdown.signal.aborted ? 130 : 0;
+  });
+  return cmd;
+}
+
+/** A command that only groups subcommands (`lab`, `loadtest`, ...). */
+export function defineGroup(parent: Command, name: string, summary: string): Command {
+  return parent.command(name).summary(summary).description(summary);
+}
+
+export function createProgram(): Command {
+  return new Command('myhero-ops')
+    .description('Observability, load-testing and chaos suite for the myhero voting app on Kubernetes')
+    .option('--config <file>', 'YAML config file with a section per command [env: MYHERO_OPS_CONFIG] (default: ./myhero-ops.yaml if present)')
+    .option('--log-level <level>', 'trace|debug|info|warn|error|silent [env: LOG_LEVEL]')
+    .showHelpAfterError('(run with --help for usage)')
+    // Set before any subcommand is added so every command inherits it.
+    .exitOverride();
+}
+
+function installSignalHandlers(): void {
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) {
+      process.stderr.write(`\nmyhero-ops: ${sig} received, stopping and restoring (press Ctrl-C again to force)\n`);
+      shutdown.abort(new Error(sig));
+    } else {
+      process.stderr.write('myhero-ops: forced exit\n');
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Run the CLI: every error becomes one line on stderr and a non-zero exit. */
+export async function runCli(program: Command, argv: string[]): Promise<never> {
+  installSignalHandlers();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" with exit code 0 in commander's model.
+      process.exitCode = err.exitCode;
+    } else if (err instanceof UserError) {
+      process.stderr.write(`myhero-ops: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`myhero-ops: ${describeError(err)}\n`);
+      if (process.env.MYHERO_OPS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 1;
+    }
+  }
+  // Long-running commands own servers and timers; once the command has returned, exit promptly.
+  await new Promise((r) => process.stdout.write('', r));
+  process.exit(process.exitCode ?? 0);
+}

@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { Command } from 'commander';
+import { UserError, describeError } from './errors.ts';
+import type { Parser } from './parse.ts';
+
+// One config loader for every command. A setting's value comes from, lowest
+// precedence first: its default, the YAML config file (section per command),
+// its env vars, then its command-line flag.
+
+export interface Setting<T> {
+  /** Commander flag, e.g. `--voters <n>` or `--json`. */
+  flag: string;
+  describe: string;
+  default: T;
+  parse: Parser<T>;
+  /** Env vars read for this setting, first one set wins. */
+  env?: readonly string[];
+  /** Never shown in help defaults, logs or reports. */
+  secret?: boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Spec = Record<string, Setting<any>>;
+export type Resolved<S extends Spec> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+export function setting<T>(s: Setting<T>): Setting<T> {
+  return s;
+}
+
+/** Config file: `--config FILE`, else $MYHERO_OPS_CONFIG, else ./myhero-ops.yaml when present. */
+export function loadConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const path = explicit ?? env.MYHERO_OPS_CONFIG ?? (existsSync('myhero-ops.yaml') ? 'myhero-ops.yaml' : undefined);
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read config file ${path}: ${describeError(err)}`, 2);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new UserError(`config file ${path} is not valid YAML: ${describeError(err).split('\n')[0]}`, 2);
+  }
+  if (doc == null) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`config file ${path} must be a mapping of sections`, 2);
+  return doc as Record<string, unknown>;
+}
+
+/** The commander attribute name of a flag: `--drain-timeout <d>` → `drainTimeout`, `--no-x` → `x`. */
+function attributeOf(flag: string): string {
+  const long = /--(?:no-)?([a-z0-9-]+)/.exec(flag)?.[1];
+  if (!long) throw new Error(`setting flag without a long name: ${flag}`);
+  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function showDefault(s: Setting<unknown>): string {
+  if (s.secret || s.default === undefined || s.default === '' || s.default === false) return '';
+  const v = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
+  return ` (default: ${v})`;
+}
+
+/** Declare a spec's settings as options of a command, with defaults and env vars in the help. */
+export function addSettings(cmd: Command, spec: Spec): Command {
+  for (const s of Object.values(spec)) {
+    const env = s.env?.length ? ` [env: ${s.env.join(', ')}]` : '';
+    cmd.option(s.flag, `${s.describe}${showDefault(s)}${env}`);
+  }
+  return cmd;
+}
+
+function fromFile(value: unknown): string | undefined {
+  if (value == null) return undefined;
+  if (Array.isArray(value)) return value.map(String).join(',');
+  return String(value);
+}
+
+export interface Sources {
+  /** The section of the config file for this command. */
+  file?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** Commander's parsed options (`cmd.opts()`). */
+  flags?: Record<string, unknown>;
+}
+
+/** Resolve every setting of a spec: default < file < env < flag. */
+export function resolveSettings<S extends Spec>(spec: S, sources: Sources): Resolved<S> {
+  const env = sources.env ?? process.env;
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(spec)) {
+    const name = s.flag.split(/[ ,]/).find((p) => p.startsWith('--')) ?? key;
+    let value: unknown = s.default;
+    const fileRaw = fromFile(sources.file?.[key]);
+    if (fileRaw !== undefined) value = s.parse(fileRaw, `${name} (config file)`);
+    const envName = s.env?.find((e) => env[e] !== undefined && env[e] !== '');
+    if (envName) value = s.parse(env[envName]!, envName);
+    const flag = sources.flags?.[attributeOf(s.flag)];
+    if (flag !== undefined) value = typeof flag === 'string' ? s.parse(flag, name) : flag;
+    out[key] = value;
+  }
+  return out as Resolved<S>;
+}
+
+/** The settings with secrets masked, for logs and reports. */
+export function redactSettings<S extends Spec>(spec: S, values: Resolved<S>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, spec[k]?.secret && v ? '[redacted]' : v]),
+  );
+}

@@ -1,0 +1,8 @@
+import { createProgram, runCli } from './cli.ts';
+import { registerLab } from '../lab/cli.ts';
+
+// Each capability folder owns its commands; this file only assembles them.
+const program = createProgram();
+registerLab(program);
+
+await runCli(program, process.argv);

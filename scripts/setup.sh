@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the lab use, only when missing.
+# Idempotent; needs root (or sudo) for apt-get. Under CI=true a tool that is
+# still missing afterwards is a failure, never a silent skip.
+set -euo pipefail
+
+# command → Debian package
+declare -A NEED=(
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
+  [amtool]=prometheus-alertmanager
+  [mosquitto]=mosquitto
+  [chromium]=chromium
+  [prometheus-node-exporter]=prometheus-node-exporter
+)
+
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+
+missing=()
+for cmd in "${!NEED[@]}"; do
+  have "$cmd" || missing+=("${NEED[$cmd]}")
+done
+# de-duplicate package names
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian packages start their daemons where an init system runs; the suite
+# starts its own instances on ephemeral loopback ports and needs none of them.
+
+failed=0
+for cmd in "${!NEED[@]}"; do
+  if ! have "$cmd"; then
+    echo "setup: $cmd is still missing (Debian package ${NEED[$cmd]})" >&2
+    failed=1
+  fi
+done
+if [ "$failed" -ne 0 ]; then
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+  echo "setup: some tools are missing; tests that need them will fail" >&2
+fi
+echo "setup: all tools present" >&2

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigFile, redactSettings, resolveSettings, setting } from '../../lib/config.ts';
+import { UserError } from '../../lib/errors.ts';
+import * as p from '../../lib/parse.ts';
+
+const spec = {
+  voters: setting({ flag: '--voters <n>', describe: 'voters', default: 10, parse: p.int(1, 1000), env: ['VOTERS'] }),
+  duration: setting({ flag: '--duration <d>', describe: 'how long', default: 30_000, parse: p.duration }),
+  key: setting({ flag: '--key <key>', describe: 'key', default: '', parse: p.string, env: ['MYHERO_APP_KEY'], secret: true }),
+  mode: setting({ flag: '--mode <m>', describe: 'mode', default: 'direct' as 'direct' | 'queue', parse: p.oneOf(['direct', 'queue'] as const) }),
+};
+
+describe('resolveSettings', () => {
+  it('applies default < file < env < flag', () => {
+    expect(resolveSettings(spec, { env: {} }).voters).toBe(10);
+    expect(resolveSettings(spec, { env: {}, file: { voters: 20 } }).voters).toBe(20);
+    expect(resolveSettings(spec, { env: { VOTERS: '30' }, file: { voters: 20 } }).voters).toBe(30);
+    expect(resolveSettings(spec, { env: { VOTERS: '30' }, file: { voters: 20 }, flags: { voters: '40' } }).voters).toBe(40);
+  });
+
+  it('parses durations and enums, and rejects bad values with a UserError naming the source', () => {
+    expect(resolveSettings(spec, { env: {}, flags: { duration: '1m30s' } }).duration).toBe(90_000);
+    expect(resolveSettings(spec, { env: {}, flags: { duration: '250ms' } }).duration).toBe(250);
+    expect(() => resolveSettings(spec, { env: {}, flags: { mode: 'fast' } })).toThrow(/invalid --mode "fast": expected one of direct\|queue/);
+    expect(() => resolveSettings(spec, { env: { VOTERS: 'lots' } })).toThrow(UserError);
+    expect(() => resolveSettings(spec, { env: {}, file: { duration: '10 parsecs' } })).toThrow(/config file/);
+  });
+
+  it('masks secrets when settings are shown', () => {
+    const cfg = resolveSettings(spec, { env: { MYHERO_APP_KEY: 'SecureApp' } });
+    expect(cfg.key).toBe('SecureApp');
+    expect(JSON.stringify(redactSettings(spec, cfg))).not.toContain('SecureApp');
+  });
+});
+
+describe('loadConfigFile', () => {
+  it('reads sections from YAML and reports bad files in one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'ok.yaml'), 'loadtest:\n  voters: 25\n');
+    expect(loadConfigFile(join(dir, 'ok.yaml'), {})).toEqual({ loadtest: { voters: 25 } });
+    writeFileSync(join(dir, 'bad.yaml'), 'loadtest: [unclosed\n');
+    expect(() => loadConfigFile(join(dir, 'bad.yaml'), {})).toThrow(/not valid YAML/);
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrow(/cannot read config file/);
+  });
+});
+
+describe('parsers', () => {
+  it('host:port', () => {
+    expect(p.hostPort('0.0.0.0:9243', '--listen')).toEqual({ host: '0.0.0.0', port: 9243 });
+    expect(p.hostPort(':9243', '--listen')).toEqual({ host: '0.0.0.0', port: 9243 });
+    expect(() => p.hostPort('9243', '--listen')).toThrow(/host:port/);
+  });
+  it('url strips trailing slashes and refuses garbage', () => {
+    expect(p.url('http://127.0.0.1:15001/', '--target')).toBe('http://127.0.0.1:15001');
+    expect(() => p.url('not a url', '--target')).toThrow(/expected a URL/);
+  });
+});
