@@ -60,48 +60,70 @@ export const LABELS = {
   errorClass: 'class',
 } as const;
 
+/** node-exporter series, by meaning, for code that builds queries (dashboards, alerts). */
+export const NODE = {
+  cpuSeconds: 'node_cpu_seconds_total',
+  memAvailable: 'node_memory_MemAvailable_bytes',
+  memTotal: 'node_memory_MemTotal_bytes',
+  filesystemAvail: 'node_filesystem_avail_bytes',
+  filesystemSize: 'node_filesystem_size_bytes',
+  networkReceive: 'node_network_receive_bytes_total',
+  networkTransmit: 'node_network_transmit_bytes_total',
+  load1: 'node_load1',
+  load5: 'node_load5',
+  load15: 'node_load15',
+  thermalZoneTemp: 'node_thermal_zone_temp',
+  diskIoTime: 'node_disk_io_time_seconds_total',
+  unameInfo: 'node_uname_info',
+} as const;
+
+/** kube-state-metrics series, by meaning. */
+export const KSM = {
+  hpaCurrentReplicas: 'kube_horizontalpodautoscaler_status_current_replicas',
+  hpaDesiredReplicas: 'kube_horizontalpodautoscaler_status_desired_replicas',
+  hpaMinReplicas: 'kube_horizontalpodautoscaler_spec_min_replicas',
+  hpaMaxReplicas: 'kube_horizontalpodautoscaler_spec_max_replicas',
+  deploymentSpecReplicas: 'kube_deployment_spec_replicas',
+  deploymentAvailableReplicas: 'kube_deployment_status_replicas_available',
+  podStatusReady: 'kube_pod_status_ready',
+  containerRestarts: 'kube_pod_container_status_restarts_total',
+  containerWaitingReason: 'kube_pod_container_status_waiting_reason',
+  podLabels: 'kube_pod_labels',
+  podInfo: 'kube_pod_info',
+  /** Unix creation time of each pod: young pods show churn. */
+  podCreated: 'kube_pod_created',
+  nodeStatusCondition: 'kube_node_status_condition',
+} as const;
+
+/** Traefik v2 ingress series. */
+export const TRAEFIK = {
+  requests: 'traefik_service_requests_total',
+  durationBucket: 'traefik_service_request_duration_seconds_bucket',
+  durationCount: 'traefik_service_request_duration_seconds_count',
+  durationSum: 'traefik_service_request_duration_seconds_sum',
+} as const;
+
+/** Istio sidecar series. */
+export const ISTIO = {
+  requests: 'istio_requests_total',
+  durationBucket: 'istio_request_duration_milliseconds_bucket',
+  durationCount: 'istio_request_duration_milliseconds_count',
+  durationSum: 'istio_request_duration_milliseconds_sum',
+} as const;
+
+/** Series Prometheus itself produces. */
+export const PROMETHEUS = {
+  up: 'up',
+  alerts: 'ALERTS',
+  alertsForState: 'ALERTS_FOR_STATE',
+  scrapeDuration: 'scrape_duration_seconds',
+} as const;
+
 /** Series from exporters users already run, which dashboards and alerts may query. */
 export const EXTERNAL = {
-  nodeExporter: [
-    'node_cpu_seconds_total',
-    'node_memory_MemAvailable_bytes',
-    'node_memory_MemTotal_bytes',
-    'node_filesystem_avail_bytes',
-    'node_filesystem_size_bytes',
-    'node_network_receive_bytes_total',
-    'node_network_transmit_bytes_total',
-    'node_load1',
-    'node_load5',
-    'node_load15',
-    'node_thermal_zone_temp',
-    'node_disk_io_time_seconds_total',
-    'node_uname_info',
-  ],
-  kubeStateMetrics: [
-    'kube_horizontalpodautoscaler_status_current_replicas',
-    'kube_horizontalpodautoscaler_status_desired_replicas',
-    'kube_horizontalpodautoscaler_spec_min_replicas',
-    'kube_horizontalpodautoscaler_spec_max_replicas',
-    'kube_deployment_spec_replicas',
-    'kube_deployment_status_replicas_available',
-    'kube_pod_status_ready',
-    'kube_pod_container_status_restarts_total',
-    'kube_pod_container_status_waiting_reason',
-    'kube_pod_labels',
-    'kube_pod_info',
-    'kube_node_status_condition',
-  ],
-  traefik: [
-    'traefik_service_requests_total',
-    'traefik_service_request_duration_seconds_bucket',
-    'traefik_service_request_duration_seconds_count',
-    'traefik_service_request_duration_seconds_sum',
-  ],
-  istio: [
-    'istio_requests_total',
-    'istio_request_duration_milliseconds_bucket',
-    'istio_request_duration_milliseconds_count',
-    'istio_request_duration_milliseconds_sum',
-  ],
-  prometheus: ['up', 'ALERTS', 'ALERTS_FOR_STATE', 'absent', 'scrape_duration_seconds'],
+  nodeExporter: Object.values(NODE),
+  kubeStateMetrics: Object.values(KSM),
+  traefik: Object.values(TRAEFIK),
+  istio: Object.values(ISTIO),
+  prometheus: [...Object.values(PROMETHEUS), 'absent'],
 } as const;
