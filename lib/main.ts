@@ -1,8 +1,10 @@
 import { createProgram, runCli } from './cli.ts';
 import { registerLab } from '../lab/cli.ts';
+import { registerExporter } from '../exporters/cli.ts';
 
 // Each capability folder owns its commands; this file only assembles them.
 const program = createProgram();
 registerLab(program);
+registerExporter(program);
 
 await runCli(program, process.argv);
