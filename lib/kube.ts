@@ -1,0 +1,333 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ApiException,
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  PolicyV1Api,
+  VersionApi,
+  setHeaderOptions,
+  type CoreV1Event,
+  type V1Deployment,
+  type V2HorizontalPodAutoscaler,
+  type V1Namespace,
+  type V1Node,
+  type V1Pod,
+  type V1PodDisruptionBudget,
+} from '@kubernetes/client-node';
+import { UserError, describeError } from './errors.ts';
+
+// A thin wrapper over @kubernetes/client-node: one place that loads the
+// kubeconfig, names each call by verb and resource, and turns API failures into
+// one line a person can act on (a 403 names the missing verb and resource).
+
+export type { CoreV1Event, V1Deployment, V2HorizontalPodAutoscaler, V1Node, V1Pod, V1PodDisruptionBudget };
+
+export interface KubeTarget {
+  /** Explicit kubeconfig file; otherwise $KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
+  kubeconfig?: string;
+  /** Context to use instead of the file's current-context. */
+  context?: string;
+}
+
+/** An API call that failed, as one line; `status` is the HTTP code (0 when the API was not reached). */
+export class KubeError extends UserError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'KubeError';
+  }
+}
+
+export const isNotFound = (err: unknown): boolean => err instanceof KubeError && err.status === 404;
+
+interface Call {
+  verb: string;
+  /** Resource as RBAC names it: `deployments`, `pods/eviction`, `nodes`. */
+  resource: string;
+  namespace?: string;
+  name?: string;
+}
+
+/** Where a Role must grant the missing permission, pointed at from every 403. */
+const RBAC_HINT = 'see chaos/rbac/';
+
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    return (JSON.parse(body) as { message?: string }).message;
+  } catch {
+    return body.trim() ? body.trim().split('\n')[0] : undefined;
+  }
+}
+
+/** One line for a failed call: 403 → the missing verb and resource; unreachable API → where it was looked for. */
+export function kubeErrorLine(err: unknown, call: Call, server: string): KubeError {
+  const scope = call.namespace ? `in namespace "${call.namespace}"` : 'at cluster scope';
+  if (err instanceof ApiException) {
+    const code = err.code;
+    const detail = statusMessage(err.body);
+    if (code === 403) return new KubeError(`forbidden: cannot ${call.verb} ${call.resource} ${scope} (${RBAC_HINT})`, 403);
+    if (code === 401) return new KubeError(`unauthorized: the Kubernetes API at ${server} rejected the credentials (check the kubeconfig user or token)`, 401);
+    if (code === 404) {
+      const what = call.name ? `${call.resource} "${call.name}"` : call.resource;
+      return new KubeError(`not found: ${what} ${scope}`, 404);
+    }
+    return new KubeError(`Kubernetes API ${code} on ${call.verb} ${call.resource} ${scope}: ${detail ?? 'no details'}`, code);
+  }
+  if (err instanceof KubeError) return err;
+  const e = err as { code?: string; message?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code;
+  const why = code ?? describeError(err).split('\n')[0];
+  return new KubeError(`cannot reach the Kubernetes API at ${server}: ${why}`, 0);
+}
+
+/** Load the kubeconfig the way kubectl finds it, or the in-cluster service account. */
+export function loadKubeConfig(target: KubeTarget = {}, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (target.kubeconfig) {
+      if (!existsSync(target.kubeconfig)) throw new UserError(`kubeconfig ${target.kubeconfig} does not exist`, 2);
+      kc.loadFromFile(target.kubeconfig);
+    } else if (env.KUBECONFIG || existsSync(join(homedir(), '.kube', 'config'))) {
+      kc.loadFromDefault();
+    } else if (env.KUBERNETES_SERVICE_HOST) {
+      kc.loadFromCluster();
+    } else {
+      throw new UserError('no kubeconfig found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod', 2);
+    }
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`cannot load kubeconfig: ${describeError(err).split('\n')[0]}`, 2);
+  }
+  if (target.context) {
+    const names = kc.getContexts().map((c) => c.name);
+    if (!names.includes(target.context)) {
+      throw new UserError(`kubeconfig has no context "${target.context}" (has: ${names.join(', ') || 'none'})`, 2);
+    }
+    kc.setCurrentContext(target.context);
+  }
+  if (!kc.getCurrentCluster()) throw new UserError(`kubeconfig context "${kc.getCurrentContext()}" names no cluster`, 2);
+  return kc;
+}
+
+export interface RolloutOptions {
+  timeoutMs: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (state: RolloutState) => void;
+}
+
+export interface RolloutState {
+  done: boolean;
+  /** What `kubectl rollout status` would print. */
+  message: string;
+}
+
+/** `kubectl rollout status` logic for a Deployment. */
+export function rolloutState(d: V1Deployment): RolloutState {
+  const name = d.metadata?.name;
+  const want = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  if ((s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return { done: false, message: `Waiting for deployment spec update to be observed` };
+  const progressing = s.conditions?.find((c) => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') return { done: false, message: `deployment "${name}" exceeded its progress deadline` };
+  const updated = s.updatedReplicas ?? 0;
+  const replicas = s.replicas ?? 0;
+  const available = s.availableReplicas ?? 0;
+  if (updated < want) return { done: false, message: `${updated} out of ${want} new replicas have been updated` };
+  if (replicas > updated) return { done: false, message: `${replicas - updated} old replicas are pending termination` };
+  if (available < updated) return { done: false, message: `${available} of ${updated} updated replicas are available` };
+  return { done: true, message: `deployment "${name}" successfully rolled out` };
+}
+
+export const podReady = (p: V1Pod): boolean => !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+export const nodeReady = (n: V1Node): boolean => !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+export const podTerminating = (p: V1Pod): boolean => !!p.metadata?.deletionTimestamp;
+
+/** Env values of one container, by name (undefined = not set). */
+export type EnvValues = Record<string, string | undefined>;
+
+export type EvictionResult = { evicted: true } | { evicted: false; reason: string };
+
+export class Kube {
+  readonly server: string;
+  readonly context: string;
+  /** The namespace the kubeconfig context names, if any. */
+  readonly contextNamespace: string | undefined;
+  private core: CoreV1Api;
+  private apps: AppsV1Api;
+  private autoscaling: AutoscalingV2Api;
+  private policy: PolicyV1Api;
+  private versionApi: VersionApi;
+
+  constructor(kc: KubeConfig) {
+    this.server = kc.getCurrentCluster()!.server;
+    this.context = kc.getCurrentContext();
+    this.contextNamespace = kc.getContextObject(this.context)?.namespace;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.autoscaling = kc.makeApiClient(AutoscalingV2Api);
+    this.policy = kc.makeApiClient(PolicyV1Api);
+    this.versionApi = kc.makeApiClient(VersionApi);
+  }
+
+  private async call<T>(c: Call, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw kubeErrorLine(err, c, this.server);
+    }
+  }
+
+  async version(): Promise<string> {
+    const v = await this.call({ verb: 'get', resource: 'version' }, () => this.versionApi.getCode());
+    return v.gitVersion;
+  }
+
+  getNamespace(name: string): Promise<V1Namespace> {
+    return this.call({ verb: 'get', resource: 'namespaces', name }, () => this.core.readNamespace({ name }));
+  }
+
+  getDeployment(namespace: string, name: string): Promise<V1Deployment> {
+    return this.call({ verb: 'get', resource: 'deployments', namespace, name }, () => this.apps.readNamespacedDeployment({ name, namespace }));
+  }
+
+  async listDeployments(namespace: string, labelSelector?: string): Promise<V1Deployment[]> {
+    const l = await this.call({ verb: 'list', resource: 'deployments', namespace }, () => this.apps.listNamespacedDeployment({ namespace, labelSelector }));
+    return l.items;
+  }
+
+  /** Strategic merge patch, as `kubectl patch` sends by default. */
+  patchDeployment(namespace: string, name: string, patch: object): Promise<V1Deployment> {
+    return this.call({ verb: 'patch', resource: 'deployments', namespace, name }, () =>
+      this.apps.patchNamespacedDeployment({ name, namespace, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
+    );
+  }
+
+  /**
+   * Set (or, with undefined, remove) env vars of one container of a Deployment,
+   * which starts a rollout when anything changed. Returns the previous values,
+   * ready to pass back here to restore.
+   */
+  async setDeploymentEnv(namespace: string, name: string, values: EnvValues, container?: string): Promise<EnvValues> {
+    const d = await this.getDeployment(namespace, name);
+    const containers = d.spec?.template.spec?.containers ?? [];
+    const c = container ? containers.find((x) => x.name === container) : containers[0];
+    if (!c) throw new UserError(`deployment "${name}" has no container ${container ? `"${container}"` : ''}`.trim());
+    const previous: EnvValues = {};
+    for (const k of Object.keys(values)) previous[k] = c.env?.find((e) => e.name === k)?.value;
+    const env = Object.entries(values).map(([k, v]) => (v === undefined ? { name: k, $patch: 'delete' } : { name: k, value: v }));
+    await this.patchDeployment(namespace, name, { spec: { template: { spec: { containers: [{ name: c.name, env }] } } } });
+    return previous;
+  }
+
+  /** `kubectl rollout restart`: a new pod-template annotation, so every pod is replaced by a rolling update. */
+  restartDeployment(namespace: string, name: string, at = new Date()): Promise<V1Deployment> {
+    return this.patchDeployment(namespace, name, {
+      spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } },
+    });
+  }
+
+  scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Deployment> {
+    return this.patchDeployment(namespace, name, { spec: { replicas } });
+  }
+
+  /** Poll until the Deployment's rollout completes; throws a one-line UserError on timeout. */
+  async waitForRollout(namespace: string, name: string, opts: RolloutOptions): Promise<RolloutState> {
+    const deadline = Date.now() + opts.timeoutMs;
+    let state: RolloutState = { done: false, message: 'not yet read' };
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      state = rolloutState(await this.getDeployment(namespace, name));
+      opts.onProgress?.(state);
+      if (state.done) return state;
+      if (state.message.includes('progress deadline')) throw new UserError(state.message);
+      if (Date.now() >= deadline) throw new UserError(`rollout of deployment "${name}" did not complete within ${Math.round(opts.timeoutMs / 1000)} s: ${state.message}`);
+      await sleep(opts.pollMs ?? 1000, undefined, { signal: opts.signal });
+    }
+  }
+
+  async listPods(namespace: string, opts: { labelSelector?: string; fieldSelector?: string } = {}): Promise<V1Pod[]> {
+    const l = await this.call({ verb: 'list', resource: 'pods', namespace }, () => this.core.listNamespacedPod({ namespace, ...opts }));
+    return l.items;
+  }
+
+  async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void> {
+    await this.call({ verb: 'delete', resource: 'pods', namespace, name }, () => this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds }));
+  }
+
+  /** POST pods/<name>/eviction (policy/v1). A 429 means a PodDisruptionBudget refused it for now. */
+  async evictPod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<EvictionResult> {
+    try {
+      await this.core.createNamespacedPodEviction({
+        name,
+        namespace,
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name, namespace },
+          deleteOptions: gracePeriodSeconds === undefined ? undefined : { gracePeriodSeconds },
+        },
+      });
+      return { evicted: true };
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 429) {
+        const body = typeof err.body === 'string' ? (JSON.parse(err.body) as { message?: string; details?: { causes?: { message?: string }[] } }) : undefined;
+        return { evicted: false, reason: body?.details?.causes?.[0]?.message ?? body?.message ?? 'disruption budget' };
+      }
+      throw kubeErrorLine(err, { verb: 'create', resource: 'pods/eviction', namespace, name }, this.server);
+    }
+  }
+
+  async listNodes(labelSelector?: string): Promise<V1Node[]> {
+    const l = await this.call({ verb: 'list', resource: 'nodes' }, () => this.core.listNode({ labelSelector }));
+    return l.items;
+  }
+
+  getNode(name: string): Promise<V1Node> {
+    return this.call({ verb: 'get', resource: 'nodes', name }, () => this.core.readNode({ name }));
+  }
+
+  /** Cordon (true) or uncordon (false) a node, as `kubectl cordon` does. */
+  setUnschedulable(name: string, unschedulable: boolean): Promise<V1Node> {
+    return this.call({ verb: 'patch', resource: 'nodes', name }, () =>
+      this.core.patchNode({ name, body: { spec: { unschedulable: unschedulable || null } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+    );
+  }
+
+  async listHpas(namespace: string): Promise<V2HorizontalPodAutoscaler[]> {
+    const l = await this.call({ verb: 'list', resource: 'horizontalpodautoscalers', namespace }, () =>
+      this.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }),
+    );
+    return l.items;
+  }
+
+  getHpa(namespace: string, name: string): Promise<V2HorizontalPodAutoscaler> {
+    return this.call({ verb: 'get', resource: 'horizontalpodautoscalers', namespace, name }, () =>
+      this.autoscaling.readNamespacedHorizontalPodAutoscaler({ name, namespace }),
+    );
+  }
+
+  async listPdbs(namespace: string): Promise<V1PodDisruptionBudget[]> {
+    const l = await this.call({ verb: 'list', resource: 'poddisruptionbudgets', namespace }, () => this.policy.listNamespacedPodDisruptionBudget({ namespace }));
+    return l.items;
+  }
+
+  async listEvents(namespace: string, fieldSelector?: string): Promise<CoreV1Event[]> {
+    const l = await this.call({ verb: 'list', resource: 'events', namespace }, () => this.core.listNamespacedEvent({ namespace, fieldSelector }));
+    return l.items;
+  }
+}
+
+/** Connect to the cluster the kubeconfig (or the pod's service account) names. */
+export function connectKube(target: KubeTarget = {}): Kube {
+  return new Kube(loadKubeConfig(target));
+}
