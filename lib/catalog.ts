@@ -36,6 +36,32 @@ export const LOADTEST = {
   backlog: 'myhero_loadtest_queue_backlog_votes',
 } as const;
 
+/**
+ * Custom metrics of the k6 scripts (loadtests/k6/), with the main runner's meanings;
+ * counted after the warm-up unless named otherwise. k6's Prometheus remote-write
+ * output exports them as `k6_<name>` (counters with `_total`).
+ */
+export const K6 = {
+  votesAttempted: 'myhero_votes_attempted',
+  votesAccepted: 'myhero_votes_accepted',
+  /** Accepted during the warm-up: not measured, but the target records them, so reconciliation needs them. */
+  warmupVotesAccepted: 'myhero_warmup_votes_accepted',
+  votesFailed: 'myhero_votes_failed',
+  /** Rate: share of attempted votes not accepted. */
+  voteFailedRate: 'myhero_vote_failed_rate',
+  /** Counter of failed votes, tag `class` as in LOADTEST.errors. */
+  voteErrors: 'myhero_vote_errors',
+  /** Failed GET /v2/results and GET /options. */
+  readErrors: 'myhero_read_errors',
+  /** Every request of the mix. */
+  requests: 'myhero_requests',
+  /** Trend (ms) of vote latency. */
+  voteDuration: 'myhero_vote_duration',
+  /** Gauges set by teardown once the queue has drained. */
+  recordedDelta: 'myhero_recorded_delta',
+  drainSeconds: 'myhero_drain_seconds',
+} as const;
+
 /** The ARM exporter (exporters/): the first three names are arm_exporter's and must not change. */
 export const RPI = {
   cpuTemperature: 'rpi_cpu_temperature_celsius',

@@ -1,0 +1,151 @@
+import { K6 } from '../../../lib/catalog.ts';
+import { SUMMARY_CLASSES } from './classify.ts';
+import { measuredSeconds, type VoteSettings } from './options.ts';
+import { reconcile } from './reconcile.ts';
+import { compare, errorSubmetric, toK6Threshold, type Threshold } from './thresholds.ts';
+
+// The end-of-test summary k6 hands to handleSummary(), turned into the main
+// runner's `--json` shape, so a k6 run and a `loadtest run` compare field by field.
+
+/** The parts of k6's handleSummary() data this module reads. */
+export interface K6SummaryData {
+  metrics: Record<string, { type: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }>;
+  state?: { testRunDurationMs?: number };
+}
+
+export interface ThresholdResult {
+  expr: string;
+  ok: boolean;
+  /** `k6` when k6 evaluated it (so it sets k6's exit code), `summary` when only the summary could. */
+  judgedBy: 'k6' | 'summary';
+}
+
+export interface K6Run {
+  engine: 'k6';
+  attempted: number;
+  accepted: number;
+  failed: number;
+  acceptedPerSec: number;
+  requestsPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  /** Failed votes by class. */
+  errors: Record<string, number>;
+  readErrors: number;
+  /** Open model: arrivals k6 could not start for want of a free VU. */
+  dropped: number;
+  recordedDelta: number | null;
+  lost: number | null;
+  extra: number | null;
+  drainSeconds: number | null;
+  thresholds: ThresholdResult[];
+  ok: boolean;
+  conditions: Record<string, unknown>;
+}
+
+type Figures = Omit<K6Run, 'thresholds' | 'ok'>;
+
+export function runFromSummary(data: K6SummaryData, s: VoteSettings, extraConditions: Record<string, unknown> = {}): K6Run {
+  const value = (metric: string, field: string): number | undefined => data.metrics[metric]?.values[field];
+  const count = (metric: string): number => value(metric, 'count') ?? 0;
+  const seconds = measuredSeconds(s);
+  const accepted = count(K6.votesAccepted);
+  const failed = count(K6.votesFailed);
+  const errors: Record<string, number> = {};
+  for (const c of SUMMARY_CLASSES) {
+    const n = count(errorSubmetric(c));
+    if (n > 0) errors[c] = n;
+  }
+  const listed = Object.values(errors).reduce((a, b) => a + b, 0);
+  if (failed > listed) errors.http_other = failed - listed;
+  const recordedDelta = value(K6.recordedDelta, 'value') ?? null;
+  // The target also recorded the warm-up's votes. With several k6 instances
+  // each one only knows its own accepted votes, so none can reconcile alone.
+  const rec = recordedDelta === null || s.parallelism > 1 ? null : reconcile(accepted + count(K6.warmupVotesAccepted), recordedDelta);
+  const latency = (f: string) => round(value(K6.voteDuration, f) ?? 0);
+  const run: Figures = {
+    engine: 'k6',
+    attempted: count(K6.votesAttempted),
+    accepted,
+    failed,
+    acceptedPerSec: round(accepted / seconds),
+    requestsPerSec: round(count(K6.requests) / seconds),
+    latencyMs: { p50: latency('med'), p90: latency('p(90)'), p99: latency('p(99)'), p999: latency('p(99.9)'), max: latency('max') },
+    errors,
+    readErrors: count(K6.readErrors),
+    dropped: count('dropped_iterations'),
+    recordedDelta,
+    lost: rec ? rec.lost : null,
+    extra: rec ? rec.extra : null,
+    drainSeconds: value(K6.drainSeconds, 'value') ?? null,
+    conditions: conditionsOf(s, data, extraConditions),
+  };
+  const thresholds = s.thresholds.map((t) => judge(t, data, run, seconds));
+  return { ...run, thresholds, ok: thresholds.every((t) => t.ok) };
+}
+
+function judge(t: Threshold, data: K6SummaryData, run: Figures, seconds: number): ThresholdResult {
+  const k = toK6Threshold(t, seconds);
+  const verdict = k && data.metrics[k.metric]?.thresholds?.[k.expression];
+  if (verdict) return { expr: t.expr, ok: verdict.ok, judgedBy: 'k6' };
+  // Reconciliation figures, or a metric k6 left out because it got no samples.
+  const actual = figure(t, run);
+  return { expr: t.expr, ok: actual !== null && compare(actual, t.op, t.value), judgedBy: 'summary' };
+}
+
+function figure(t: Threshold, run: Figures): number | null {
+  switch (t.metric) {
+    case 'p50': case 'p90': case 'p99': case 'p999': case 'max': return run.latencyMs[t.metric];
+    case 'attempted': return run.attempted;
+    case 'accepted': return run.accepted;
+    case 'failed': return run.failed;
+    case 'failed_rate': return run.attempted > 0 ? run.failed / run.attempted : 0;
+    case 'accepted_per_sec': return run.acceptedPerSec;
+    case 'requests_per_sec': return run.requestsPerSec;
+    case 'recorded_delta': return run.recordedDelta;
+    case 'lost': return run.lost;
+    case 'extra': return run.extra;
+    case 'drain_seconds': return run.drainSeconds;
+  }
+}
+
+function conditionsOf(s: VoteSettings, data: K6SummaryData, extra: Record<string, unknown>): Record<string, unknown> {
+  const m = s.model;
+  return {
+    engine: 'k6',
+    target: s.target,
+    model: m.kind,
+    ...(m.kind === 'closed' ? { voters: m.voters, thinkSeconds: m.think.seconds } : { rate: m.rate, connections: m.connections }),
+    durationSeconds: s.duration.seconds,
+    warmupSeconds: s.warmup.seconds,
+    measuredSeconds: measuredSeconds(s),
+    ...(s.stages ? { stages: s.stages } : {}),
+    mix: s.mix,
+    distribution: s.distribution,
+    timeoutSeconds: s.timeout.seconds,
+    drainTimeoutSeconds: s.drainTimeout.seconds,
+    parallelism: s.parallelism,
+    testRunSeconds: round((data.state?.testRunDurationMs ?? 0) / 1000),
+    ...extra,
+  };
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** A short plain-text report for the terminal (k6's own summary is replaced by handleSummary). */
+export function summaryText(run: K6Run): string {
+  const c = run.conditions;
+  const load = c.model === 'closed' ? `${c.voters} voters` : `${c.rate} requests/s`;
+  const errors = Object.entries(run.errors).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+  const na = (v: number | null) => (v === null ? 'n/a' : String(v));
+  const lines = [
+    `myhero vote load (k6): ${c.target}, ${c.model} model, ${load}, ${c.measuredSeconds} s measured after ${c.warmupSeconds} s warm-up`,
+    `  votes      attempted ${run.attempted}  accepted ${run.accepted}  failed ${run.failed}  (${run.acceptedPerSec} accepted/s, ${run.requestsPerSec} requests/s)`,
+    `  latency ms p50 ${run.latencyMs.p50}  p90 ${run.latencyMs.p90}  p99 ${run.latencyMs.p99}  p99.9 ${run.latencyMs.p999}  max ${run.latencyMs.max}`,
+    `  errors     ${errors}  read errors ${run.readErrors}${run.dropped ? `  dropped ${run.dropped}` : ''}`,
+    `  recorded   delta ${na(run.recordedDelta)}  lost ${na(run.lost)}  extra ${na(run.extra)}  drain ${na(run.drainSeconds)} s`,
+    ...run.thresholds.map((t) => `  ${t.ok ? 'ok  ' : 'FAIL'}       ${t.expr}${t.judgedBy === 'summary' ? '  (judged here, not by k6: not in its exit code)' : ''}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
