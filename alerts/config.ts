@@ -1,0 +1,154 @@
+import { setting, type Resolved } from '../lib/config.ts';
+import { UserError } from '../lib/errors.ts';
+import { list, number, string, bool, type Parser } from '../lib/parse.ts';
+import { DEFAULT_TIMING, operatorSecretPath, type EmailSettings, type SlackSettings, type Timing } from './alertmanager.ts';
+import { DEFAULT_THRESHOLDS, type Duration, type Thresholds } from './rule.ts';
+import { DEFAULT_SELECTORS, type Selectors } from './selectors.ts';
+
+// The `alerts` settings (YAML section `alerts`, env, flags) and the one config
+// object the rules, routes and manifests are built from.
+
+export interface AlertsConfig {
+  selectors: Selectors;
+  thresholds: Thresholds;
+  runbookBaseUrl: string;
+  slack: SlackSettings;
+  email?: EmailSettings;
+  timing: Timing;
+  kubernetes: {
+    /** Namespace of the monitoring stack: the PrometheusRule and the Secrets go there. */
+    namespace: string;
+    /** Labels the Prometheus CR's ruleSelector looks for. */
+    ruleLabels: Record<string, string>;
+    slackSecret: string;
+    /** Secret holding alertmanager.yaml for the Operator's Alertmanager (kube-prometheus: alertmanager-main). */
+    alertmanagerSecret: string;
+  };
+}
+
+/** Runbooks live next to the rules; set a web URL of the repository to make the Slack links clickable. */
+export const DEFAULT_RUNBOOK_BASE_URL = 'alerts/runbooks';
+export const SLACK_SECRET = { name: 'myhero-alertmanager-slack', criticalKey: 'critical-url', alertsKey: 'alerts-url' } as const;
+
+/** A Prometheus/Alertmanager duration string, checked and kept as text. */
+const promDuration: Parser<Duration> = (raw, name) => {
+  const s = raw.trim();
+  if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(s)) throw new UserError(`invalid ${name} "${raw}": expected a duration such as 30s, 5m, 4h`, 2);
+  return s as Duration;
+};
+
+const ratio: Parser<number> = number(0.0001, 0.5);
+
+const seconds: Parser<number> = number(0.001, 59);
+
+/** `k=v,k2=v2` → a label map. */
+const labelList: Parser<Record<string, string>> = (raw, name) =>
+  Object.fromEntries(
+    list(string)(raw, name).map((kv) => {
+      const m = /^([a-zA-Z_][a-zA-Z0-9_./-]*)=(.*)$/.exec(kv);
+      if (!m) throw new UserError(`invalid ${name} "${kv}": expected key=value`, 2);
+      return [m[1]!, m[2]!];
+    }),
+  );
+
+const s = DEFAULT_SELECTORS;
+const d = DEFAULT_THRESHOLDS;
+
+/** Settings shared by `alerts build` and `alerts test`. */
+export const alertsSpec = {
+  namespace: setting({ flag: '--namespace <ns>', describe: "namespace myhero runs in ('' = any)", default: s.namespace, parse: string, env: ['MYHERO_NAMESPACE'] }),
+  appJob: setting({ flag: '--app-job <job>', describe: 'job label of the myhero-app targets', default: s.jobs.app, parse: string }),
+  dataJob: setting({ flag: '--data-job <job>', describe: 'job label of the myhero-data targets', default: s.jobs.data, parse: string }),
+  ernstJob: setting({ flag: '--ernst-job <job>', describe: 'job label of the myhero-ernst targets', default: s.jobs.ernst, parse: string }),
+  exporterJob: setting({ flag: '--exporter-job <job>', describe: 'job label of the ARM temperature exporter', default: s.jobs.exporter, parse: string }),
+  ksmJob: setting({ flag: '--ksm-job <job>', describe: 'job label of kube-state-metrics', default: s.jobs.kubeStateMetrics, parse: string }),
+  appDeployment: setting({ flag: '--app-deployment <name>', describe: 'Deployment of myhero-app', default: s.appDeployment, parse: string }),
+  workloadPattern: setting({ flag: '--workload-pattern <regex>', describe: "regex of myhero's Deployment, HPA and pod names", default: s.workloadPattern, parse: string }),
+  errorRatio: setting({ flag: '--error-ratio <r>', describe: 'MyheroErrorRatioHigh threshold, a share of requests', default: d.errorRatio, parse: ratio }),
+  appLatencyP99: setting({ flag: '--app-latency-p99 <s>', describe: 'MyheroLatencyP99High threshold, seconds', default: d.appLatencyP99Seconds, parse: seconds }),
+  dataLatencyP99: setting({ flag: '--data-latency-p99 <s>', describe: 'MyheroDataSaturated threshold, seconds', default: d.dataLatencyP99Seconds, parse: seconds }),
+  lostVoteRatio: setting({ flag: '--lost-vote-ratio <r>', describe: 'MyheroVotesLost threshold, a share of accepted votes', default: d.lostVoteRatio, parse: ratio }),
+  runbookBaseUrl: setting({ flag: '--runbook-base-url <url>', describe: 'base of runbook_url (the runbooks folder on your Git host)', default: DEFAULT_RUNBOOK_BASE_URL, parse: string }),
+  slackCriticalChannel: setting({ flag: '--slack-critical-channel <ch>', describe: 'Slack channel for critical alerts', default: '#myhero-critical', parse: string }),
+  slackAlertsChannel: setting({ flag: '--slack-alerts-channel <ch>', describe: 'Slack channel for warnings', default: '#myhero-alerts', parse: string }),
+  slackCriticalUrlFile: setting({
+    flag: '--slack-critical-url-file <path>',
+    describe: "file Alertmanager reads the critical channel's webhook URL from",
+    default: operatorSecretPath(SLACK_SECRET.name, SLACK_SECRET.criticalKey),
+    parse: string,
+  }),
+  slackAlertsUrlFile: setting({
+    flag: '--slack-alerts-url-file <path>',
+    describe: "file Alertmanager reads the alerts channel's webhook URL from",
+    default: operatorSecretPath(SLACK_SECRET.name, SLACK_SECRET.alertsKey),
+    parse: string,
+  }),
+  emailTo: setting({ flag: '--email-to <addr>', describe: 'also send criticals by email to this address (off when empty)', default: '', parse: string }),
+  emailFrom: setting({ flag: '--email-from <addr>', describe: 'sender of alert emails', default: 'alertmanager@localhost', parse: string }),
+  smtpSmarthost: setting({ flag: '--smtp-smarthost <host:port>', describe: 'SMTP relay for alert emails', default: 'localhost:25', parse: string }),
+  smtpUsername: setting({ flag: '--smtp-username <user>', describe: 'SMTP auth user (none when empty)', default: '', parse: string }),
+  smtpPasswordFile: setting({ flag: '--smtp-password-file <path>', describe: 'file Alertmanager reads the SMTP password from', default: '/etc/alertmanager/secrets/myhero-alertmanager-smtp/password', parse: string }),
+  smtpRequireTls: setting({ flag: '--smtp-require-tls <bool>', describe: 'require STARTTLS to the relay', default: true, parse: bool }),
+  groupWait: setting({ flag: '--group-wait <d>', describe: 'Alertmanager group_wait', default: DEFAULT_TIMING.groupWait, parse: promDuration }),
+  groupInterval: setting({ flag: '--group-interval <d>', describe: 'Alertmanager group_interval', default: DEFAULT_TIMING.groupInterval, parse: promDuration }),
+  repeatInterval: setting({ flag: '--repeat-interval <d>', describe: 'repeat_interval of warnings', default: DEFAULT_TIMING.repeatInterval, parse: promDuration }),
+  criticalRepeatInterval: setting({ flag: '--critical-repeat-interval <d>', describe: 'repeat_interval of criticals', default: DEFAULT_TIMING.criticalRepeatInterval, parse: promDuration }),
+  resolveTimeout: setting({ flag: '--resolve-timeout <d>', describe: 'Alertmanager resolve_timeout', default: DEFAULT_TIMING.resolveTimeout, parse: promDuration }),
+  monitoringNamespace: setting({ flag: '--monitoring-namespace <ns>', describe: 'namespace of the PrometheusRule and Secrets', default: 'monitoring', parse: string }),
+  ruleLabels: setting({
+    flag: '--rule-labels <k=v,...>',
+    describe: "labels the Prometheus CR's ruleSelector matches (kube-prometheus: prometheus, role; the Helm chart: release)",
+    default: 'prometheus=k8s,role=alert-rules,release=kube-prometheus-stack',
+    parse: (raw, name) => (labelList(raw, name), raw),
+  }),
+  alertmanagerSecret: setting({ flag: '--alertmanager-secret <name>', describe: 'Secret holding alertmanager.yaml for the Operator', default: 'alertmanager-main', parse: string }),
+};
+
+export type AlertsSettings = Resolved<typeof alertsSpec>;
+
+export function configFromSettings(v: AlertsSettings): AlertsConfig {
+  return {
+    selectors: {
+      namespace: v.namespace,
+      jobs: { app: v.appJob, data: v.dataJob, ernst: v.ernstJob, exporter: v.exporterJob, kubeStateMetrics: v.ksmJob },
+      appDeployment: v.appDeployment,
+      workloadPattern: v.workloadPattern,
+    },
+    thresholds: {
+      errorRatio: v.errorRatio,
+      appLatencyP99Seconds: v.appLatencyP99,
+      dataLatencyP99Seconds: v.dataLatencyP99,
+      lostVoteRatio: v.lostVoteRatio,
+    },
+    runbookBaseUrl: v.runbookBaseUrl,
+    slack: {
+      criticalChannel: v.slackCriticalChannel,
+      alertsChannel: v.slackAlertsChannel,
+      criticalUrlFile: v.slackCriticalUrlFile,
+      alertsUrlFile: v.slackAlertsUrlFile,
+    },
+    email: v.emailTo
+      ? {
+          to: v.emailTo,
+          from: v.emailFrom,
+          smarthost: v.smtpSmarthost,
+          authUsername: v.smtpUsername,
+          authPasswordFile: v.smtpPasswordFile,
+          requireTls: v.smtpRequireTls,
+        }
+      : undefined,
+    timing: {
+      groupWait: v.groupWait,
+      groupInterval: v.groupInterval,
+      repeatInterval: v.repeatInterval,
+      criticalRepeatInterval: v.criticalRepeatInterval,
+      resolveTimeout: v.resolveTimeout,
+    },
+    kubernetes: {
+      namespace: v.monitoringNamespace,
+      ruleLabels: labelList(v.ruleLabels, '--rule-labels'),
+      slackSecret: SLACK_SECRET.name,
+      alertmanagerSecret: v.alertmanagerSecret,
+    },
+  };
+}
