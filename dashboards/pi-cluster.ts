@@ -1,0 +1,265 @@
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { NODE, PROMETHEUS, RPI } from '../lib/catalog.ts';
+import { PI_THERMAL } from '../lib/defaults.ts';
+import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook, type LinkOptions } from './links.ts';
+import { rate, sel } from './promql.ts';
+import {
+  NODE_MATCHER,
+  finish,
+  flagMappings,
+  gauge,
+  jobVariable,
+  newDashboard,
+  nodeVariable,
+  q,
+  row,
+  stat,
+  stateTimeline,
+  steps,
+  thermalSteps,
+  timeseries,
+  units,
+  valueMappings,
+} from './toolkit.ts';
+
+// Pi cluster: heat and throttling from the ARM exporter next to node-exporter's
+// USE signals, one row per concern, so a hot board can be read against its load.
+
+/** `node` = host part of `instance`, so both exporters' series share a legend. */
+const byNode = (expr: string) => `label_replace(${expr}, "node", "$1", "instance", "([^:]+).*")`;
+
+const rpi = (metric: string, ...matchers: string[]) => sel(metric, 'job=~"$job"', NODE_MATCHER, ...matchers);
+const node = (metric: string, ...matchers: string[]) => sel(metric, NODE_MATCHER, ...matchers);
+
+/** Devices that are not the board's own network or storage. */
+const REAL_NIC = 'device!~"lo|veth.*|cni.*|flannel.*|docker.*|br-.*"';
+const REAL_DISK = 'device=~"mmcblk[0-9]+|sd[a-z]+|nvme[0-9]+n[0-9]+"';
+const ROOT_FS = 'mountpoint="/", fstype!~"tmpfs|overlay|squashfs"';
+
+const utilisationSteps = () => steps('green', [0.8, 'orange'], [0.9, 'red']);
+
+export function piClusterDashboard(opts: LinkOptions): dashboard.Dashboard {
+  const d = DASHBOARDS.piCluster;
+  const b = newDashboard({
+    uid: d.uid,
+    title: d.title,
+    description:
+      'Raspberry Pi nodes: CPU/GPU temperature against the 60/70/80 °C bands, throttling and under-voltage, CPU frequency and thermal zones from the ARM exporter, beside node-exporter CPU, memory, disk, network and load.',
+    tags: [SUITE_TAG, 'raspberry-pi', 'hardware'],
+    variables: [jobVariable(RPI.cpuTemperature, 'the ARM temperature exporter'), nodeVariable(RPI.cpuTemperature)],
+    links: dashboardLinks(opts, ['gameday', 'workloads']),
+  });
+
+  b.withRow(row('Temperature'));
+  b.withPanel(
+    timeseries({
+      title: 'CPU temperature per node',
+      description: `SoC temperature from thermal_zone0 (${RPI.cpuTemperature}). Bands: soft limit ${PI_THERMAL.softLimit} °C (Pi 3B+ starts slowing), ${PI_THERMAL.warning} °C warning, ${PI_THERMAL.throttle} °C the firmware throttles, ${PI_THERMAL.hardLimit} °C hard limit.`,
+      unit: units.Celsius,
+      queries: [q(byNode(`max by (instance) (${rpi(RPI.cpuTemperature)})`), '{{node}}')],
+      thresholds: thermalSteps(),
+      thresholdStyle: 'bands',
+      min: 30,
+      max: PI_THERMAL.hardLimit + 5,
+      width: 16,
+      legendCalcs: ['lastNotNull', 'max'],
+      links: [runbook(opts, 'PiCpuTemperatureHigh'), runbook(opts, 'PiCpuTemperatureCritical')],
+    }),
+  );
+  b.withPanel(
+    gauge({
+      title: 'Hottest node now',
+      description: 'The highest CPU temperature among the selected nodes, coloured by the Pi thermal bands.',
+      unit: units.Celsius,
+      queries: [q(`max(${rpi(RPI.cpuTemperature)})`, 'hottest', true)],
+      thresholds: thermalSteps(),
+      min: 30,
+      max: PI_THERMAL.hardLimit + 5,
+      width: 8,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'GPU temperature per node',
+      description: `VideoCore temperature from \`vcgencmd measure_temp\` (${RPI.gpuTemperature}); close to the CPU's on the same die.`,
+      unit: units.Celsius,
+      queries: [q(byNode(`max by (instance) (${rpi(RPI.gpuTemperature)})`), '{{node}}')],
+      thresholds: thermalSteps(),
+      thresholdStyle: 'bands',
+      min: 30,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Thermal zones',
+      description: `Every /sys/class/thermal zone: the ARM exporter's ${RPI.thermalZoneTemperature} and, where node-exporter runs, its ${NODE.thermalZoneTemp} for the same files.`,
+      unit: units.Celsius,
+      queries: [
+        q(byNode(rpi(RPI.thermalZoneTemperature)), '{{node}} {{type}} (zone {{zone}})'),
+        q(byNode(node(NODE.thermalZoneTemp)), '{{node}} {{type}} (node-exporter)'),
+      ],
+      thresholds: thermalSteps(),
+      thresholdStyle: 'lines',
+    }),
+  );
+
+  b.withRow(row('Throttling and power'));
+  b.withPanel(
+    stateTimeline({
+      title: 'Throttling and under-voltage now',
+      description: `Firmware flags from \`vcgencmd get_throttled\` (${RPI.throttled}, period="now"): under_voltage, arm_frequency_capped, throttled, soft_temp_limit. Red while active.`,
+      unit: units.NoUnit,
+      queries: [q(byNode(`max by (instance, reason) (${rpi(RPI.throttled, 'period="now"')})`), '{{node}} {{reason}}')],
+      mappings: flagMappings('OK', 'ACTIVE'),
+      thresholds: steps('green', [1, 'red']),
+      width: 16,
+      links: [runbook(opts, 'PiThrottled'), runbook(opts, 'PiUnderVoltage')],
+    }),
+  );
+  b.withPanel(
+    stat({
+      title: 'Since boot',
+      description: `The sticky bits of \`vcgencmd get_throttled\` (${RPI.throttled}, period="since_boot"): any under-voltage or throttling since the board booted. Under-voltage means a weak power supply or cable.`,
+      unit: units.NoUnit,
+      queries: [q(byNode(`max by (instance, reason) (${rpi(RPI.throttled, 'period="since_boot"')})`), '{{node}} {{reason}}', true)],
+      mappings: flagMappings('never', 'occurred'),
+      thresholds: steps('green', [1, 'red']),
+      background: true,
+      text: 'value_and_name',
+      width: 8,
+      links: [runbook(opts, 'PiUnderVoltageOccurred')],
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'CPU frequency',
+      description: `Mean current ARM clock per node (${RPI.cpuFrequency}, scaling_cur_freq). A drop while hot means throttling; a low flat line at idle is the ondemand governor.`,
+      unit: units.Hertz,
+      queries: [q(byNode(`avg by (instance) (${rpi(RPI.cpuFrequency)})`), '{{node}}')],
+      min: 0,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Core voltage',
+      description: `SoC core voltage from \`vcgencmd measure_volts core\` (${RPI.coreVoltage}).`,
+      unit: units.Volt,
+      queries: [q(byNode(`max by (instance) (${rpi(RPI.coreVoltage)})`), '{{node}}')],
+      decimals: 3,
+    }),
+  );
+
+  b.withRow(row('Node USE (node-exporter)'));
+  b.withPanel(
+    timeseries({
+      title: 'CPU utilisation',
+      description: 'Share of CPU time not idle, all cores of a node averaged (node-exporter). Read it against the temperature above.',
+      unit: units.PercentUnit,
+      queries: [q(byNode(`1 - avg by (instance) (${rate(node(NODE.cpuSeconds, 'mode="idle"'))})`), '{{node}}')],
+      thresholds: utilisationSteps(),
+      thresholdStyle: 'lines',
+      min: 0,
+      max: 1,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Load per core',
+      description: 'Run-queue length (1 and 15 minute load averages) divided by the number of cores: above 1 the node is saturated.',
+      unit: units.Short,
+      queries: [
+        q(byNode(`${node(NODE.load1)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, 'mode="idle"')})`), '{{node}} 1m'),
+        q(byNode(`${node(NODE.load15)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, 'mode="idle"')})`), '{{node}} 15m'),
+      ],
+      thresholds: steps('green', [1, 'red']),
+      thresholdStyle: 'lines',
+      min: 0,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Memory utilisation',
+      description: 'Share of memory not available to new work (1 − MemAvailable / MemTotal). A 1 GB Pi is tight above 90 %.',
+      unit: units.PercentUnit,
+      queries: [q(byNode(`1 - ${node(NODE.memAvailable)} / ${node(NODE.memTotal)}`), '{{node}}')],
+      thresholds: utilisationSteps(),
+      thresholdStyle: 'lines',
+      min: 0,
+      max: 1,
+      width: 8,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Root filesystem used',
+      description: 'Share of the root filesystem (SD card) in use. votes.txt of myhero-data lives on a node disk.',
+      unit: units.PercentUnit,
+      queries: [q(byNode(`1 - ${node(NODE.filesystemAvail, ROOT_FS)} / ${node(NODE.filesystemSize, ROOT_FS)}`), '{{node}}')],
+      thresholds: utilisationSteps(),
+      thresholdStyle: 'lines',
+      min: 0,
+      max: 1,
+      width: 8,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Disk busy',
+      description: 'Share of time the SD card or disk had I/O in flight (rate of node_disk_io_time). Near 100 % the data tier waits on storage.',
+      unit: units.PercentUnit,
+      queries: [q(byNode(`max by (instance) (${rate(node(NODE.diskIoTime, REAL_DISK))})`), '{{node}}')],
+      thresholds: utilisationSteps(),
+      thresholdStyle: 'lines',
+      min: 0,
+      max: 1,
+      width: 8,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Network traffic',
+      description: 'Bytes per second received (positive) and transmitted per node on physical interfaces.',
+      unit: units.BytesPerSecondSI,
+      queries: [
+        q(byNode(`sum by (instance) (${rate(node(NODE.networkReceive, REAL_NIC))})`), '{{node}} in'),
+        q(byNode(`sum by (instance) (${rate(node(NODE.networkTransmit, REAL_NIC))})`), '{{node}} out'),
+      ],
+      width: 24,
+    }),
+  );
+
+  b.withRow(row('Exporter health'));
+  b.withPanel(
+    stateTimeline({
+      title: 'Exporter targets up',
+      description: 'Whether Prometheus could scrape each ARM exporter target (up). Down means no temperature data and no temperature alerts for that node.',
+      unit: units.NoUnit,
+      queries: [q(byNode(`max by (instance) (${sel(PROMETHEUS.up, 'job=~"$job"', NODE_MATCHER)})`), '{{node}}')],
+      mappings: valueMappings({ 0: ['DOWN', 'red'], 1: ['UP', 'green'] }),
+      thresholds: steps('red', [1, 'green']),
+      links: [runbook(opts, 'PiExporterDown'), runbook(opts, 'PiExporterAbsent')],
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Collector errors',
+      description: `Scrapes per second in which a collector could not read a source (${RPI.collectorErrors}); its series were left out of that scrape. vcgencmd errors on a non-Pi are expected.`,
+      unit: units.CountsPerSecond,
+      queries: [q(byNode(`sum by (instance, collector) (${rate(rpi(RPI.collectorErrors))})`), '{{node}} {{collector}}')],
+      min: 0,
+      width: 6,
+    }),
+  );
+  b.withPanel(
+    timeseries({
+      title: 'Collector read time',
+      description: `Time each collector took to read its sources in the last scrape (${RPI.collectorDuration}); vcgencmd is cached between scrapes.`,
+      unit: units.Seconds,
+      queries: [q(byNode(`max by (instance, collector) (${rpi(RPI.collectorDuration)})`), '{{node}} {{collector}}')],
+      min: 0,
+      width: 6,
+    }),
+  );
+
+  return finish(b.build());
+}

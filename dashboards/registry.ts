@@ -1,0 +1,37 @@
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { gamedayDashboard } from './gameday.ts';
+import { DASHBOARDS, type DashboardKey, type LinkOptions } from './links.ts';
+import { loadtestDashboard } from './loadtest.ts';
+import { myheroServiceDashboard } from './myhero-service.ts';
+import { piClusterDashboard } from './pi-cluster.ts';
+import { workloadsDashboard } from './workloads-autoscaling.ts';
+
+// Every dashboard the suite ships, built from code with the given options.
+
+export interface BuiltDashboard {
+  key: DashboardKey;
+  /** File name stem: `<slug>.json`, ConfigMap `grafana-dashboard-<slug>`. */
+  slug: string;
+  uid: string;
+  title: string;
+  /** Grafana's dashboard JSON model, plain data. */
+  json: dashboard.Dashboard;
+}
+
+const BUILDERS: Record<DashboardKey, (opts: LinkOptions) => dashboard.Dashboard> = {
+  piCluster: piClusterDashboard,
+  service: myheroServiceDashboard,
+  workloads: workloadsDashboard,
+  loadtest: loadtestDashboard,
+  gameday: gamedayDashboard,
+};
+
+export function buildDashboards(opts: LinkOptions): BuiltDashboard[] {
+  return (Object.keys(BUILDERS) as DashboardKey[]).map((key) => ({
+    key,
+    slug: DASHBOARDS[key].slug,
+    uid: DASHBOARDS[key].uid,
+    title: DASHBOARDS[key].title,
+    json: BUILDERS[key](opts),
+  }));
+}
