@@ -86,3 +86,6 @@ export const K8S = {
 
 /** Raspberry Pi thermal facts (°C): soft limit on a 3B+, firmware throttling, hard limit. */
 export const PI_THERMAL = { softLimit: 60, warning: 70, throttle: 80, hardLimit: 85 } as const;
+
+/** Tag of the Grafana annotations that mark chaos actions; the game-day dashboard overlays annotations with it. */
+export const CHAOS_ANNOTATION_TAG = 'chaos';
