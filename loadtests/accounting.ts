@@ -1,0 +1,192 @@
+import * as hdr from 'hdr-histogram-js';
+import { BODIES } from '../lib/defaults.ts';
+
+// Honest accounting, pure: what each answer counts as, the per-second series,
+// latency percentiles from HDR histograms, and the reconciliation of accepted
+// votes with the votes the target eventually recorded.
+
+/** Why a vote did not count: `http_<status>`, a "vote submission failed" body, or a transport failure. */
+export type ErrorClass = `http_${number}` | 'vote_failed' | 'timeout' | 'refused' | 'reset' | 'other' | 'aborted';
+export type Outcome = 'accepted' | ErrorClass;
+
+/** Accepted means HTTP 200 and the body `{"result": "vote submitted"}`; myhero answers a failed vote with 200 too. */
+export function classifyVote(status: number, body: string): Outcome {
+  if (status !== 200) return `http_${status}`;
+  let result: unknown;
+  try {
+    result = (JSON.parse(body) as { result?: unknown } | null)?.result;
+  } catch {
+    return 'other';
+  }
+  if (result === BODIES.voteSubmitted.result) return 'accepted';
+  if (result === BODIES.voteFailed.result) return 'vote_failed';
+  return 'other';
+}
+
+/** A read (GET /v2/results, GET /options) succeeds on HTTP 200. */
+export function classifyRead(status: number): Outcome {
+  return status === 200 ? 'accepted' : `http_${status}`;
+}
+
+/** Transport failures by errno code. */
+export function classifyError(err: unknown): ErrorClass {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return 'reset';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    default:
+      return 'other';
+  }
+}
+
+/** Counts for one slice of a run (a second, the measured window, the whole run). */
+export interface Tally {
+  /** Every request sent (votes and reads). */
+  requests: number;
+  /** Votes sent. */
+  attempted: number;
+  accepted: number;
+  /** Failed votes by class. */
+  errors: Record<string, number>;
+  /** Reads that failed. */
+  readErrors: number;
+}
+
+export function emptyTally(): Tally {
+  return { requests: 0, attempted: 0, accepted: 0, errors: {}, readErrors: 0 };
+}
+
+export function addTally(into: Tally, from: Tally): Tally {
+  into.requests += from.requests;
+  into.attempted += from.attempted;
+  into.accepted += from.accepted;
+  into.readErrors += from.readErrors;
+  for (const [k, v] of Object.entries(from.errors)) into.errors[k] = (into.errors[k] ?? 0) + v;
+  return into;
+}
+
+export function failedOf(t: Tally): number {
+  return Object.values(t.errors).reduce((a, b) => a + b, 0);
+}
+
+/** Upper bounds (seconds) of the live latency histogram buckets; counts per bucket travel with each sample. */
+export const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+export function bucketIndex(latencyMs: number): number {
+  const s = latencyMs / 1000;
+  for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) if (s <= LATENCY_BUCKETS_S[i]!) return i;
+  return LATENCY_BUCKETS_S.length;
+}
+
+/** One second of a run (t = seconds since the start, counted by completion time). */
+export interface Interval extends Tally {
+  t: number;
+  /** Vote latencies of the second, per LATENCY_BUCKETS_S bucket (last = +Inf), and their sum. */
+  latencyBuckets: number[];
+  latencySumMs: number;
+}
+
+export function emptyInterval(t: number): Interval {
+  return { t, ...emptyTally(), latencyBuckets: new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0), latencySumMs: 0 };
+}
+
+export function addInterval(into: Interval, from: Interval): Interval {
+  addTally(into, from);
+  from.latencyBuckets.forEach((c, i) => (into.latencyBuckets[i] = (into.latencyBuckets[i] ?? 0) + c));
+  into.latencySumMs += from.latencySumMs;
+  return into;
+}
+
+/** Merge per-shard series into one, second by second. */
+export function mergeSeries(series: readonly (readonly Interval[])[]): Interval[] {
+  const byT = new Map<number, Interval>();
+  for (const s of series) for (const i of s) addInterval(byT.get(i.t) ?? byT.set(i.t, emptyInterval(i.t)).get(i.t)!, i);
+  return [...byT.values()].sort((a, b) => a.t - b.t);
+}
+
+/** Latency histograms record microseconds: 1 µs resolution up to an hour, 3 significant digits. */
+export function latencyHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+}
+
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+/** Sum encoded histograms (one per shard) into one. */
+export function mergeHistograms(encoded: readonly string[]): hdr.Histogram {
+  const total = latencyHistogram();
+  for (const e of encoded) {
+    const h = hdr.decodeFromCompressedBase64(e);
+    total.add(h);
+    h.destroy();
+  }
+  return total;
+}
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+const ms = (us: number) => Math.round(us) / 1000;
+
+/** Latency percentiles in milliseconds (0 for an empty histogram). */
+export function percentiles(h: hdr.Histogram): Percentiles {
+  if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  return {
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    max: ms(h.maxValue),
+  };
+}
+
+export interface Reconciliation {
+  /** Votes the target recorded during the run and its drain (after − before). */
+  recordedDelta: number;
+  /** Accepted votes that were never recorded; never negative. */
+  lost: number;
+  /** Votes recorded beyond those accepted (e.g. a failed answer whose vote was stored anyway). */
+  extra: number;
+  /** Seconds from the end of the load until the recorded count reached its final value. */
+  drainSeconds: number;
+}
+
+/** Compare the votes the run got accepted (all of them, warm-up included) with what the target recorded. */
+export function reconcile(acceptedTotal: number, recordedBefore: number, recordedAfter: number, drainSeconds: number): Reconciliation {
+  const recordedDelta = recordedAfter - recordedBefore;
+  return {
+    recordedDelta,
+    lost: Math.max(0, acceptedTotal - recordedDelta),
+    extra: Math.max(0, recordedDelta - acceptedTotal),
+    drainSeconds: Math.round(drainSeconds * 10) / 10,
+  };
+}
+
+/** Total votes in a `/v2/results` answer: `[[hero, votes, percent], ...]`. */
+export function totalVotes(results: unknown): number {
+  if (!Array.isArray(results)) throw new Error('expected a JSON list of [hero, votes, percent]');
+  return results.reduce((sum: number, row: unknown) => {
+    const votes = Array.isArray(row) ? Number(row[1]) : NaN;
+    if (!Number.isFinite(votes)) throw new Error('expected a JSON list of [hero, votes, percent]');
+    return sum + votes;
+  }, 0);
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
