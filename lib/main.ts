@@ -1,10 +1,12 @@
 import { createProgram, runCli } from './cli.ts';
 import { registerLab } from '../lab/cli.ts';
 import { registerExporter } from '../exporters/cli.ts';
+import { registerAlerts } from '../alerts/cli.ts';
 
 // Each capability folder owns its commands; this file only assembles them.
 const program = createProgram();
 registerLab(program);
 registerExporter(program);
+registerAlerts(program);
 
 await runCli(program, process.argv);
