@@ -24,7 +24,7 @@ const sameLabels = (a: Record<string, string>, b: Record<string, string>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 /** Post every case's alert to `amUrl` at once (so inhibition is decided with all of them present). */
-export async function postAlerts(amUrl: string, alerts: { labels: Record<string, string>; annotations?: Record<string, string> }[], signal?: AbortSignal): Promise<void> {
+export async function postAlerts(amUrl: string, alerts: readonly { labels: Record<string, string>; annotations?: Record<string, string> }[], signal?: AbortSignal): Promise<void> {
   const startsAt = new Date().toISOString();
   const res = await fetch(`${amUrl}/api/v2/alerts`, {
     method: 'POST',
