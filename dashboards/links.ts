@@ -18,13 +18,8 @@ export type DashboardKey = keyof typeof DASHBOARDS;
 /** Tag on every suite dashboard: the "myhero dashboards" dropdown lists them by it. */
 export const SUITE_TAG = 'myhero';
 
-/**
- * Where alerts/runbooks/<Alert>.md is published (a Git forge's blob URL, a wiki);
- * the alert rules' runbook_url uses the same base.
- */
-export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/myhero-ops/myhero-ops/blob/main/alerts/runbooks';
-
 export interface LinkOptions {
+  /** Where alerts/runbooks/<Alert>.md is published; the alert rules' runbook_url uses the same base (alerts/config.ts). */
   runbookBaseUrl: string;
 }
 

@@ -1,0 +1,242 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_RUNBOOK_BASE_URL } from '../alerts/config.ts';
+import { defineCommand, defineGroup } from '../lib/cli.ts';
+import { setting } from '../lib/config.ts';
+import { UserError, describeError } from '../lib/errors.ts';
+import { bool, duration, string, url } from '../lib/parse.ts';
+import { readSecret } from '../lib/secrets.ts';
+import { createGrafanaClient, type GrafanaAuth } from './grafana-client.ts';
+import { RULES, lintDashboards, type Finding } from './lint.ts';
+import { packageDashboards } from './package.ts';
+import { runQueries } from './promql-check.ts';
+import { pushDashboards, type PushResult } from './push.ts';
+import { buildDashboards } from './registry.ts';
+
+// `myhero-ops dashboards build | lint | push`.
+
+const SECTION = 'dashboards';
+const DEFAULT_FOLDER = 'myhero';
+
+const runbookBaseUrl = setting({
+  flag: '--runbook-base-url <url>',
+  describe: 'where alerts/runbooks/<Alert>.md is published (e.g. https://github.com/ORG/REPO/blob/main/alerts/runbooks); panel and dashboard links point there',
+  default: DEFAULT_RUNBOOK_BASE_URL,
+  parse: string,
+});
+const folder = setting({ flag: '--folder <name>', describe: 'Grafana folder for the dashboards ("General" = root)', default: DEFAULT_FOLDER, parse: string });
+const json = setting({ flag: '--json', describe: 'print the result as JSON on stdout', default: false, parse: bool });
+
+const buildSpec = {
+  out: setting({ flag: '--out <dir>', describe: 'output directory', default: 'out/dashboards', parse: string }),
+  runbookBaseUrl,
+  folder,
+  namespace: setting({
+    flag: '--namespace <ns>',
+    describe: 'namespace of the ConfigMaps (where the Grafana sidecar looks)',
+    default: 'monitoring',
+    parse: string,
+  }),
+  provisioningPath: setting({
+    flag: '--provisioning-path <dir>',
+    describe: 'directory in the Grafana container the provisioning provider reads',
+    default: '/var/lib/grafana/dashboards/myhero',
+    parse: string,
+  }),
+  json,
+};
+
+const lintSpec = {
+  prometheus: setting({
+    flag: '--prometheus <url>',
+    describe: 'also run every query (macros and variables substituted) on this Prometheus; errors fail the lint',
+    default: '',
+    parse: url,
+  }),
+  runbookBaseUrl,
+  json,
+};
+
+const pushSpec = {
+  url: setting({ flag: '--url <url>', describe: "Grafana's URL, e.g. http://grafana.monitoring:3000", default: '', parse: url, env: ['GRAFANA_URL'] }),
+  tokenFile: setting({ flag: '--token-file <file>', describe: 'file holding a service-account token (else env GRAFANA_TOKEN)', default: '', parse: string }),
+  basicAuthFile: setting({ flag: '--basic-auth-file <file>', describe: 'file holding user:password for basic auth', default: '', parse: string }),
+  caFile: setting({ flag: '--ca-file <file>', describe: "PEM CA bundle to trust for Grafana's https certificate", default: '', parse: string }),
+  folder,
+  overwrite: setting({
+    flag: '--no-overwrite',
+    describe: 'refuse (412 version-mismatch) instead of replacing a dashboard changed in Grafana since it was read',
+    default: true,
+    parse: bool,
+  }),
+  dryRun: setting({ flag: '--dry-run', describe: 'compare with Grafana and report, change nothing', default: false, parse: bool }),
+  message: setting({ flag: '--message <text>', describe: "version-history message in Grafana", default: 'pushed by myhero-ops dashboards push', parse: string }),
+  timeout: setting({ flag: '--timeout <duration>', describe: 'per-request timeout', default: 15_000, parse: duration }),
+  runbookBaseUrl,
+  json,
+};
+
+function readAuth(cfg: { tokenFile: string; basicAuthFile: string }): GrafanaAuth {
+  if (cfg.tokenFile && cfg.basicAuthFile) throw new UserError('give --token-file or --basic-auth-file, not both', 2);
+  if (cfg.basicAuthFile) {
+    const line = readSecret({ file: cfg.basicAuthFile, what: 'basic auth' }) ?? '';
+    const colon = line.indexOf(':');
+    if (colon < 1) throw new UserError(`${cfg.basicAuthFile} must hold user:password on its first line`, 2);
+    return { kind: 'basic', user: line.slice(0, colon), password: line.slice(colon + 1) };
+  }
+  const token = readSecret({ file: cfg.tokenFile || undefined, env: ['GRAFANA_TOKEN'], what: 'Grafana token' });
+  if (!token) throw new UserError('no Grafana credentials: pass --token-file FILE, set GRAFANA_TOKEN, or pass --basic-auth-file FILE', 2);
+  return { kind: 'bearer', token };
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read CA bundle ${path}: ${describeError(err)}`, 2);
+  }
+}
+
+/** Dashboard JSON from a file: as exported by the UI, or wrapped as the API returns it ({dashboard, meta}). */
+function readDashboardFile(path: string): { name: string; json: unknown } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UserError(`cannot read dashboard ${path}: ${describeError(err).split('\n')[0]}`, 2);
+  }
+  const inner = typeof doc === 'object' && doc !== null && 'dashboard' in doc ? (doc as { dashboard: unknown }).dashboard : doc;
+  return { name: path, json: inner };
+}
+
+const findingLine = (f: Finding) => `${f.dashboard}: [${f.rule}] ${f.where}: ${f.message}`;
+
+const RESULT_WIDTH = 'unchanged'.length;
+const resultLine = (r: PushResult) =>
+  `${r.outcome.padEnd(RESULT_WIDTH)}  ${r.uid.padEnd(20)}  ${r.title}${r.version !== undefined ? `  (version ${r.version})` : ''}`;
+
+export function registerDashboards(program: Command): void {
+  const group = defineGroup(program, 'dashboards', 'Grafana dashboards as code: build, lint and push');
+
+  defineCommand(group, {
+    name: 'build',
+    summary: 'Write the dashboards as Grafana JSON, a provisioning config and sidecar ConfigMaps',
+    help: [
+      'Builds every dashboard from code, lints it (a finding fails the build), and writes to --out:',
+      "- <name>.json: one per dashboard, importable through Grafana's UI (Dashboards > New > Import).",
+      '- provisioning/dashboards/myhero.yaml: a file provider; put it in /etc/grafana/provisioning/dashboards/ and the JSON files in --provisioning-path.',
+      '- kubernetes/: ConfigMaps labelled grafana_dashboard: "1" for the kube-prometheus-stack sidecar, and a kustomization (kubectl apply -k OUT/kubernetes).',
+      'Example: myhero-ops dashboards build --out out/dashboards --runbook-base-url https://github.com/ORG/REPO/blob/main/alerts/runbooks',
+    ].join('\n\n'),
+    section: SECTION,
+    spec: buildSpec,
+    async run(cfg, ctx) {
+      const started = performance.now();
+      const built = buildDashboards({ runbookBaseUrl: cfg.runbookBaseUrl });
+      const files = packageDashboards(built, { folder: cfg.folder, namespace: cfg.namespace, provisioningPath: cfg.provisioningPath });
+      const buildMs = performance.now() - started;
+      const findings = lintDashboards(built.map((d) => ({ name: d.slug, json: d.json })));
+      if (findings.length) {
+        for (const f of findings) process.stderr.write(`${findingLine(f)}\n`);
+        throw new UserError(`${findings.length} lint finding(s) in the built dashboards; nothing written`);
+      }
+      const out = resolve(cfg.out);
+      for (const f of files) {
+        const path = join(out, f.path);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, f.content);
+      }
+      if (cfg.json) {
+        ctx.out(
+          JSON.stringify({
+            out,
+            buildMs: Math.round(buildMs * 10) / 10,
+            dashboards: built.map((d) => ({ uid: d.uid, title: d.title, file: `${d.slug}.json`, panels: d.json.panels?.length ?? 0 })),
+            files: files.map((f) => f.path),
+          }),
+        );
+      } else {
+        ctx.out(`built ${built.length} dashboards in ${buildMs.toFixed(1)} ms → ${out}`);
+        for (const f of files) ctx.out(`  ${f.path}`);
+        if (!/^https?:\/\//.test(cfg.runbookBaseUrl)) {
+          ctx.out(`note: runbook links point to "${cfg.runbookBaseUrl}", not a web URL; pass --runbook-base-url https://... so they open from Grafana`);
+        }
+      }
+      return 0;
+    },
+  });
+
+  defineCommand(group, {
+    name: 'lint',
+    summary: 'Check the dashboards (or the given JSON files) against the dashboard rules',
+    help: [
+      'Without files, lints the dashboards this suite builds; with files, Grafana dashboard JSON (UI export or API form). Exit code 1 when anything is found.',
+      `Rules: ${Object.entries(RULES)
+        .map(([id, text]) => `${id} (${text})`)
+        .join('; ')}.`,
+      'Example: myhero-ops dashboards lint --prometheus http://127.0.0.1:9090 exported-dashboard.json',
+    ].join('\n\n'),
+    args: ['[files...]'],
+    section: SECTION,
+    spec: lintSpec,
+    async run(cfg, ctx, args) {
+      const files = args;
+      const dashboards = files.length
+        ? files.map(readDashboardFile)
+        : buildDashboards({ runbookBaseUrl: cfg.runbookBaseUrl }).map((d) => ({ name: d.slug, json: d.json }));
+      const findings = lintDashboards(dashboards);
+      let queries = 0;
+      if (cfg.prometheus) {
+        const outcomes = await runQueries(cfg.prometheus, dashboards, { signal: ctx.signal });
+        queries = outcomes.length;
+        for (const o of outcomes) {
+          if (o.error) findings.push({ dashboard: o.dashboard, rule: 'promql', where: o.where, message: `Prometheus refused ${o.sent}: ${o.error}` });
+        }
+      }
+      if (cfg.json) ctx.out(JSON.stringify({ dashboards: dashboards.length, queriesRun: queries, findings }));
+      else {
+        for (const f of findings) ctx.out(findingLine(f));
+        ctx.out(
+          `${dashboards.length} dashboard(s)${cfg.prometheus ? `, ${queries} queries run on ${cfg.prometheus}` : ''}: ${findings.length ? `${findings.length} finding(s)` : 'clean'}`,
+        );
+      }
+      return findings.length ? 1 : 0;
+    },
+  });
+
+  defineCommand(group, {
+    name: 'push',
+    summary: "Create or update the dashboards in a Grafana through its HTTP API",
+    help: [
+      'Creates the folder if needed, then for each dashboard reads what Grafana holds (GET /api/dashboards/uid/<uid>) and saves it (POST /api/dashboards/db) only when it differs, reporting created, updated or unchanged: a second run changes nothing.',
+      'Credentials: --token-file FILE (a service-account token with the Editor role), env GRAFANA_TOKEN, or --basic-auth-file FILE (user:password). They are never printed.',
+      'Example: GRAFANA_TOKEN=$(cat token) myhero-ops dashboards push --url https://grafana.example.com --folder myhero',
+    ].join('\n\n'),
+    section: SECTION,
+    spec: pushSpec,
+    async run(cfg, ctx) {
+      if (!cfg.url) throw new UserError('no Grafana URL: pass --url URL or set GRAFANA_URL', 2);
+      const auth = readAuth(cfg);
+      const ca = cfg.caFile ? readCa(cfg.caFile) : undefined;
+      const client = createGrafanaClient({ url: cfg.url, auth, ca, timeoutMs: cfg.timeout, signal: ctx.signal });
+      const built = buildDashboards({ runbookBaseUrl: cfg.runbookBaseUrl });
+      const { folder: target, results } = await pushDashboards(client, built, {
+        folder: cfg.folder,
+        overwrite: cfg.overwrite,
+        dryRun: cfg.dryRun,
+        message: cfg.message,
+        onResult: (r) => (cfg.json ? undefined : ctx.out(resultLine(r))),
+      });
+      const count = (o: PushResult['outcome']) => results.filter((r) => r.outcome === o).length;
+      if (cfg.json) ctx.out(JSON.stringify({ url: cfg.url, dryRun: cfg.dryRun, folder: target, dashboards: results }));
+      else {
+        const folderText = `${target.created ? (cfg.dryRun ? 'new ' : 'created ') : ''}folder "${target.title}"`;
+        ctx.out(
+          `${cfg.dryRun ? 'dry run, nothing changed: ' : ''}${results.length} dashboards in ${folderText}: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged`,
+        );
+      }
+      return 0;
+    },
+  });
+}
