@@ -23,13 +23,21 @@ interface ApiAlert {
 const sameLabels = (a: Record<string, string>, b: Record<string, string>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
-/** Post every case's alert to `amUrl` at once (so inhibition is decided with all of them present). */
-export async function postAlerts(amUrl: string, alerts: readonly { labels: Record<string, string>; annotations?: Record<string, string> }[], signal?: AbortSignal): Promise<void> {
-  const startsAt = new Date().toISOString();
+/** An alert as posted to Alertmanager's API; `endsAt` in the past resolves it. */
+export interface PostedAlert {
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  startsAt?: string;
+  endsAt?: string;
+}
+
+/** Post alerts to `amUrl` in one request (so inhibition is decided with all of them present). */
+export async function postAlerts(amUrl: string, alerts: readonly PostedAlert[], signal?: AbortSignal): Promise<void> {
+  const now = new Date().toISOString();
   const res = await fetch(`${amUrl}/api/v2/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(alerts.map((a) => ({ labels: a.labels, annotations: a.annotations ?? {}, startsAt }))),
+    body: JSON.stringify(alerts.map((a) => ({ annotations: {}, startsAt: now, ...a }))),
     signal,
   });
   if (!res.ok) throw new Error(`Alertmanager refused the alerts: HTTP ${res.status} ${await res.text()}`);
