@@ -1,0 +1,150 @@
+// The run's journal (chaostoolkit's word): everything that happened, in order,
+// with times relative to the start, so a report can be rebuilt from it alone.
+
+export type RunStatus = 'completed' | 'failed' | 'interrupted' | 'aborted';
+
+export interface ActionEntry {
+  t: number;
+  name: string;
+  detail: string;
+  ok: boolean;
+  dryRun?: boolean;
+  error?: string;
+}
+
+export interface ProbeEntry {
+  t: number;
+  name: string;
+  /** When in the run the probe was taken: before/after the method, or during it. */
+  phase: 'before' | 'during' | 'after';
+  ok: boolean;
+  value?: number | string | boolean;
+  reason: string;
+}
+
+export interface RollbackEntry {
+  t: number;
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface ObservedEvent {
+  t: number;
+  at: string;
+  type: string;
+  reason: string;
+  object: string;
+  message: string;
+  count: number;
+}
+
+/** One point of the timeline chart. */
+export interface Sample {
+  t: number;
+  readyReplicas?: number;
+  hpaReplicas?: number;
+  hpaDesiredReplicas?: number;
+  /** Failed share of the requests sent in the last load interval (0..1). */
+  errorRate?: number;
+  requests?: number;
+}
+
+export interface Verdict {
+  name: string;
+  pass: boolean;
+  reason: string;
+}
+
+export interface JournalData {
+  title: string;
+  command: string;
+  namespace: string;
+  context: string;
+  server: string;
+  dryRun: boolean;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  status: RunStatus;
+  error?: string;
+  /** What the run was measured under (cluster, load, timing) for the report's conditions section. */
+  conditions: Record<string, string | number | boolean>;
+  plan: string[];
+  actions: ActionEntry[];
+  probes: ProbeEntry[];
+  rollbacks: RollbackEntry[];
+  events: ObservedEvent[];
+  samples: Sample[];
+  /** Named durations and counts the run measured, e.g. node-kill's time to NotReady. */
+  measurements: Record<string, number>;
+  verdicts: Verdict[];
+}
+
+export class Journal {
+  readonly data: JournalData;
+  private readonly start = Date.now();
+
+  constructor(init: Pick<JournalData, 'title' | 'command' | 'namespace' | 'context' | 'server' | 'dryRun' | 'plan' | 'conditions'>) {
+    this.data = {
+      ...init,
+      startedAt: new Date(this.start).toISOString(),
+      status: 'completed',
+      actions: [],
+      probes: [],
+      rollbacks: [],
+      events: [],
+      samples: [],
+      measurements: {},
+      verdicts: [],
+    };
+  }
+
+  /** Milliseconds since the run started. */
+  now(): number {
+    return Date.now() - this.start;
+  }
+
+  get startMs(): number {
+    return this.start;
+  }
+
+  action(e: Omit<ActionEntry, 't'>): ActionEntry {
+    const entry = { t: this.now(), ...e };
+    this.data.actions.push(entry);
+    return entry;
+  }
+
+  probe(e: Omit<ProbeEntry, 't'>): ProbeEntry {
+    const entry = { t: this.now(), ...e };
+    this.data.probes.push(entry);
+    return entry;
+  }
+
+  rollback(e: Omit<RollbackEntry, 't'>): void {
+    this.data.rollbacks.push({ t: this.now(), ...e });
+  }
+
+  event(e: ObservedEvent): void {
+    this.data.events.push(e);
+  }
+
+  sample(s: Sample): void {
+    this.data.samples.push(s);
+  }
+
+  measure(name: string, value: number): void {
+    this.data.measurements[name] = value;
+  }
+
+  verdict(v: Verdict): void {
+    this.data.verdicts.push(v);
+  }
+
+  finish(status: RunStatus, error?: string): void {
+    this.data.status = status;
+    if (error) this.data.error = error;
+    this.data.endedAt = new Date().toISOString();
+    this.data.durationMs = this.now();
+  }
+}
