@@ -55,6 +55,12 @@ describe('alert rules as code', () => {
     }
   });
 
+  it('is listed in the README table with its severity and `for`', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| \[(\w+)\]\(runbooks\/\1\.md\) \| (\w+) \| .+ \| (\w+) \|$/gm)].map((m) => [m[1], m[2], m[3]]);
+    expect(rows).toEqual(alerts.map((a) => [a.name, a.severity, a.for]));
+  });
+
   it('pairs warnings with criticals by family, on the same expression', () => {
     const families = new Map<string, typeof alerts>();
     for (const a of alerts) if (a.family) families.set(a.family, [...(families.get(a.family) ?? []), a]);
