@@ -18,6 +18,8 @@ export interface Setting<T> {
   env?: readonly string[];
   /** Never shown in help defaults, logs or reports. */
   secret?: boolean;
+  /** How help shows the default when its value reads badly, e.g. `30s` for a duration held in ms ('' = not shown). */
+  shown?: string;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -58,6 +60,7 @@ function attributeOf(flag: string): string {
 
 function showDefault(s: Setting<unknown>): string {
   if (s.secret || s.default === undefined || s.default === '' || s.default === false) return '';
+  if (s.shown !== undefined) return s.shown ? ` (default: ${s.shown})` : '';
   const v = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
   return ` (default: ${v})`;
 }

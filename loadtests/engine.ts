@@ -16,7 +16,7 @@ import {
 import { DEFAULT_MIX } from './mix.ts';
 import { PLAN_DEFAULTS, type LoadPlan } from './plan.ts';
 import { readTwinBacklog, waitForDrain, type BacklogPoint } from './reconcile.ts';
-import { profileOf } from './schedule.ts';
+import { levelAt, profileOf } from './schedule.ts';
 import { now, runShard, type ShardResult, type ShardSpec } from './shard.ts';
 import { probeTarget, readRecorded } from './target.ts';
 import { spawnShard } from './worker.ts';
@@ -28,6 +28,8 @@ export type { LoadPlan };
 
 /** One second of a run (t = seconds since the start), merged over shards, with the backlog seen then. */
 export interface IntervalSample extends Interval {
+  /** Active voters (closed model) or scheduled requests/s (open model) in that second. */
+  level: number;
   backlog?: number;
 }
 
@@ -217,7 +219,8 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     slot.merged.push(i);
     if (slot.count < specs.length) return;
     pending.delete(i.t);
-    const sample: IntervalSample = mergeSeries([slot.merged])[0]!;
+    const level = levelAt(specs[0]!.profile, i.t * 1000);
+    const sample: IntervalSample = { ...mergeSeries([slot.merged])[0]!, level: plan.model.kind === 'closed' ? Math.floor(level) : level };
     acceptedSoFar += sample.accepted;
     const last = backlog.at(-1);
     if (last) sample.backlog = last.votes;
@@ -256,7 +259,7 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
   const latencyMs = percentiles(histogram);
   histogram.destroy();
   // Seconds some shard reported but not all (an aborted worker): keep what arrived.
-  for (const [, slot] of [...pending].sort((a, b) => a[0] - b[0])) series.push(mergeSeries([slot.merged])[0]!);
+  for (const [t, slot] of [...pending].sort((a, b) => a[0] - b[0])) series.push({ ...mergeSeries([slot.merged])[0]!, level: levelAt(specs[0]!.profile, t * 1000) });
 
   let recordedAfter = recordedBefore;
   let drainSeconds = 0;

@@ -1,0 +1,70 @@
+import { ENV, type AppMode } from '../lib/defaults.ts';
+import { connectKube, type EnvValues } from '../lib/kube.ts';
+import type { Logger } from '../lib/log.ts';
+import { waitForHttp } from '../lib/net.ts';
+import type { ModeProvider } from './compare.ts';
+
+// The third way to get both modes: one myhero-app Deployment, switched between
+// direct and queue by setting `myhero_app_mode` in its pod template (a rollout),
+// and put back the way it was afterwards — also after a failure or Ctrl-C.
+// Queue mode needs myhero-mosca and myhero-ernst deployed, as in the manifests.
+
+export interface K8sModeOptions {
+  /** Where the app is reached from here (NodePort, ingress, port-forward). */
+  target: string;
+  namespace: string;
+  deployment: string;
+  container?: string;
+  kubeconfig?: string;
+  context?: string;
+  rolloutTimeoutMs: number;
+  log: Logger;
+}
+
+/** The app's mode as its env says; unset means direct, the app's default. */
+const modeOf = (env: EnvValues): AppMode => (env[ENV.appMode] === 'queue' ? 'queue' : 'direct');
+
+export async function k8sModes(opts: K8sModeOptions): Promise<ModeProvider> {
+  const kube = connectKube({ ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) });
+  const { namespace, deployment } = opts;
+  // Read first: a missing Deployment or permission fails here, before anything changes.
+  const d = await kube.getDeployment(namespace, deployment);
+  const containers = d.spec?.template.spec?.containers ?? [];
+  const container = opts.container ? containers.find((c) => c.name === opts.container) : containers[0];
+  if (!container) throw new Error(`deployment ${namespace}/${deployment} has no container ${opts.container ?? ''}`.trim());
+  const original: EnvValues = { [ENV.appMode]: container.env?.find((e) => e.name === ENV.appMode)?.value };
+  let current = modeOf(original);
+  let changed = false;
+  let restored = false;
+
+  const rollout = (signal?: AbortSignal) =>
+    kube.waitForRollout(namespace, deployment, {
+      timeoutMs: opts.rolloutTimeoutMs,
+      ...(signal ? { signal } : {}),
+      onProgress: (s) => opts.log.debug({ deployment, rollout: s.message }, 'waiting for rollout'),
+    });
+
+  return {
+    describe: { source: `Kubernetes Deployment ${namespace}/${deployment}`, target: opts.target, originalMode: original[ENV.appMode] ?? '(unset: direct)' },
+    async acquire(mode, signal) {
+      if (mode !== current) {
+        opts.log.info({ deployment, namespace, mode }, `setting ${ENV.appMode}=${mode}`);
+        changed = true;
+        await kube.setDeploymentEnv(namespace, deployment, { [ENV.appMode]: mode }, container.name);
+        current = mode;
+        await rollout(signal);
+        // The Service may still be switching endpoints: wait until the app answers again.
+        await waitForHttp(`${opts.target}/health`, opts.rolloutTimeoutMs, signal ? { signal } : undefined);
+      }
+      return { target: opts.target, conditions: { deployment: `${namespace}/${deployment}` }, release: async () => {} };
+    },
+    async close(interrupted) {
+      if (!changed || restored) return;
+      restored = true;
+      opts.log.info({ deployment, namespace, value: original[ENV.appMode] ?? null }, `restoring ${ENV.appMode}`);
+      await kube.setDeploymentEnv(namespace, deployment, original, container.name);
+      // After Ctrl-C the restore is the patch; the rollout it starts completes in the cluster.
+      if (!interrupted) await rollout();
+    },
+  };
+}

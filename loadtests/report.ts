@@ -1,0 +1,254 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { paragraph, renderPage, table, type ReportSection } from '../lib/report/html.ts';
+import { barChart, lineChart, type LineSeries } from '../lib/report/svg.ts';
+import { scrub } from '../lib/secrets.ts';
+import type { AppMode } from '../lib/defaults.ts';
+import type { CompareResult, ModeSummary, TrialRun } from './compare.ts';
+import type { RunResult } from './engine.ts';
+import type { ThresholdOutcome } from './thresholds.ts';
+
+// Results → what people read: the --json document (the issue's contract), the
+// terminal table, and the report folder (summary.json, summary.md, report.html).
+
+const MODE_COLORS: Record<string, string> = { direct: '#d62728', queue: '#1f77b4', run: '#1f77b4' };
+
+/** `loadtest run --json`: the contract fields, plus whether the run was partial and the thresholds. */
+export function runJson(r: RunResult, thresholds: ThresholdOutcome[]) {
+  return {
+    attempted: r.attempted,
+    accepted: r.accepted,
+    failed: r.failed,
+    acceptedPerSec: r.acceptedPerSec,
+    requestsPerSec: r.requestsPerSec,
+    latencyMs: r.latencyMs,
+    errors: r.errors,
+    recordedDelta: r.recordedDelta,
+    lost: r.lost,
+    extra: r.extra,
+    drainSeconds: r.drainSeconds,
+    conditions: r.conditions,
+    partial: r.partial,
+    dropped: r.dropped,
+    drainTimedOut: r.drainTimedOut,
+    thresholds,
+  };
+}
+
+/** `loadtest compare --json` / `demo --json`. */
+export function compareJson(c: CompareResult, thresholds: ThresholdOutcome[]) {
+  return { modes: c.modes, ratio: c.ratio, verdict: c.verdict, trials: c.trials, conditions: c.conditions, partial: c.partial, thresholds };
+}
+
+interface Row {
+  name: string;
+  acceptedPerSec: number;
+  failed: number;
+  latencyMs: RunResult['latencyMs'];
+  lost: number;
+  extra: number;
+  drainSeconds: number;
+}
+
+const HEAD = ['', 'accepted/s', 'failed', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost', 'extra', 'drain s'];
+const cells = (r: Row) => [r.name, r.acceptedPerSec, r.failed, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.lost, r.extra, r.drainSeconds];
+const fmt = (v: string | number) => (typeof v === 'number' ? String(Math.round(v * 10) / 10) : v);
+
+/** The results table for a terminal. */
+export function textTable(rows: readonly Row[]): string {
+  const grid = [HEAD, ...rows.map((r) => cells(r).map(fmt))];
+  const widths = HEAD.map((_, i) => Math.max(...grid.map((row) => row[i]!.length)));
+  return grid.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+function markdownTable(rows: readonly Row[]): string {
+  return [`| ${HEAD.map((h) => h || 'mode').join(' | ')} |`, `|${HEAD.map((_, i) => (i ? '---:' : '---')).join('|')}|`, ...rows.map((r) => `| ${cells(r).map(fmt).join(' | ')} |`)].join('\n');
+}
+
+const rowOfRun = (name: string, r: RunResult): Row => ({ name, ...r });
+const rowOfMode = (name: string, m: ModeSummary): Row => ({ name, ...m });
+
+export function runRows(r: RunResult): Row[] {
+  return [rowOfRun(String(r.conditions.mode ?? 'run'), r)];
+}
+
+export function compareRows(c: CompareResult): Row[] {
+  return (['direct', 'queue'] as const).map((m) => rowOfMode(m, c.modes[m]));
+}
+
+function thresholdsMd(t: readonly ThresholdOutcome[]): string {
+  if (!t.length) return '';
+  return `\n## Thresholds\n\n${t.map((o) => `- ${o.ok ? 'pass' : '**FAIL**'} \`${o.threshold}\`${o.mode ? ` (${o.mode})` : ''}: ${o.actual}`).join('\n')}\n`;
+}
+
+function thresholdsSection(t: readonly ThresholdOutcome[]): ReportSection[] {
+  if (!t.length) return [];
+  return [{ heading: 'Thresholds', html: table(['threshold', 'mode', 'actual', 'result'], t.map((o) => [o.threshold, o.mode ?? '', o.actual, o.ok ? 'pass' : 'FAIL'])) }];
+}
+
+function flatConditions(c: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c)) {
+    if (v === undefined) continue;
+    if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) out[`${k}.${k2}`] = typeof v2 === 'object' ? JSON.stringify(v2) : String(v2);
+    else out[k] = Array.isArray(v) ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+/** The four charts, for one run per mode (a comparison shows its median trial per mode). */
+function charts(runs: readonly { name: string; result: RunResult }[], recorded: readonly { name: string; accepted: number; recorded: number; lost: number; extra: number }[]): ReportSection[] {
+  const color = (n: string) => MODE_COLORS[n];
+  const withColor = (name: string): Pick<LineSeries, 'color'> => (color(name) ? { color: color(name)! } : {});
+  const loadEnd = Math.max(...runs.map((r) => r.result.conditions.durationSeconds));
+  const warmup = Math.max(...runs.map((r) => r.result.conditions.warmupSeconds));
+  const bands = warmup > 0 ? [{ from: 0, to: warmup, label: 'warm-up (excluded)' }] : [];
+  const throughput = lineChart({
+    title: 'Accepted votes per second',
+    xLabel: 'seconds since start',
+    yLabel: 'votes/s',
+    step: true,
+    bands,
+    series: runs.flatMap(({ name, result }) => [
+      { name: `${name} accepted`, points: result.series.map((s) => [s.t, s.accepted] as const), ...withColor(name) },
+      { name: `${name} failed`, points: result.series.map((s) => [s.t, s.attempted - s.accepted] as const), dashed: true, ...withColor(name) },
+    ]),
+  });
+  const latency = barChart({
+    title: 'Vote latency percentiles',
+    yLabel: 'ms',
+    colors: MODE_COLORS,
+    groups: (['p50', 'p90', 'p99', 'p999', 'max'] as const).map((p) => ({
+      label: p === 'p999' ? 'p99.9' : p,
+      values: runs.map(({ name, result }) => ({ name, value: result.latencyMs[p] })),
+    })),
+  });
+  const backlog = lineChart({
+    title: 'Queue backlog (accepted, not yet recorded) during the load and the drain',
+    xLabel: 'seconds since start',
+    yLabel: 'votes',
+    markers: [{ x: loadEnd, label: 'load ends, drain starts' }],
+    series: runs.map(({ name, result }) => ({ name, points: result.backlog.map((b) => [b.t, b.votes] as const), ...withColor(name) })),
+  });
+  const reconciliation = barChart({
+    title: 'Accepted vs recorded votes',
+    yLabel: 'votes',
+    colors: { accepted: '#2ca02c', recorded: '#1f77b4', lost: '#d62728', extra: '#ff7f0e' },
+    groups: recorded.map((r) => ({
+      label: r.name,
+      values: [
+        { name: 'accepted', value: r.accepted },
+        { name: 'recorded', value: r.recorded },
+        { name: 'lost', value: r.lost },
+        { name: 'extra', value: r.extra },
+      ],
+    })),
+  });
+  return [
+    { heading: 'Throughput', html: throughput },
+    { heading: 'Latency', html: latency + paragraph('Latency is measured from the intended send time in the open model (no coordinated omission), from the send time in the closed model.') },
+    { heading: 'Backlog and drain', html: backlog },
+    { heading: 'Every accepted vote counted?', html: reconciliation },
+  ];
+}
+
+export interface ReportFiles {
+  'summary.json': string;
+  'summary.md': string;
+  'report.html': string;
+}
+
+const PARTIAL = 'PARTIAL: the run was stopped early (Ctrl-C); figures cover only what ran.';
+
+export function renderRunReport(r: RunResult, thresholds: ThresholdOutcome[]): ReportFiles {
+  const title = `myhero load test: ${r.conditions.target}`;
+  const lead = `${r.acceptedPerSec} accepted votes/s, ${r.failed} failed of ${r.attempted}, p99 ${r.latencyMs.p99} ms; lost ${r.lost}, extra ${r.extra}, drain ${r.drainSeconds} s.`;
+  const name = String(r.conditions.mode ?? 'run');
+  const rows = runRows(r);
+  const md =
+    `# ${title}\n\n${r.partial ? `> ${PARTIAL}\n\n` : ''}${lead}\n\n${markdownTable(rows)}\n\n` +
+    `Errors by class: ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}.\n` +
+    thresholdsMd(thresholds) +
+    `\n## Conditions\n\n${Object.entries(flatConditions(r.conditions)).map(([k, v]) => `- ${k}: ${v}`).join('\n')}\n`;
+  const html = renderPage({
+    title,
+    lead,
+    ...(r.partial ? { warning: PARTIAL } : {}),
+    sections: [
+      { heading: 'Results', html: table(HEAD.map((h) => h || 'mode'), rows.map((row) => cells(row))) },
+      ...charts([{ name, result: r }], [{ name, accepted: r.acceptedTotal, recorded: r.recordedDelta, lost: r.lost, extra: r.extra }]),
+      { heading: 'Errors by class', html: table(['class', 'votes'], Object.entries(r.errors)) },
+      ...thresholdsSection(thresholds),
+    ],
+    conditions: flatConditions(r.conditions),
+    generatedAt: new Date(),
+  });
+  return { 'summary.json': JSON.stringify({ kind: 'run', ...runJson(r, thresholds), result: r }, null, 2), 'summary.md': md, 'report.html': html };
+}
+
+/** The trial whose accepted votes/s is the median of its mode: the one the charts show. */
+export function medianRun(runs: readonly TrialRun[], mode: AppMode): TrialRun | undefined {
+  const of = runs.filter((r) => r.mode === mode).sort((a, b) => a.result.acceptedPerSec - b.result.acceptedPerSec);
+  return of[(of.length - 1) >> 1];
+}
+
+export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[], thresholds: ThresholdOutcome[]): ReportFiles {
+  const title = 'myhero: queue mode vs direct mode';
+  const rows = compareRows(c);
+  const trialRows = c.trials.flatMap((t) =>
+    t.order.flatMap((mode) => {
+      const f = t[mode];
+      return f ? [[t.trial, mode, f.acceptedPerSec, f.failed, f.p99, f.lost, f.extra, f.drainSeconds]] : [];
+    }),
+  );
+  const trialHead = ['trial', 'mode', 'accepted/s', 'failed', 'p99 ms', 'lost', 'extra', 'drain s'];
+  const shown = (['direct', 'queue'] as const).flatMap((mode) => {
+    const r = medianRun(runs, mode);
+    return r ? [{ name: mode, result: r.result }] : [];
+  });
+  const totals = (['direct', 'queue'] as const).map((mode) => {
+    const of = runs.filter((r) => r.mode === mode).map((r) => r.result);
+    const sum = (f: (r: RunResult) => number) => of.reduce((a, r) => a + f(r), 0);
+    return { name: `${mode} (all trials)`, accepted: sum((r) => r.acceptedTotal), recorded: sum((r) => r.recordedDelta), lost: sum((r) => r.lost), extra: sum((r) => r.extra) };
+  });
+  const spread = (['direct', 'queue'] as const).map((m) => {
+    const s = c.modes[m].spread;
+    return [m, `${s.acceptedPerSec[0]}–${s.acceptedPerSec[1]}`, `${s.p99[0]}–${s.p99[1]}`, `${s.drainSeconds[0]}–${s.drainSeconds[1]}`];
+  });
+  const note = 'Figures are medians over trials; lost and extra are totals over all trials. Trials alternate the order (direct first, then queue first) so drift favours neither mode.';
+  const md =
+    `# ${title}\n\n${c.partial ? `> ${PARTIAL}\n\n` : ''}**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${markdownTable(rows)}\n\n${note}\n\n` +
+    `## Trials\n\n| ${trialHead.join(' | ')} |\n|${trialHead.map(() => '---').join('|')}|\n${trialRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n` +
+    thresholdsMd(thresholds) +
+    `\n## Conditions\n\n${Object.entries(flatConditions(c.conditions)).map(([k, v]) => `- ${k}: ${v}`).join('\n')}\n`;
+  const html = renderPage({
+    title,
+    lead: `${c.verdict} (ratio ${c.ratio ?? 'n/a'})`,
+    ...(c.partial ? { warning: PARTIAL } : {}),
+    sections: [
+      { heading: 'Results (medians over trials)', html: table(HEAD.map((h) => h || 'mode'), rows.map((row) => cells(row))) + paragraph(note) },
+      { heading: 'Spread over trials (min–max)', html: table(['mode', 'accepted/s', 'p99 ms', 'drain s'], spread) },
+      ...charts(shown, totals),
+      { heading: 'Trials', html: table(trialHead, trialRows) },
+      ...thresholdsSection(thresholds),
+    ],
+    conditions: flatConditions(c.conditions),
+    generatedAt: new Date(),
+  });
+  return {
+    'summary.json': JSON.stringify({ kind: 'compare', ...compareJson(c, thresholds), runs: runs.map((r) => ({ trial: r.trial, mode: r.mode, result: r.result })) }, null, 2),
+    'summary.md': md,
+    'report.html': html,
+  };
+}
+
+/** Write the report folder; secrets are scrubbed from every file as a last line of defence. */
+export function writeReport(dir: string, files: ReportFiles, secrets: readonly string[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), scrub(text, secrets));
+}
+
+/** reports/<timestamp>/ */
+export function defaultReportDir(at = new Date()): string {
+  return join('reports', at.toISOString().replace(/[:.]/g, '-'));
+}

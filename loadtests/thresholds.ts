@@ -1,0 +1,162 @@
+import { UserError } from '../lib/errors.ts';
+
+// k6-style pass/fail criteria: `p99<500ms`, `lost==0`, `failed_rate<0.01`,
+// `queue.accepted_per_sec>100`, `ratio>1`. Parsed once into data, evaluated
+// against a metric lookup; a failed threshold makes the command exit non-zero.
+
+const OPS = ['<=', '>=', '==', '!=', '<', '>'] as const;
+type Op = (typeof OPS)[number];
+
+/** Metric name → what it means; latency metrics take ms or s units. */
+export const THRESHOLD_METRICS: Record<string, string> = {
+  p50: 'median vote latency (ms)',
+  p90: '90th percentile vote latency (ms)',
+  p99: '99th percentile vote latency (ms)',
+  p999: '99.9th percentile vote latency (ms)',
+  max: 'slowest vote (ms)',
+  failed_rate: 'failed votes / attempted votes',
+  accepted_per_sec: 'accepted votes per second',
+  requests_per_sec: 'requests per second',
+  attempted: 'votes attempted',
+  accepted: 'votes accepted',
+  failed: 'votes failed',
+  lost: 'accepted votes never recorded',
+  extra: 'votes recorded beyond those accepted',
+  drain_seconds: 'seconds until the recorded count settled after the load',
+  ratio: 'compare only: queue accepted votes/s ÷ direct accepted votes/s',
+};
+
+const LATENCY = new Set(['p50', 'p90', 'p99', 'p999', 'max']);
+const MODES = ['direct', 'queue'] as const;
+
+export interface Threshold {
+  /** As the user wrote it. */
+  source: string;
+  /** Only for this mode of a compare (`queue.p99<...`); otherwise every run/mode. */
+  mode?: (typeof MODES)[number];
+  metric: string;
+  op: Op;
+  value: number;
+}
+
+export interface ThresholdOutcome {
+  threshold: string;
+  /** The mode it was checked on, for compare. */
+  mode?: string;
+  actual: number;
+  ok: boolean;
+}
+
+const usage = (raw: string, why: string): never => {
+  throw new UserError(`invalid --threshold "${raw}": ${why}`, 2);
+};
+
+/** Parse one threshold; k6's `p(99)` spelling is accepted too. */
+export function parseThreshold(raw: string): Threshold {
+  const s = raw.replace(/\s+/g, '');
+  const op = OPS.find((o) => s.includes(o));
+  if (!op) return usage(raw, `expected metric, operator (${OPS.join(' ')}) and value, e.g. p99<500ms`);
+  const [lhs, rhs] = [s.slice(0, s.indexOf(op)), s.slice(s.indexOf(op) + op.length)];
+  let name = lhs.replace(/^p\((\d+(?:\.\d+)?)\)$/, (_, p: string) => `p${p.replace('.', '')}`);
+  let mode: Threshold['mode'];
+  const dot = /^(direct|queue)\.(.+)$/.exec(name);
+  if (dot) {
+    mode = dot[1] as Threshold['mode'];
+    name = dot[2]!;
+  }
+  if (!(name in THRESHOLD_METRICS)) return usage(raw, `unknown metric "${lhs}"; known: ${Object.keys(THRESHOLD_METRICS).join(', ')}`);
+  const m = /^(-?\d+(?:\.\d+)?)(ms|s|%)?$/.exec(rhs);
+  if (!m) return usage(raw, `"${rhs}" is not a number`);
+  let value = Number(m[1]);
+  const unit = m[2];
+  if (unit === 's' || unit === 'ms') {
+    if (!LATENCY.has(name)) return usage(raw, `${name} takes no time unit`);
+    if (unit === 's') value *= 1000;
+  } else if (unit === '%') {
+    if (name !== 'failed_rate') return usage(raw, `only failed_rate takes %`);
+    value /= 100;
+  }
+  if (name === 'ratio' && mode) return usage(raw, 'ratio belongs to the comparison, not to one mode');
+  return { source: raw.trim(), ...(mode ? { mode } : {}), metric: name, op, value };
+}
+
+export function parseThresholds(raws: readonly string[]): Threshold[] {
+  return raws.map(parseThreshold);
+}
+
+function compare(actual: number, op: Op, value: number): boolean {
+  switch (op) {
+    case '<':
+      return actual < value;
+    case '<=':
+      return actual <= value;
+    case '>':
+      return actual > value;
+    case '>=':
+      return actual >= value;
+    case '==':
+      return actual === value;
+    case '!=':
+      return actual !== value;
+  }
+}
+
+/** The figures thresholds are checked against. */
+export interface ThresholdFigures {
+  attempted: number;
+  accepted: number;
+  failed: number;
+  acceptedPerSec: number;
+  requestsPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  lost: number;
+  extra: number;
+  drainSeconds: number;
+}
+
+export function metricOf(f: ThresholdFigures, metric: string): number {
+  switch (metric) {
+    case 'p50':
+    case 'p90':
+    case 'p99':
+    case 'p999':
+    case 'max':
+      return f.latencyMs[metric];
+    case 'failed_rate':
+      return f.attempted ? f.failed / f.attempted : 0;
+    case 'accepted_per_sec':
+      return f.acceptedPerSec;
+    case 'requests_per_sec':
+      return f.requestsPerSec;
+    case 'drain_seconds':
+      return f.drainSeconds;
+    case 'attempted':
+    case 'accepted':
+    case 'failed':
+    case 'lost':
+    case 'extra':
+      return f[metric];
+    default:
+      throw new Error(`no figure for ${metric}`);
+  }
+}
+
+/** Check thresholds on one run. `ratio` and mode-scoped thresholds do not apply to a single run and are rejected. */
+export function evaluateRun(thresholds: readonly Threshold[], f: ThresholdFigures): ThresholdOutcome[] {
+  return thresholds.map((t) => {
+    if (t.metric === 'ratio' || t.mode) throw new UserError(`--threshold "${t.source}" applies to loadtest compare only`, 2);
+    const actual = metricOf(f, t.metric);
+    return { threshold: t.source, actual, ok: compare(actual, t.op, t.value) };
+  });
+}
+
+/** Check thresholds on a comparison: unscoped ones on each mode, `mode.x` on that mode, `ratio` once. */
+export function evaluateCompare(thresholds: readonly Threshold[], modes: Record<'direct' | 'queue', ThresholdFigures>, ratio: number): ThresholdOutcome[] {
+  return thresholds.flatMap((t) => {
+    if (t.metric === 'ratio') return [{ threshold: t.source, actual: ratio, ok: compare(ratio, t.op, t.value) }];
+    return (t.mode ? [t.mode] : MODES).map((mode) => {
+      const actual = metricOf(modes[mode], t.metric);
+      return { threshold: t.source, mode, actual, ok: compare(actual, t.op, t.value) };
+    });
+  });
+}
