@@ -102,7 +102,12 @@ export function lintDashboard(dash: unknown, name: string, known = knownMetrics(
 
   const panels = allPanels(dash);
   const ids = new Map<number, string>();
-  const boxes: { box: Box; label: string }[] = [];
+  const boxes: { box: Box; label: string; container: string | undefined }[] = [];
+  const containerOf = new Map<unknown, string>();
+  asArray(dash.panels).forEach((p, i) => {
+    containerOf.set(p, 'top');
+    if (isObject(p)) for (const inner of asArray(p.panels)) containerOf.set(inner, `row ${i}`);
+  });
   for (const p of panels) {
     const label = panelLabel(p);
     if (typeof p.id !== 'number') add('panel-id', label, 'panel has no numeric id');
@@ -113,9 +118,11 @@ export function lintDashboard(dash: unknown, name: string, known = knownMetrics(
     if (!box) add('layout', label, 'panel has no gridPos');
     else {
       if (box.x < 0 || box.w < 1 || box.x + box.w > 24) add('layout', label, `gridPos x=${box.x} w=${box.w} leaves the 24-column grid`);
-      const clash = boxes.find((o) => overlap(o.box, box));
+      // Panels of a collapsed row lay out among themselves, when it is expanded.
+      const container = containerOf.get(p);
+      const clash = boxes.find((o) => o.container === container && overlap(o.box, box));
       if (clash) add('layout', label, `overlaps ${clash.label}`);
-      boxes.push({ box, label });
+      boxes.push({ box, label, container });
     }
 
     for (const ref of [p.datasource, ...asArray(p.targets).map((t) => (isObject(t) ? t.datasource : undefined))]) {
