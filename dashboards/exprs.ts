@@ -129,9 +129,9 @@ export const gated = (queries: RedQuery[]) => queries.map((r) => ({ ...r, expr: 
 export const LOADTEST_JOB = 'job=~"$loadtest_job"';
 export const loadtest = (metric: string, ...matchers: string[]) => sel(metric, LOADTEST_JOB, ...matchers);
 
-export function loadtestErrorRatio(): string {
-  const all = sumBy([], rate(loadtest(LOADTEST.requests)));
-  return `(${sumBy([], rate(loadtest(LOADTEST.errors)))} or ${all} * 0) / ${all}`;
+export function loadtestErrorRatio(by: readonly string[] = []): string {
+  const all = sumBy(by, rate(loadtest(LOADTEST.requests)));
+  return `(${sumBy(by, rate(loadtest(LOADTEST.errors)))} or ${all} * 0) / ${all}`;
 }
 
-export const loadtestQuantile = (q: number) => quantile(q, rate(loadtest(bucket(LOADTEST.latency))), []);
+export const loadtestQuantile = (q: number, by: readonly string[] = []) => quantile(q, rate(loadtest(bucket(LOADTEST.latency))), by);

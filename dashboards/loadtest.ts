@@ -19,6 +19,9 @@ import {
 
 // Load test: the live metrics `myhero-ops loadtest run --metrics-port` serves
 // while a run lasts, so a run can be watched next to the service it loads.
+// Every panel splits by the app mode measured, as `loadtest compare` runs both.
+
+const BY_MODE = [LABELS.mode];
 
 export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
   const d = DASHBOARDS.loadtest;
@@ -50,8 +53,8 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
         'Votes the load runner attempted and those accepted (HTTP 200 and body "vote submitted"); the gap is failures, by class below.',
       unit: VOTES_PER_SECOND,
       queries: [
-        q(sumBy([], rate(loadtest(LOADTEST.votesAttempted))), 'attempted'),
-        q(sumBy([], rate(loadtest(LOADTEST.votesAccepted))), 'accepted'),
+        q(sumBy(BY_MODE, rate(loadtest(LOADTEST.votesAttempted))), '{{mode}} attempted'),
+        q(sumBy(BY_MODE, rate(loadtest(LOADTEST.votesAccepted))), '{{mode}} accepted'),
       ],
       min: 0,
       width: 16,
@@ -63,7 +66,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
       description: 'Accepted votes as a share of attempted ones over the last rate window. Below 99 % the target is refusing load.',
       unit: units.PercentUnit,
       queries: [
-        q(`${sumBy([], rate(loadtest(LOADTEST.votesAccepted)))} / ${sumBy([], rate(loadtest(LOADTEST.votesAttempted)))}`, 'accepted', true),
+        q(`${sumBy(BY_MODE, rate(loadtest(LOADTEST.votesAccepted)))} / ${sumBy(BY_MODE, rate(loadtest(LOADTEST.votesAttempted)))}`, '{{mode}}', true),
       ],
       thresholds: steps('red', [0.95, 'orange'], [0.99, 'green']),
       background: true,
@@ -76,7 +79,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Votes accepted (time range)',
       description: 'Votes accepted over the dashboard time range: compare with what the target recorded (Accepted − recorded on the service dashboard).',
       unit: VOTES,
-      queries: [q(sumBy([], increase(loadtest(LOADTEST.votesAccepted), '$__range')), 'accepted', true)],
+      queries: [q(sumBy(BY_MODE, increase(loadtest(LOADTEST.votesAccepted), '$__range')), '{{mode}}', true)],
       width: 4,
     }),
   );
@@ -85,7 +88,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Requests per second',
       description: 'Every request of the mix the runner sent (votes, and the /v2/results and /options calls a UI makes).',
       unit: units.RequestsPerSecond,
-      queries: [q(sumBy([], rate(loadtest(LOADTEST.requests))), 'requests')],
+      queries: [q(sumBy(BY_MODE, rate(loadtest(LOADTEST.requests))), '{{mode}}')],
       min: 0,
     }),
   );
@@ -94,7 +97,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Voters',
       description: 'Concurrent voters (closed model) or in-flight requests the open model keeps at its fixed rate.',
       unit: units.Short,
-      queries: [q(sumBy([], loadtest(LOADTEST.voters)), 'voters')],
+      queries: [q(sumBy(BY_MODE, loadtest(LOADTEST.voters)), '{{mode}}')],
       min: 0,
       decimals: 0,
     }),
@@ -108,10 +111,10 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
         'p50, p90, p99 and p99.9 of request latency seen by the runner. With an open model (--rate) latency counts from the scheduled send time, so queueing in the runner is not hidden (no coordinated omission).',
       unit: units.Seconds,
       queries: [
-        q(loadtestQuantile(0.5), 'p50'),
-        q(loadtestQuantile(0.9), 'p90'),
-        q(loadtestQuantile(0.99), 'p99'),
-        q(loadtestQuantile(0.999), 'p99.9'),
+        q(loadtestQuantile(0.5, BY_MODE), '{{mode}} p50'),
+        q(loadtestQuantile(0.9, BY_MODE), '{{mode}} p90'),
+        q(loadtestQuantile(0.99, BY_MODE), '{{mode}} p99'),
+        q(loadtestQuantile(0.999, BY_MODE), '{{mode}} p99.9'),
       ],
       thresholds: steps('green', [0.5, 'orange'], [1, 'red']),
       thresholdStyle: 'lines',
@@ -123,9 +126,9 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
     timeseries({
       title: 'Errors by class',
       description:
-        'Failed requests per second by class: http_4xx, http_5xx, vote_failed (HTTP 200 "vote submission failed"), timeout, refused, reset, other.',
+        'Failed requests per second by mode and class: http_<status>, vote_failed (HTTP 200 "vote submission failed"), timeout, refused, reset, other, read (a failed /v2/results or /options call).',
       unit: units.RequestsPerSecond,
-      queries: [q(sumBy([LABELS.errorClass], rate(loadtest(LOADTEST.errors))), '{{class}}')],
+      queries: [q(sumBy([LABELS.mode, LABELS.errorClass], rate(loadtest(LOADTEST.errors))), '{{mode}} {{class}}')],
       min: 0,
       stack: true,
       links: [runbook(opts, 'MyheroErrorRatioHigh')],
@@ -136,7 +139,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Error ratio',
       description: 'Failed requests as a share of all requests the runner sent.',
       unit: units.PercentUnit,
-      queries: [q(loadtestErrorRatio(), 'errors')],
+      queries: [q(loadtestErrorRatio(BY_MODE), '{{mode}}')],
       thresholds: steps('green', [0.01, 'orange'], [0.05, 'red']),
       thresholdStyle: 'lines',
       min: 0,
@@ -148,7 +151,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
       description:
         'Votes accepted but not yet recorded, as the runner observes it (queue mode): it should return to 0 after the run while ernst drains the queue.',
       unit: VOTES,
-      queries: [q(`max(${loadtest(LOADTEST.backlog)})`, 'backlog')],
+      queries: [q(`max by (${LABELS.mode}) (${loadtest(LOADTEST.backlog)})`, '{{mode}}')],
       min: 0,
       links: [runbook(opts, 'MyheroQueueBacklogGrowing')],
     }),
