@@ -18,6 +18,8 @@ export const TWIN = {
   ernstRetries: 'myhero_ernst_retries_total',
   /** data: votes durably appended to the votes file. */
   votesRecorded: 'myhero_votes_recorded_total',
+  /** data: redelivered votes ignored because their idempotency key was already recorded. */
+  votesDuplicate: 'myhero_votes_duplicate_total',
   /** app: 1 for the current mode, label `mode`. */
   appMode: 'myhero_app_mode',
   /** data: slow storage profile in force (1) or not (0), label `profile`. */
@@ -83,6 +85,7 @@ export const LABELS = {
   code: 'code',
   mode: 'mode',
   reason: 'reason',
+  profile: 'profile',
   errorClass: 'class',
 } as const;
 

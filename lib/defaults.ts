@@ -17,6 +17,8 @@ export const PORTS = {
   /** Lab Prometheus/Alertmanager: off the standard ports so a user's own stack can keep them. */
   labPrometheus: 19090,
   labAlertmanager: 19093,
+  /** The twin's ernst has no API port in the original; this one only serves its /metrics. */
+  ernstMetrics: 15009,
 } as const;
 
 export const LOOPBACK = '127.0.0.1';

@@ -1,0 +1,157 @@
+import { APP_MODES, BODIES, OPTIONS_CACHE_SECONDS, type AppMode } from '../../lib/defaults.ts';
+import { LABELS, TWIN } from '../../lib/catalog.ts';
+import type { Logger } from '../../lib/log.ts';
+import { CORS_HEADERS, OPTION_ERRORS, optionListOf, optionOf, parseJson } from '../api.ts';
+import { checkKey, json, Router, serve, text, type Reply, type Request } from '../http.ts';
+import { addMetricsRoute, createMetrics } from '../metrics.ts';
+import { noTracing, type Tracing } from '../tracing.ts';
+import { createDataClient, type DataAnswer } from './data-client.ts';
+import { OptionsCache, type Clock } from './options-cache.ts';
+import { directSink, queueSink, type VoteSink } from './votes.ts';
+
+// myhero-app: the API the UI and the bot call. It checks the app key, caches
+// the options for 300 s, and hands votes to data (direct) or to the broker (queue).
+
+export interface AppOptions {
+  host: string;
+  port: number;
+  key: string;
+  mode: AppMode;
+  dataUrl: string;
+  dataKey: string;
+  /** Bound on each call to data, and on waiting for the broker's PUBACK. */
+  timeoutMs: number;
+  /** Queue mode only. */
+  mqttUrl: string;
+  /** `<host>` in the vote topic; the original uses the container's hostname. */
+  topicHost: string;
+  log: Logger;
+  tracing?: Tracing;
+  /** Injectable for the options-cache tests. */
+  clock?: Clock;
+}
+
+export interface AppServer {
+  url: string;
+  /** Graceful: stop accepting, answer in-flight requests, close the broker connection. */
+  close(): Promise<void>;
+}
+
+const DATA_UNAVAILABLE = { Error: 'Data service unavailable.' };
+
+/** Pass data's answer through as the original does, status and JSON body. */
+const relay = (answer: DataAnswer, status = answer.status): Reply => json(status, answer.body);
+
+export async function startApp(opts: AppOptions): Promise<AppServer> {
+  const tracing = opts.tracing ?? noTracing;
+  const metrics = createMetrics('app');
+  const accepted = metrics.counter(TWIN.votesAccepted, 'Votes answered "vote submitted".', [LABELS.mode]);
+  const failed = metrics.counter(TWIN.votesFailed, 'Votes answered "vote submission failed".', [LABELS.mode, LABELS.reason]);
+  const published = metrics.counter(TWIN.votesPublished, 'Votes acknowledged by the MQTT broker (queue mode).');
+  const modeGauge = metrics.gauge(TWIN.appMode, 'The vote processing mode in force (1).', [LABELS.mode]);
+  for (const m of APP_MODES) modeGauge.set({ [LABELS.mode]: m }, m === opts.mode ? 1 : 0);
+  // Initialised so that rate() and absent-series alerts see them from the first scrape.
+  accepted.inc({ [LABELS.mode]: opts.mode }, 0);
+  published.inc(0);
+
+  const data = createDataClient(opts.dataUrl, opts.dataKey, opts.timeoutMs);
+  const sink: VoteSink =
+    opts.mode === 'direct'
+      ? directSink(data, tracing)
+      : await queueSink({
+          mqttUrl: opts.mqttUrl,
+          host: opts.topicHost,
+          timeoutMs: opts.timeoutMs,
+          tracing,
+          log: opts.log,
+          onPublished: () => published.inc(),
+        });
+  const cache = new OptionsCache<unknown>(OPTIONS_CACHE_SECONDS * 1000, opts.clock);
+
+  /** Key check, then the handler; a data outage becomes a 502 instead of the original's crash. */
+  const keyed = (handler: (req: Request) => Promise<Reply>) => async (req: Request) => {
+    const denied = checkKey(req, opts.key);
+    if (denied) return denied;
+    try {
+      return await handler(req);
+    } catch (err) {
+      opts.log.warn({ err: (err as Error).message, route: req.route }, 'data service call failed');
+      return json(502, DATA_UNAVAILABLE);
+    }
+  };
+  const fromData = (method: string, path: string, body?: unknown) =>
+    tracing.span(`${method} ${path}`, 'client', undefined, (traceparent) => data.call(method, path, body, traceparent ? { traceparent } : {}));
+
+  const router = new Router()
+    .on('GET', '/health', () => text(200, BODIES.health))
+    .on(
+      'POST',
+      '/vote/:hero',
+      keyed(async (req) => {
+        const outcome = await sink.submit(req.params.hero!);
+        if (outcome.ok) {
+          accepted.inc({ [LABELS.mode]: opts.mode });
+          return json(200, BODIES.voteSubmitted);
+        }
+        failed.inc({ [LABELS.mode]: opts.mode, [LABELS.reason]: outcome.reason });
+        return json(200, BODIES.voteFailed);
+      }),
+    )
+    .on('GET', '/v2/results', keyed(async () => relay(await fromData('GET', '/v2/results'))))
+    .on(
+      'GET',
+      '/options',
+      keyed(async () => {
+        const cached = cache.get();
+        if (cached !== undefined) return json(200, cached);
+        const answer = await fromData('GET', '/options');
+        if (answer.status === 200) cache.set(answer.body);
+        return relay(answer);
+      }),
+    )
+    .on(
+      'PUT',
+      '/options',
+      keyed(async (req) => {
+        const option = optionOf(parseJson(await req.text()));
+        if (option === undefined) return json(400, OPTION_ERRORS.put);
+        const answer = await fromData('PUT', '/options', { option });
+        if (answer.status === 201) cache.set(answer.body);
+        return relay(answer);
+      }),
+    )
+    .on(
+      'POST',
+      '/options',
+      keyed(async (req) => {
+        const options = optionListOf(parseJson(await req.text()));
+        if (options === undefined) return json(400, OPTION_ERRORS.post);
+        const answer = await fromData('POST', '/options', { options });
+        if (answer.status === 201) cache.set(answer.body);
+        return relay(answer);
+      }),
+    )
+    // As in the original, a delete does not refresh the cache: GET /options may list the option for up to 300 s.
+    .on('DELETE', '/options/:option', keyed(async (req) => relay(await fromData('DELETE', `/options/${encodeURIComponent(req.params.option!)}`))));
+  // The browser UI calls the app from another origin and sends a `key` header: answer the preflight.
+  for (const template of ['/vote/:hero', '/v2/results', '/options', '/options/:option']) router.on('OPTIONS', template, () => text(200, ''));
+  addMetricsRoute(router, metrics.registry);
+
+  const http = await serve({
+    host: opts.host,
+    port: opts.port,
+    router,
+    headers: CORS_HEADERS,
+    tracing,
+    onResponse: metrics.observe,
+    onError: (err) => opts.log.error({ err }, 'app request failed'),
+  });
+  opts.log.info({ url: http.url, mode: opts.mode, dataUrl: opts.dataUrl }, 'myhero-app listening');
+  return {
+    url: http.url,
+    async close() {
+      await http.close();
+      await sink.close();
+    },
+  };
+}

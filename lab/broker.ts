@@ -1,0 +1,43 @@
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import aedesModule from 'aedes';
+import type { createBroker } from 'aedes';
+import type { Logger } from '../lib/log.ts';
+
+// The zero-install MQTT broker of the lab: Aedes (MQTT 3.1.1) on a TCP port,
+// keeping persistent sessions and their queued QoS 1 messages in memory — what
+// Mosquitto does with `persistence false`. `--mqtt-url` replaces it with an
+// external broker.
+
+export interface Broker {
+  url: string;
+  port: number;
+  /** Graceful: stop accepting clients, disconnect the connected ones, close. */
+  close(): Promise<void>;
+}
+
+export async function startBroker(opts: { host: string; port: number; log: Logger }): Promise<Broker> {
+  // aedes is CommonJS: its functions hang off the default export at runtime.
+  const aedes = (aedesModule as unknown as { createBroker: typeof createBroker }).createBroker();
+  aedes.on('clientError', (client, err) => opts.log.debug({ client: client.id, err: err.message }, 'mqtt client error'));
+  const server: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `mqtt://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  opts.log.info({ url }, 'mqtt broker listening');
+  return {
+    url,
+    port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await closed;
+    },
+  };
+}
