@@ -92,7 +92,8 @@ async function stopLoad(st: RunState): Promise<void> {
 async function podKillStep(st: RunState, step: Extract<Step, { kind: 'pod-kill' }>): Promise<void> {
   const { cx } = st;
   const before = await readyCount(cx, step.spec.selector);
-  const end = Date.now() + (step.forMs ?? 0);
+  // Rounds on a fixed schedule (start + k × every), so slow API calls do not stretch it.
+  const start = Date.now();
   let round = 0;
   for (;;) {
     round += 1;
@@ -101,16 +102,16 @@ async function podKillStep(st: RunState, step: Extract<Step, { kind: 'pod-kill' 
       if (step.everyMs) cx.say(`would repeat every ${seconds(step.everyMs)} until ${seconds(step.forMs ?? 0)} have passed`);
       return;
     }
-    if (!step.everyMs || Date.now() + step.everyMs > end) break;
-    await sleep(step.everyMs, undefined, { signal: cx.signal });
+    const next = start + round * (step.everyMs ?? 0);
+    if (!step.everyMs || next > start + (step.forMs ?? 0)) break;
+    await sleep(Math.max(0, next - Date.now()), undefined, { signal: cx.signal });
   }
   cx.journal.measure('podKillRounds', round);
   // Recovery: the selector back to the Ready count it had before the first kill.
   const recoveryMs = step.spec.recoverWithinMs;
   if (recoveryMs === undefined) return;
-  const start = Date.now();
   const back = await waitUntil(() => readyCount(cx, step.spec.selector), (n) => n >= before, { timeoutMs: recoveryMs, pollMs: cx.pollMs, signal: cx.signal });
-  if (back.ok) cx.journal.measure('recoveryMs', Date.now() - start);
+  if (back.ok) cx.journal.measure('recoveryMs', back.elapsedMs);
   cx.journal.verdict({
     name: `pods matching ${step.spec.selector} recover`,
     pass: back.ok,
