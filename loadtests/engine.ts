@@ -274,7 +274,8 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     const drainStart = now();
     const drain = await waitForDrain({
       readRecorded: () => readRecorded(plan.target, plan.key),
-      readBacklog,
+      // Only the twin's own counters prove a queue still holds votes; accepted − recorded cannot tell a backlog from a loss.
+      readBacklog: backlogSource === 'twin-metrics' ? readBacklog : async () => undefined,
       acceptedTotal: total.accepted,
       recordedBefore,
       policy,
@@ -292,8 +293,11 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     drainError = drain.error;
   }
   const rec = reconcile(total.accepted, recordedBefore, recordedAfter, drainSeconds);
-  const plannedSeconds = (plan.durationMs - (plan.warmupMs ?? 0)) / 1000;
-  const measuredSeconds = partial ? Math.max(0.001, (Math.min(loadEnd, startAt + plan.durationMs) - startAt - (plan.warmupMs ?? 0)) / 1000) : plannedSeconds;
+  // Rates are over the measured window up to the last answer: answers that came after the
+  // planned end (a slow target) stretch the window instead of inflating the rate.
+  const lastAnswerAt = Math.max(...results.map((r) => r.lastAnswerAt));
+  const windowEnd = Math.max(partial ? Math.min(loadEnd, startAt + plan.durationMs) : startAt + plan.durationMs, lastAnswerAt);
+  const measuredSeconds = Math.max(0.001, (windowEnd - startAt - (plan.warmupMs ?? 0)) / 1000);
   const perSec = (n: number) => Math.round((n / measuredSeconds) * 10) / 10;
 
   const result: RunResult = {

@@ -53,6 +53,8 @@ export interface ShardResult {
   latency: string;
   /** Open model: arrivals due before the end that no free connection could send. */
   dropped: number;
+  /** When the last answer (or failure) came: the end of the measured window, graceful tail included. */
+  lastAnswerAt: number;
   partial: boolean;
 }
 
@@ -106,12 +108,14 @@ export function runShard(spec: ShardSpec, startAt: number, onInterval: (i: Inter
   let sent = 0;
   let running = true;
   let partial = false;
+  let lastAnswerAt = 0;
   // Set synchronously by setupRequest while autocannon builds the request that is about to be sent.
   let built: Route | undefined;
   // Set synchronously by onResponse just before autocannon emits the client's 'response'.
   let lastBody = '';
 
   const record = (p: Pending, outcome: Outcome, doneAt: number) => {
+    lastAnswerAt = Math.max(lastAnswerAt, doneAt);
     const t = Math.max(0, Math.floor((doneAt - startAt) / 1000));
     const sec = seconds.get(t) ?? seconds.set(t, emptyInterval(t)).get(t)!;
     const one: Tally = emptyTally();
@@ -299,6 +303,7 @@ export function runShard(spec: ShardSpec, startAt: number, onInterval: (i: Inter
           measured,
           latency: encodeHistogram(histogram),
           dropped: partial ? 0 : Math.max(0, scheduled - sent),
+          lastAnswerAt,
           partial,
         });
         histogram.destroy();

@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../lib/errors.ts';
+import { runLoad, type IntervalSample } from '../engine.ts';
+import type { LoadPlan } from '../plan.ts';
+import { startFakeApp, type FakeApp, type FakeAppOptions } from './fixtures/fake-app.ts';
+
+// The engine against a loopback stand-in of myhero-app that counts what it did:
+// the runner's accounting must match that truth exactly.
+
+let app: FakeApp | undefined;
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+});
+
+async function target(o: FakeAppOptions = {}) {
+  app = await startFakeApp(o);
+  return app;
+}
+
+const plan = (a: FakeApp, o: Partial<LoadPlan> = {}): LoadPlan => ({
+  target: a.url,
+  key: 'K',
+  model: { kind: 'closed', voters: 8 },
+  durationMs: 1500,
+  mix: { weights: { vote: 90, results: 8, options: 2 } },
+  reconcile: { drainTimeoutMs: 5000, stableMs: 500 },
+  seed: 42,
+  ...o,
+});
+
+describe('runLoad', () => {
+  it('classifies every answer by status and body, and matches the target\'s own count', async () => {
+    const a = await target({ vote: (n) => (n % 10 === 3 ? 'failed' : n % 25 === 7 ? { status: 503 } : 'ok') });
+    const samples: IntervalSample[] = [];
+    const r = await runLoad(plan(a), { onSample: (s) => samples.push(s) });
+    expect(r.attempted).toBe(a.truth.votes);
+    expect(r.accepted).toBe(a.truth.ok);
+    expect(r.errors.vote_failed).toBe(a.truth.failed);
+    expect(r.errors.http_503).toBe(a.truth.http);
+    expect(r.failed).toBe(a.truth.failed + a.truth.http);
+    expect(r.attempted).toBe(r.accepted + r.failed);
+    expect(r.accepted).toBeGreaterThan(100);
+    expect(r).toMatchObject({ recordedDelta: a.truth.ok, lost: 0, extra: 0, partial: false, reconciled: true });
+    // Per-second series add up to the totals, and the reads of the mix happened.
+    expect(samples.reduce((n, s) => n + s.accepted, 0)).toBe(r.accepted);
+    expect(samples.every((s) => s.level === 8)).toBe(true);
+    expect(r.requestsPerSec).toBeGreaterThan(r.acceptedPerSec);
+    expect(r.latencyMs.p50).toBeGreaterThan(0);
+    expect(r.latencyMs.max).toBeGreaterThanOrEqual(r.latencyMs.p99);
+    expect(r.conditions).toMatchObject({ model: 'closed', voters: 8, durationSeconds: 1.5, backlogSource: 'recorded-vs-accepted' });
+    expect(JSON.stringify(r)).not.toContain('"K"');
+  });
+
+  it('waits for a draining queue and reports lost and extra votes from /v2/results', async () => {
+    const draining = await target({ recordDelayMs: 1200 });
+    const r = await runLoad(plan(draining, { durationMs: 800 }));
+    expect(r.lost).toBe(0);
+    expect(r.recordedDelta).toBe(draining.truth.ok);
+    expect(r.drainSeconds).toBeGreaterThanOrEqual(0.5);
+    expect(r.backlog.some((b) => b.votes > 0)).toBe(true);
+    expect(r.backlog.at(-1)!.votes).toBe(0);
+    await draining.stop();
+
+    const lossy = await target({ loseEvery: 10, vote: (n) => (n % 5 === 0 ? 'failed' : 'ok') });
+    const l = await runLoad(plan(lossy, { durationMs: 800 }));
+    expect(l.lost).toBe(Math.floor(lossy.truth.ok / 10));
+    expect(l.extra).toBe(0);
+    await lossy.stop();
+
+    const late = await target({ recordFailed: true, vote: (n) => (n % 4 === 0 ? 'failed' : 'ok') });
+    const e = await runLoad(plan(late, { durationMs: 800 }));
+    expect(e).toMatchObject({ lost: 0, extra: late.truth.failed });
+  });
+
+  it('counts resets and timeouts by class', async () => {
+    const a = await target({ vote: (n) => (n === 5 || n === 40 ? 'hang' : n % 30 === 11 ? 'reset' : 'ok') });
+    const r = await runLoad(plan(a, { durationMs: 1200, timeoutMs: 1000 }));
+    expect(r.errors.timeout).toBe(2);
+    expect(r.errors.reset).toBe(a.truth.reset);
+    expect(r.attempted).toBe(a.truth.votes);
+    expect(r.accepted).toBe(a.truth.ok);
+  });
+
+  it('measures open-model latency from the intended send time (no coordinated omission)', async () => {
+    // The target takes 50 ms per vote, one at a time: 20 votes/s. Asked for 40/s, answers fall
+    // further and further behind the schedule; a closed-loop measure would show ~50–100 ms.
+    const a = await target({ serialMs: 50 });
+    const r = await runLoad(plan(a, { model: { kind: 'open', rate: 40, connections: 60 }, durationMs: 1500, mix: { weights: { vote: 1, results: 0, options: 0 } }, reconcile: false }));
+    expect(r.accepted).toBe(a.truth.ok);
+    expect(r.latencyMs.p50).toBeGreaterThan(300);
+    expect(r.latencyMs.p99).toBeGreaterThan(1000);
+    expect(r.acceptedPerSec).toBeLessThan(30);
+    // Rates count the answers over the time they took, not over the planned 1.5 s.
+    expect(r.measuredSeconds).toBeGreaterThan(2.5);
+    expect(r.conditions).toMatchObject({ model: 'open', rate: 40, connections: 60 });
+
+    // With spare capacity the same schedule is kept: ~50 requests/s, latency near the service time.
+    const fast = await target({ vote: () => ({ delayMs: 5 }) });
+    const f = await runLoad(plan(fast, { model: { kind: 'open', rate: 50 }, durationMs: 2000, mix: { weights: { vote: 1, results: 0, options: 0 } }, reconcile: false }));
+    expect(f.attempted).toBeGreaterThanOrEqual(95);
+    expect(f.attempted).toBeLessThanOrEqual(100);
+    expect(f.dropped).toBe(0);
+    expect(f.latencyMs.p50).toBeLessThan(100);
+  });
+
+  it('drops open-model arrivals no connection could send, and says so', async () => {
+    const a = await target({ vote: () => ({ delayMs: 200 }) });
+    const r = await runLoad(plan(a, { model: { kind: 'open', rate: 100, connections: 2 }, durationMs: 1000, mix: { weights: { vote: 1, results: 0, options: 0 } }, reconcile: false }));
+    // 2 connections × 5 answers/s ≈ 10 sent of 100 scheduled.
+    expect(r.attempted).toBeLessThanOrEqual(14);
+    expect(r.dropped + r.attempted).toBe(100);
+  });
+
+  it('ramps voters through stages and excludes the warm-up from the rates', async () => {
+    const a = await target({ vote: () => ({ delayMs: 20 }) });
+    const samples: IntervalSample[] = [];
+    const r = await runLoad(
+      plan(a, { stages: [{ durationMs: 2000, target: 10 }, { durationMs: 1000, target: 10 }], durationMs: 3000, warmupMs: 1000, mix: { weights: { vote: 1, results: 0, options: 0 } } }),
+      { onSample: (s) => samples.push(s) },
+    );
+    expect(samples[0]!.level).toBeLessThan(samples[2]!.level);
+    expect(samples[0]!.accepted).toBeLessThan(samples[2]!.accepted);
+    expect(r.acceptedTotal).toBe(a.truth.ok);
+    expect(r.accepted).toBeLessThan(r.acceptedTotal);
+    expect(r.measuredSeconds).toBeGreaterThanOrEqual(2);
+    expect(r.measuredSeconds).toBeLessThan(2.3);
+    expect(r.lost).toBe(0);
+  });
+
+  it('splits the load over worker threads with the same accounting', async () => {
+    const a = await target({ vote: (n) => (n % 7 === 0 ? 'failed' : 'ok') });
+    const r = await runLoad(plan(a, { workers: 2, durationMs: 1500 }));
+    expect(r.conditions.workers).toBe(2);
+    expect(r.accepted).toBe(a.truth.ok);
+    expect(r.errors.vote_failed).toBe(a.truth.failed);
+    expect(r.series.reduce((n, s) => n + s.accepted, 0)).toBe(r.accepted);
+    expect(r.lost).toBe(0);
+  }, 30_000);
+
+  it('stops within 2 s on abort and marks the result partial', async () => {
+    const a = await target({ vote: () => ({ delayMs: 30 }) });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 700);
+    const t0 = Date.now();
+    const r = await runLoad(plan(a, { durationMs: 20_000 }), { signal: ac.signal });
+    expect(Date.now() - t0 - 700).toBeLessThan(2000);
+    expect(r.partial).toBe(true);
+    expect(r.measuredSeconds).toBeLessThan(2);
+    expect(r.accepted).toBe(a.truth.ok);
+  });
+
+  it('turns an unreachable target or a wrong key into one clear line, before any load', async () => {
+    const a = await target();
+    const url = a.url;
+    await expect(runLoad(plan(a, { key: 'nope' }))).rejects.toThrow(/^authentication failed: .* HTTP 401 \(the key was rejected\); pass the myhero-app key with --key/);
+    await a.stop();
+    app = undefined;
+    const t0 = Date.now();
+    const err = await runLoad({ ...plan(a), target: url }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(2);
+    expect((err as UserError).message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((err as UserError).message).not.toContain('\n');
+  });
+});
