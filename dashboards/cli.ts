@@ -68,11 +68,12 @@ const pushSpec = {
     flag: '--no-overwrite',
     describe: 'refuse (412 version-mismatch) instead of replacing a dashboard changed in Grafana since it was read',
     default: true,
+    shown: '',
     parse: bool,
   }),
   dryRun: setting({ flag: '--dry-run', describe: 'compare with Grafana and report, change nothing', default: false, parse: bool }),
   message: setting({ flag: '--message <text>', describe: "version-history message in Grafana", default: 'pushed by myhero-ops dashboards push', parse: string }),
-  timeout: setting({ flag: '--timeout <duration>', describe: 'per-request timeout', default: 15_000, parse: duration }),
+  timeout: setting({ flag: '--timeout <duration>', describe: 'per-request timeout', default: 15_000, shown: '15s', parse: duration }),
   runbookBaseUrl,
   json,
 };

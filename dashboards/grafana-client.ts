@@ -54,7 +54,11 @@ export function authorizationHeader(auth: GrafanaAuth): string {
 /** One line for a failed connection, naming TLS problems as such. */
 export function connectionError(url: string, err: unknown): UserError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  const message = describeError(err);
+  // OpenSSL's messages span lines; the CLI prints one.
+  const message = describeError(err).replace(/\s*\n\s*/g, ' ');
+  if (/wrong version number/i.test(message)) {
+    return new UserError(`TLS problem talking to Grafana at ${url}: the server does not answer TLS on this port (${code || 'wrong version number'}); is Grafana served over plain http://?`);
+  }
   if (TLS_CODES.has(code) || /certificate|SSL|TLS/i.test(message)) {
     return new UserError(
       `TLS problem talking to Grafana at ${url}: ${message}. If Grafana's certificate comes from a private CA, pass --ca-file (or set NODE_EXTRA_CA_CERTS); check that the URL's scheme and host match the certificate.`,
