@@ -36,6 +36,9 @@ export async function httpCheck(s: HttpCheckSpec, signal: AbortSignal): Promise<
   }
 }
 
+/** The engine's class for votes still in flight when its run was stopped. */
+const STOPPED = 'aborted';
+
 export interface LoadTotals {
   attempted: number;
   failed: number;
@@ -80,20 +83,23 @@ export function startBackgroundLoad(plan: LoadPlan, opts: { signal: AbortSignal;
     if (!stopper.signal.aborted && !opts.signal.aborted) opts.onError(err);
     return undefined;
   });
-  const failedOf = (s: IntervalSample) => Object.values(s.errors).reduce((a, b) => a + b, 0);
+  // Votes cut off because the game day stopped the load are neither sent nor failed as far as a budget goes.
+  const abortedOf = (s: IntervalSample) => s.errors[STOPPED] ?? 0;
+  const failedOf = (s: IntervalSample) => Object.entries(s.errors).reduce((a, [k, v]) => a + (k === STOPPED ? 0 : v), 0);
   return {
     startedAt,
     latest() {
       const s = samples[samples.length - 1];
       if (!s) return undefined;
-      return { errorRate: s.attempted ? failedOf(s) / s.attempted : 0, requests: s.requests };
+      const sent = s.attempted - abortedOf(s);
+      return { errorRate: sent > 0 ? failedOf(s) / sent : 0, requests: s.requests };
     },
     totals(fromT = 0) {
       const window = samples.filter((s) => s.t >= fromT);
       const errors: Record<string, number> = {};
-      for (const s of window) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
+      for (const s of window) for (const [k, v] of Object.entries(s.errors)) if (k !== STOPPED) errors[k] = (errors[k] ?? 0) + v;
       return {
-        attempted: window.reduce((n, s) => n + s.attempted, 0),
+        attempted: window.reduce((n, s) => n + s.attempted - abortedOf(s), 0),
         failed: window.reduce((n, s) => n + failedOf(s), 0),
         errors,
         p99Ms: p99(window),

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JournalData } from '../journal.ts';
+import { cli, eventually, manifests, run, settle, startCluster, type TestCluster } from './fixtures/cluster.ts';
+
+let c: TestCluster;
+afterEach(() => c?.stop());
+
+const probeOf = async (c: TestCluster) => (await c.kube.getDeployment('default', 'myhero-app')).spec?.template.spec?.containers[0]?.readinessProbe;
+
+describe('rollbacks always run', () => {
+  it('on failure: the readiness probe removed by the method is put back', async () => {
+    c = await startCluster({ objects: manifests(true) });
+    await settle(c);
+    const original = await probeOf(c);
+    const j = await run(c, {
+      title: 'probe removed, then a step fails',
+      command: 'test',
+      namespace: 'default',
+      observe: {},
+      steadyState: [],
+      steadyStateRecoveryMs: 0,
+      method: [
+        { kind: 'remove-readiness-probe', deployment: 'myhero-app' },
+        { kind: 'pod-kill', spec: { selector: 'tier=nonexistent', radius: { count: 1 } } },
+      ],
+      probes: [],
+    });
+    expect(j.status).toBe('failed');
+    expect(j.error).toBe('no running pods match selector tier=nonexistent');
+    expect(j.rollbacks).toEqual([expect.objectContaining({ name: 'restore the readiness probe of myhero-app', ok: true })]);
+    expect(await probeOf(c)).toEqual(original);
+    expect((await c.kube.getDeployment('default', 'myhero-app')).status?.updatedReplicas).toBe(2);
+  });
+
+  it('on timeout: the run limit stops the hold and the node is uncordoned', async () => {
+    c = await startCluster({ objects: manifests(true) });
+    await settle(c);
+    const j = await run(
+      c,
+      {
+        title: 'drain and hold',
+        command: 'node-drain',
+        namespace: 'default',
+        observe: {},
+        steadyState: [],
+        steadyStateRecoveryMs: 0,
+        method: [{ kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 5000, retryMs: 20 }, holdMs: 60_000 }],
+        probes: [],
+      },
+      { timeoutMs: 1500 },
+    );
+    expect(j.status).toBe('failed');
+    expect(j.error).toBe('run time limit of 1.50 s reached');
+    expect(j.rollbacks).toEqual([expect.objectContaining({ name: 'uncordon node pi-3', ok: true })]);
+    expect((await c.kube.getNode('pi-3')).spec?.unschedulable).toBeFalsy();
+  });
+
+  it('on SIGINT: the CLI stops, uncordons the node, writes the journal and exits 130', async () => {
+    c = await startCluster({ objects: manifests(true) });
+    await settle(c);
+    const out = `${c.dir}/sigint`;
+    let cordonedSeen = false;
+    const result = await cli(
+      ['chaos', 'node-drain', '-n', 'default', '--kubeconfig', c.kubeconfig, '--node', 'pi-2', '--hold', '10m', '--poll', '20ms', '--sample', '50ms', '--out', out],
+      {
+        onSpawn: (child) => {
+          void eventually(async () => !!(await c.kube.getNode('pi-2')).spec?.unschedulable, 30_000, 'pi-2 cordoned').then(() => {
+            cordonedSeen = true;
+            child.kill('SIGINT');
+          });
+        },
+      },
+    );
+    expect(cordonedSeen).toBe(true);
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('SIGINT received, stopping and restoring');
+    expect((await c.kube.getNode('pi-2')).spec?.unschedulable).toBeFalsy();
+    const j = JSON.parse(readFileSync(`${out}/journal.json`, 'utf8')) as JournalData;
+    expect(j.status).toBe('interrupted');
+    expect(j.rollbacks).toEqual([expect.objectContaining({ name: 'uncordon node pi-2', ok: true })]);
+    expect(readFileSync(`${out}/report.html`, 'utf8')).toContain('Interrupted by Ctrl-C');
+    expect(result.stdout).toContain('INTERRUPTED: stopped by Ctrl-C, rollbacks ran');
+  }, 60_000);
+});
