@@ -168,15 +168,26 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     return r.ready;
   };
 
+  const metricsTargets: Lab['metricsTargets'] = [];
   let mqttUrl = opts.mqttUrl ?? '';
   let dataUrl = '';
   const startDataService = async () => {
     dataUrl = (await start('data', ['--port', String(dataPort), '--data-dir', dataDir, '--storage-profile', storageProfile])).url;
     dataPort = portOf(dataUrl);
   };
+  const ernstFlags = (port: number) => ['--port', String(port), '--data-server', dataUrl, '--mqtt-url', mqttUrl, '--timeout', `${timeoutMs}ms`];
   const startErnst = async () => {
-    const ready = await start('ernst', ['--port', String(ernstPort), '--data-server', dataUrl, '--mqtt-url', mqttUrl, '--timeout', `${timeoutMs}ms`]);
+    let ready: ReadyLine;
+    try {
+      ready = await start('ernst', ernstFlags(ernstPort));
+    } catch (err) {
+      // An ephemeral port freed by the killed ernst may be taken by another process before the new one binds it.
+      if (opts.ernstMetricsPort || !/in use|EADDRINUSE/.test(String(err))) throw err;
+      ready = await start('ernst', ernstFlags(0));
+    }
     ernstPort = portOf(ready.url);
+    const target = metricsTargets.find((t) => t.service === 'ernst');
+    if (target) target.url = ready.metricsUrl!;
   };
 
   try {
@@ -194,9 +205,9 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   }
 
   const appUrl = running.get('app')!.ready.url;
-  const metricsTargets = (['app', 'data', 'ernst'] as const)
-    .filter((s) => running.has(s))
-    .map((service) => ({ service, url: running.get(service)!.ready.metricsUrl! }));
+  metricsTargets.push(
+    ...(['app', 'data', 'ernst'] as const).filter((s) => running.has(s)).map((service) => ({ service, url: running.get(service)!.ready.metricsUrl! })),
+  );
 
   return {
     mode: opts.mode,

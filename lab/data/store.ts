@@ -47,6 +47,8 @@ interface Pending {
 
 export class VoteStore {
   readonly votesPath: string;
+  /** Syncs of the votes file so far: with group commit fewer than votes, with `pi-sd` one per vote. */
+  syncs = 0;
   private pending: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
@@ -109,6 +111,7 @@ export class VoteStore {
       try {
         await this.votes.write(batch.map((p) => `${p.hero}\n`).join(''));
         await this.votes.datasync();
+        this.syncs += 1;
         const keyed = batch.filter((p) => p.id !== undefined);
         if (keyed.length > 0) {
           await this.ids.write(keyed.map((p) => `${p.id}\n`).join(''));

@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TWIN } from '../../lib/catalog.ts';
+import { startLab, type Lab } from '../lab.ts';
+import { startMosquitto, type RunningMosquitto } from './fixtures/mosquitto.ts';
+import { castVotes, recorded, sample, waitForRecorded } from './fixtures/votes.ts';
+
+// Queue mode end to end, each service its own process: against the embedded
+// Aedes broker and against the real Mosquitto. Every accepted vote is counted
+// exactly once, also when ernst is killed (SIGKILL) and restarted mid-stream.
+
+const metricsOf = async (lab: Lab, service: string) => (await fetch(lab.metricsTargets.find((t) => t.service === service)!.url)).text();
+
+describe.each([
+  ['the embedded Aedes broker', false],
+  ['a real Mosquitto', true],
+])('queue mode with %s', (_name, external) => {
+  let mosquitto: RunningMosquitto | undefined;
+  let lab: Lab;
+  let total = 0;
+
+  beforeAll(async () => {
+    if (external) mosquitto = await startMosquitto();
+    lab = await startLab({ mode: 'queue', dataPort: 0, appPort: 0, mqttPort: 0, mqttUrl: mosquitto?.url });
+  });
+  afterAll(async () => {
+    await lab?.stop();
+    await mosquitto?.stop();
+  });
+
+  it('N votes accepted → N recorded', async () => {
+    expect(lab.mqttUrl).toBe(mosquitto?.url ?? lab.mqttUrl);
+    const accepted = await castVotes(lab.appUrl, 150, { concurrency: 15 });
+    expect(accepted).toBe(150);
+    total += accepted;
+    expect(await waitForRecorded(lab.dataUrl, total)).toBe(total);
+    const app = await metricsOf(lab, 'app');
+    expect(sample(app, TWIN.votesPublished)).toBe(150);
+    const ernst = await metricsOf(lab, 'ernst');
+    expect(sample(ernst, TWIN.votesProcessed)).toBe(150);
+    // Nothing counted twice: still exactly N a moment later.
+    await sleep(300);
+    expect(await recorded(lab.dataUrl)).toBe(total);
+  });
+
+  it('ernst killed (SIGKILL) and restarted mid-stream → still exactly N recorded', async () => {
+    let restart: Promise<void> | undefined;
+    let recordedAtKill = -1;
+    const accepted = await castVotes(lab.appUrl, 300, {
+      concurrency: 10,
+      onAccepted: (n) => {
+        if (n === 100) {
+          restart = (async () => {
+            recordedAtKill = (await recorded(lab.dataUrl)) - total;
+            await lab.restartErnst();
+          })();
+        }
+      },
+    });
+    await restart;
+    expect(accepted).toBe(300);
+    // The kill happened while votes were still coming in and being drained.
+    expect(recordedAtKill).toBeGreaterThanOrEqual(0);
+    expect(recordedAtKill).toBeLessThan(300);
+    total += accepted;
+    expect(await waitForRecorded(lab.dataUrl, total)).toBe(total);
+    await sleep(300);
+    expect(await recorded(lab.dataUrl)).toBe(total);
+  });
+});
