@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PORTS } from '../../lib/defaults.ts';
+import { assertPortFree } from '../../lib/net.ts';
+
+// `bin/myhero-ops lab up` as a user runs it. The queue-mode test is the one
+// test of the suite on the fixed workstation ports (15000, 15001, 1883, 15009).
+
+const BIN = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
+
+function run(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('myhero-ops lab up', () => {
+  let lab: ReturnType<typeof run> | undefined;
+  afterAll(async () => {
+    if (lab && lab.child.exitCode === null) {
+      lab.child.kill('SIGINT');
+      await lab.exited;
+    }
+  });
+
+  it('--mode queue on the default ports: a curl vote is "vote submitted" and counted within a second; Ctrl-C stops everything', async () => {
+    lab = run(['lab', 'up', '--mode', 'queue']);
+    await until('lab up to print its URLs', () => lab!.stdout().includes('Press Ctrl-C') || lab!.child.exitCode !== null, 60_000);
+    expect(lab.stderr()).not.toMatch(/error/i);
+    const out = lab.stdout();
+    expect(out).toContain('app       http://127.0.0.1:15001');
+    expect(out).toContain('data      http://127.0.0.1:15000');
+    expect(out).toContain('broker    mqtt://127.0.0.1:1883');
+    expect(out).toMatch(/data dir {2}\S+myhero-lab-/);
+    expect(out).toContain(`ernst   http://127.0.0.1:${PORTS.ernstMetrics}/metrics`);
+
+    // curl -H 'key: DevApp' -X POST 127.0.0.1:15001/vote/Deadpool
+    const res = await fetch('http://127.0.0.1:15001/vote/Deadpool', { method: 'POST', headers: { key: 'DevApp' } });
+    expect(await res.json()).toEqual({ result: 'vote submitted' });
+    const voted = Date.now();
+    let results: unknown = [];
+    while (Date.now() - voted < 1000) {
+      results = await (await fetch('http://127.0.0.1:15001/v2/results', { headers: { key: 'DevApp' } })).json();
+      if (Array.isArray(results) && results.length > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(results).toEqual([['Deadpool', 1, 100]]);
+
+    lab.child.kill('SIGINT');
+    expect(await lab.exited).toBe(0);
+    for (const port of [PORTS.data, PORTS.app, PORTS.mqtt, PORTS.ernstMetrics]) await assertPortFree('127.0.0.1', port, 'test');
+  }, 90_000);
+
+  it('a port already in use: one clear line and exit code 1', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = run(['lab', 'up', '--app-port', String(port), '--data-port', '0']);
+      expect(await r.exited).toBe(1);
+      expect(r.stderr().trim()).toBe(`myhero-ops: port ${port} on 127.0.0.1 is already in use (wanted for myhero-app)`);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  }, 30_000);
+
+  it('bad input: one clear line and a non-zero exit', async () => {
+    const r = run(['lab', 'up', '--mode', 'sideways']);
+    expect(await r.exited).toBe(2);
+    expect(r.stderr().trim()).toBe('myhero-ops: invalid --mode "sideways": expected one of direct|queue');
+  }, 30_000);
+});
