@@ -1,0 +1,99 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { JournalData } from '../journal.ts';
+import { pushAnnotations, renderHtml, renderMarkdown, verdictLine } from '../report.ts';
+
+const journal: JournalData = {
+  title: 'Readiness probes keep failed votes within budget',
+  command: 'gameday readiness.yaml',
+  namespace: 'default',
+  context: 'pi-cluster',
+  server: 'https://10.0.0.1:6443',
+  dryRun: false,
+  startedAt: '2026-11-22T10:00:00.000Z',
+  endedAt: '2026-11-22T10:01:00.000Z',
+  durationMs: 60_000,
+  status: 'completed',
+  conditions: { kubernetes: 'v1.31.4+k3s1', loadModel: 'open', loadLevel: 20 },
+  plan: ['readiness — namespace default', 'method:', '  1. pod-kill'],
+  actions: [
+    { t: 10_000, name: 'pod-kill', detail: 'pod default/myhero-app-abc (grace 0 s)', ok: true },
+    { t: 30_000, name: 'rollout-restart', detail: 'rollout restart of deployment default/myhero-app', ok: true },
+  ],
+  probes: [{ t: 0, name: 'ready', phase: 'before', ok: true, value: 2, reason: 'myhero-app: 2 of 2 replicas Ready' }],
+  rollbacks: [{ t: 59_000, name: 'restore the readiness probe of myhero-app', ok: true }],
+  events: [{ t: 10_100, at: '2026-11-22T10:00:10.100Z', type: 'Normal', reason: 'Killing', object: 'pod/myhero-app-abc', message: 'Stopping container <myhero-app>', count: 1 }],
+  samples: Array.from({ length: 13 }, (_, i) => ({ t: i * 5000, readyReplicas: i === 2 || i === 3 ? 1 : 2, hpaReplicas: 2, hpaDesiredReplicas: 2, errorRate: i === 3 ? 0.25 : 0, requests: 20 })),
+  measurements: { recoveryMs: 8200, votesAttempted: 1200, votesFailed: 40 },
+  verdicts: [
+    { name: 'failed votes within budget', pass: false, reason: '40 of 1200 votes failed (3.33%, budget <= 0.01): reset 40' },
+    { name: 'likely cause', pass: false, reason: 'deployment/myhero-app: container myhero-app has no readiness probe' },
+  ],
+};
+
+let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+afterAll(() => browser?.close());
+
+describe('reports', () => {
+  it('Markdown names the verdicts, timeline, events and conditions', () => {
+    const md = renderMarkdown(journal);
+    expect(verdictLine(journal)).toBe('FAIL: failed votes within budget; likely cause');
+    expect(md).toContain('**FAIL: failed votes within budget; likely cause**');
+    expect(md).toContain('| failed votes within budget | **FAIL** | 40 of 1200 votes failed (3.33%, budget <= 0.01): reset 40 |');
+    expect(md).toContain('| 10 | pod-kill | pod default/myhero-app-abc (grace 0 s) |');
+    expect(md).toContain('| 59 | rollback restore the readiness probe of myhero-app | done |');
+    expect(md).toContain('- recoveryMs: 8.2 s');
+    expect(md).toContain('- kubernetes: v1.31.4+k3s1');
+  });
+
+  it('HTML is self-contained and renders the timeline in a real browser', async () => {
+    const html = renderHtml(journal);
+    expect(html).not.toMatch(/<script|<link|src="http/);
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.setContent(html);
+    const series = await page.$$eval('svg.chart g.series', (gs) => gs.map((g) => `${g.getAttribute('data-series')}:${g.getAttribute('data-points')}`));
+    expect(series).toEqual(['ready replicas:13', 'HPA replicas:13', 'HPA desired:13', 'error rate %:13']);
+    const markers = await page.$$eval('svg.chart g.marker text', (ts) => ts.map((t) => t.textContent));
+    expect(markers).toEqual(['pod-kill', 'rollout-restart', 'pod-kill', 'rollout-restart']);
+    expect(await page.textContent('p.lead')).toBe('FAIL: failed votes within budget; likely cause');
+    expect(await page.textContent('body')).toContain('Stopping container <myhero-app>');
+    expect(requests.filter((u) => !u.startsWith('about:'))).toEqual([]);
+    const box = await page.$eval('svg.chart', (s) => s.getBoundingClientRect().width);
+    expect(box).toBeGreaterThan(300);
+  }, 60_000);
+
+  it('pushes each action as a Grafana annotation tagged chaos, with the token as a bearer', async () => {
+    const got: { auth?: string; body: { time: number; tags: string[]; text: string } }[] = [];
+    const grafana = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        if (req.url !== '/api/annotations' || req.method !== 'POST') return void res.writeHead(404).end();
+        got.push({ auth: req.headers.authorization, body: JSON.parse(body) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: got.length, message: 'Annotation added' }));
+      });
+    });
+    await new Promise<void>((r) => grafana.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(grafana.address() as AddressInfo).port}`;
+    try {
+      expect(await pushAnnotations(journal, { url, token: 'glsa_test' })).toBe(2);
+      expect(got.map((g) => g.auth)).toEqual(['Bearer glsa_test', 'Bearer glsa_test']);
+      expect(got[0]!.body).toEqual({
+        time: Date.parse('2026-11-22T10:00:10.000Z'),
+        tags: ['chaos', 'gameday', 'pod-kill'],
+        text: 'Readiness probes keep failed votes within budget: pod-kill pod default/myhero-app-abc (grace 0 s)',
+      });
+    } finally {
+      await new Promise<void>((r) => grafana.close(() => r()));
+    }
+    await expect(pushAnnotations(journal, { url })).rejects.toThrow(`cannot reach Grafana at ${url}`);
+  });
+});
