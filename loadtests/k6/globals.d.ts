@@ -1,6 +1,14 @@
-// k6 provides a console in every VU; @types/k6 does not declare it.
+// Globals the k6 runtime has that @types/k6 does not declare.
 declare const console: {
   log(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
 };
+
+// lib/errors.ts (bundled in through the runner's threshold parser) names Node's
+// error type for its `code`; k6 errors never carry one, so the bare shape is enough.
+declare namespace NodeJS {
+  interface ErrnoException extends Error {
+    code?: string;
+  }
+}

@@ -1,7 +1,8 @@
 import type { Options, Scenario, Stage } from 'k6/options';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS, type HeroDistribution, type MixWeights } from '../../mix.ts';
 import { SUMMARY_CLASSES } from './classify.ts';
-import { errorSubmetric, k6Thresholds, parseThreshold, type Threshold } from './thresholds.ts';
+import type { Threshold } from '../../thresholds.ts';
+import { errorSubmetric, k6Thresholds, parseK6Thresholds } from './thresholds.ts';
 
 // The vote script's settings, read from k6 env vars (`-e NAME=value` or the
 // process environment), and the k6 options they imply. Names and defaults follow
@@ -17,7 +18,7 @@ export interface Duration {
 
 /** The runner's defaults (PLAN_DEFAULTS in loadtests/plan.ts; a test keeps them equal). */
 export const DEFAULTS = {
-  voters: 10,
+  voters: 50,
   duration: '30s',
   timeout: '10s',
   drainTimeout: '30s',
@@ -50,7 +51,7 @@ export interface VoteSettings {
   distribution: HeroDistribution;
   /** `weighted`: relative weight per hero name (unlisted heroes weigh 1). */
   heroWeights: Record<string, number>;
-  /** Seed of each VU's request mix (VU number added); random when absent. */
+  /** Seed of each VU's request mix (VU number added); random when absent (SEED unset or 0). */
   seed?: number;
   thresholds: Threshold[];
   /** k6 instances sharing the test (k6-operator); above 1 no instance can reconcile on its own. */
@@ -140,15 +141,16 @@ export function settingsFromEnv(env: Env): VoteSettings {
     rate > 0
       ? { kind: 'open', rate, connections: Math.ceil(connectionsRaw ? parseNumber(connectionsRaw, 'CONNECTIONS', 1) : openConnections(peak)) }
       : { kind: 'closed', voters: Math.floor(parseNumber(get('VOTERS') ?? String(DEFAULTS.voters), 'VOTERS', 1)), think: parseDuration(get('THINK') ?? '0s', 'THINK') };
-  const distribution = (get('HEROES') ?? 'uniform') as HeroDistribution;
-  if (!HERO_DISTRIBUTIONS.includes(distribution)) throw new Error(`invalid HEROES "${distribution}": expected one of ${HERO_DISTRIBUTIONS.join('|')}`);
-  const seedRaw = get('SEED');
+  const distribution = (get('DISTRIBUTION') ?? 'uniform') as HeroDistribution;
+  if (!HERO_DISTRIBUTIONS.includes(distribution)) throw new Error(`invalid DISTRIBUTION "${distribution}": expected one of ${HERO_DISTRIBUTIONS.join('|')}`);
+  // As with --seed, 0 means a random sequence.
+  const seed = Math.floor(parseNumber(get('SEED') ?? '0', 'SEED', 0));
   const parallelism = Math.floor(parseNumber(get('PARALLELISM') ?? '1', 'PARALLELISM', 1));
   // An explicitly empty THRESHOLDS turns them all off.
-  const thresholds = (env.THRESHOLDS ?? DEFAULTS.thresholds).split(',').map((t) => t.trim()).filter(Boolean).map(parseThreshold);
+  const thresholds = parseK6Thresholds(env.THRESHOLDS ?? DEFAULTS.thresholds);
   const reconciled = thresholds.find((t) => t.metric === 'lost' || t.metric === 'extra');
   if (parallelism > 1 && reconciled) {
-    throw new Error(`threshold ${reconciled.expr} needs a single k6 instance: with PARALLELISM=${parallelism} each sees only its own accepted votes`);
+    throw new Error(`threshold ${reconciled.source} needs a single k6 instance: with PARALLELISM=${parallelism} each sees only its own accepted votes`);
   }
   return {
     target: validUrl(env.TARGET),
@@ -161,8 +163,8 @@ export function settingsFromEnv(env: Env): VoteSettings {
     drainStable: parseDuration(get('DRAIN_STABLE') ?? DEFAULTS.drainStable, 'DRAIN_STABLE'),
     mix: get('MIX') ? parseMix(get('MIX')!) : DEFAULT_MIX,
     distribution,
-    heroWeights: get('HERO_WEIGHTS') ? parsePairs(get('HERO_WEIGHTS')!, 'HERO_WEIGHTS', 'Superman=3,Batman=1') : {},
-    ...(seedRaw ? { seed: Math.floor(parseNumber(seedRaw, 'SEED', 0)) } : {}),
+    heroWeights: get('WEIGHTS') ? parsePairs(get('WEIGHTS')!, 'WEIGHTS', 'Superman=3,Batman=1') : {},
+    ...(seed ? { seed } : {}),
     thresholds,
     parallelism,
   };

@@ -2,7 +2,8 @@ import { K6 } from '../../../lib/catalog.ts';
 import { SUMMARY_CLASSES } from './classify.ts';
 import { measuredSeconds, type VoteSettings } from './options.ts';
 import { reconcile } from './reconcile.ts';
-import { compare, errorSubmetric, toK6Threshold, type Threshold } from './thresholds.ts';
+import { evaluateRun, type Threshold } from '../../thresholds.ts';
+import { errorSubmetric, toK6Threshold } from './thresholds.ts';
 
 // The end-of-test summary k6 hands to handleSummary(), turned into the main
 // runner's `--json` shape, so a k6 run and a `loadtest run` compare field by field.
@@ -86,26 +87,14 @@ export function runFromSummary(data: K6SummaryData, s: VoteSettings, extraCondit
 function judge(t: Threshold, data: K6SummaryData, run: Figures, seconds: number): ThresholdResult {
   const k = toK6Threshold(t, seconds);
   const verdict = k && data.metrics[k.metric]?.thresholds?.[k.expression];
-  if (verdict) return { expr: t.expr, ok: verdict.ok, judgedBy: 'k6' };
-  // Reconciliation figures, or a metric k6 left out because it got no samples.
-  const actual = figure(t, run);
-  return { expr: t.expr, ok: actual !== null && compare(actual, t.op, t.value), judgedBy: 'summary' };
-}
-
-function figure(t: Threshold, run: Figures): number | null {
-  switch (t.metric) {
-    case 'p50': case 'p90': case 'p99': case 'p999': case 'max': return run.latencyMs[t.metric];
-    case 'attempted': return run.attempted;
-    case 'accepted': return run.accepted;
-    case 'failed': return run.failed;
-    case 'failed_rate': return run.attempted > 0 ? run.failed / run.attempted : 0;
-    case 'accepted_per_sec': return run.acceptedPerSec;
-    case 'requests_per_sec': return run.requestsPerSec;
-    case 'recorded_delta': return run.recordedDelta;
-    case 'lost': return run.lost;
-    case 'extra': return run.extra;
-    case 'drain_seconds': return run.drainSeconds;
+  if (verdict) return { expr: t.source, ok: verdict.ok, judgedBy: 'k6' };
+  // lost/extra, or a metric k6 left out because it got no samples: judged on the
+  // summary's figures with the runner's own evaluation; unreconciled fails.
+  if (run.lost === null || run.extra === null || run.drainSeconds === null) {
+    if (['lost', 'extra', 'drain_seconds'].includes(t.metric)) return { expr: t.source, ok: false, judgedBy: 'summary' };
   }
+  const [outcome] = evaluateRun([t], { ...run, lost: run.lost ?? 0, extra: run.extra ?? 0, drainSeconds: run.drainSeconds ?? 0 });
+  return { expr: t.source, ok: outcome!.ok, judgedBy: 'summary' };
 }
 
 function conditionsOf(s: VoteSettings, data: K6SummaryData, extra: Record<string, unknown>): Record<string, unknown> {

@@ -1,52 +1,35 @@
 import { K6 } from '../../../lib/catalog.ts';
+import { parseThreshold, type Threshold } from '../../thresholds.ts';
 
-// The main runner's threshold grammar (`p99<500ms`, `failed_rate<0.01`, `lost==0`)
-// translated to k6 thresholds on the script's custom metrics, so a k6 run fails on
-// the same conditions. Reconciliation figures (lost, extra) are known only once the
-// summary has both the accepted count and the teardown's recorded delta, so those
-// are evaluated in handleSummary instead of by k6.
+// The main runner's thresholds (loadtests/thresholds.ts: `p99<500ms`,
+// `failed_rate<0.01`, `lost==0`, ...) as k6 thresholds on the script's custom
+// metrics, so a k6 run fails on the same conditions. lost and extra need both the
+// accepted count and the teardown's recorded delta, which only the summary has,
+// so those are judged in handleSummary instead of by k6.
 
-export const THRESHOLD_METRICS = [
-  'p50', 'p90', 'p99', 'p999', 'max',
-  'attempted', 'accepted', 'failed', 'failed_rate',
-  'accepted_per_sec', 'requests_per_sec',
-  'recorded_delta', 'lost', 'extra', 'drain_seconds',
-] as const;
-export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
-
-export type ThresholdOp = '<=' | '>=' | '==' | '!=' | '<' | '>';
-
-export interface Threshold {
-  /** As written by the user. */
-  expr: string;
-  metric: ThresholdMetric;
-  op: ThresholdOp;
-  /** Milliseconds for latencies, seconds for drain_seconds, a plain number otherwise. */
-  value: number;
+/** Parse THRESHOLDS (comma-separated) with the runner's grammar; compare-only thresholds are refused. */
+export function parseK6Thresholds(raw: string): Threshold[] {
+  return raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((expr) => {
+      let t: Threshold;
+      try {
+        t = parseThreshold(expr);
+      } catch (err) {
+        throw new Error(`THRESHOLDS: ${(err as Error).message}`);
+      }
+      if (t.metric === 'ratio' || t.mode) throw new Error(`THRESHOLDS: "${expr}" applies to loadtest compare only`);
+      return t;
+    });
 }
 
-const LATENCY: Partial<Record<ThresholdMetric, string>> = {
-  p50: 'med', p90: 'p(90)', p99: 'p(99)', p999: 'p(99.9)', max: 'max',
-};
+const LATENCY: Record<string, string> = { p50: 'med', p90: 'p(90)', p99: 'p(99)', p999: 'p(99.9)', max: 'max' };
 
-/** Parse `metric op value[unit]`; throws one clear line on anything else. */
-export function parseThreshold(expr: string): Threshold {
-  const m = /^\s*([a-z0-9_]+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(expr);
-  const metric = m?.[1] as ThresholdMetric | undefined;
-  if (!m || !metric || !THRESHOLD_METRICS.includes(metric)) {
-    throw new Error(`invalid threshold "${expr}": expected <metric><op><value> with metric one of ${THRESHOLD_METRICS.join('|')}, e.g. p99<500ms`);
-  }
-  let value = Number(m[3]);
-  const unit = m[4];
-  if (unit && !(metric in LATENCY) && metric !== 'drain_seconds') throw new Error(`invalid threshold "${expr}": ${metric} takes no unit`);
-  if (metric in LATENCY && unit === 's') value *= 1000;
-  if (metric === 'drain_seconds' && unit === 'ms') value /= 1000;
-  return { expr: expr.trim(), metric, op: m[2] as ThresholdOp, value };
-}
-
-/** A threshold as k6 takes it: metric name → expression; undefined when only the summary can judge it. */
+/** A threshold as k6 takes it (metric name → expression); undefined when only the summary can judge it. */
 export function toK6Threshold(t: Threshold, measuredSeconds: number): { metric: string; expression: string } | undefined {
-  const k6 = (metric: string, agg: string, value = t.value) => ({ metric, expression: `${agg}${t.op}${round(value)}` });
+  const k6 = (metric: string, agg: string, value = t.value) => ({ metric, expression: `${agg}${t.op}${Math.round(value * 1e6) / 1e6}` });
   const latency = LATENCY[t.metric];
   if (latency) return k6(K6.voteDuration, latency);
   switch (t.metric) {
@@ -54,23 +37,13 @@ export function toK6Threshold(t: Threshold, measuredSeconds: number): { metric: 
     case 'accepted': return k6(K6.votesAccepted, 'count');
     case 'failed': return k6(K6.votesFailed, 'count');
     case 'failed_rate': return k6(K6.voteFailedRate, 'rate');
-    // k6's own counter rate divides by the whole run (warm-up, setup, drain);
-    // the runner's per-second figures divide by the measured time only.
+    // k6's own counter rate divides by the whole run (setup, drain); the runner's
+    // per-second figures divide by the measured time, so compare counts instead.
     case 'accepted_per_sec': return k6(K6.votesAccepted, 'count', t.value * measuredSeconds);
     case 'requests_per_sec': return k6(K6.requests, 'count', t.value * measuredSeconds);
-    case 'recorded_delta': return k6(K6.recordedDelta, 'value');
     case 'drain_seconds': return k6(K6.drainSeconds, 'value');
     default: return undefined;
   }
-}
-
-/** The k6 sub-metric holding one failure class; it exists in the summary only if a threshold names it. */
-export function errorSubmetric(errorClass: string): string {
-  return `${K6.voteErrors}{class:${errorClass}}`;
-}
-
-function round(v: number): number {
-  return Math.round(v * 1e6) / 1e6;
 }
 
 /** k6's `thresholds` option for a list of runner thresholds. */
@@ -83,13 +56,7 @@ export function k6Thresholds(list: readonly Threshold[], measuredSeconds: number
   return out;
 }
 
-export function compare(actual: number, op: ThresholdOp, expected: number): boolean {
-  switch (op) {
-    case '<': return actual < expected;
-    case '<=': return actual <= expected;
-    case '>': return actual > expected;
-    case '>=': return actual >= expected;
-    case '==': return actual === expected;
-    case '!=': return actual !== expected;
-  }
+/** The k6 sub-metric counting one failure class; k6 lists it in the summary only if a threshold names it. */
+export function errorSubmetric(errorClass: string): string {
+  return `${K6.voteErrors}{class:${errorClass}}`;
 }

@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import { K6 } from '../../lib/catalog.ts';
+import { BODIES } from '../../lib/defaults.ts';
+import * as runner from '../accounting.ts';
+import { PLAN_DEFAULTS } from '../plan.ts';
+import { classifyRead, classifyVote, SUMMARY_CLASSES } from '../k6/lib/classify.ts';
+import { DEFAULTS, k6Options, measuredSeconds, openConnections, parseDuration, settingsFromEnv } from '../k6/lib/options.ts';
+import { DrainWatch, reconcile, totalVotes } from '../k6/lib/reconcile.ts';
+import { runFromSummary, summaryText, type K6SummaryData } from '../k6/lib/summary.ts';
+import { parseOptions, setupProblem } from '../k6/lib/target.ts';
+import { errorSubmetric, parseK6Thresholds, toK6Threshold } from '../k6/lib/thresholds.ts';
+
+// The pure logic of the k6 vote script, under Node. The classification, reconciliation
+// and defaults are twins of the main runner's (whose modules cannot go into a k6
+// bundle); parity tests here keep them equal.
+
+const TARGET = 'http://127.0.0.1:15001';
+const env = (extra: Record<string, string> = {}) => settingsFromEnv({ TARGET, ...extra });
+const json = (v: unknown) => JSON.stringify(v);
+
+describe('classification (parity with loadtests/accounting.ts)', () => {
+  const bodies = [json(BODIES.voteSubmitted), json(BODIES.voteFailed), json(BODIES.invalidKey), 'Service up.', '', 'null', '{"result": 1}'];
+  const statuses = [200, 201, 400, 401, 404, 429, 500, 502, 503];
+
+  it('gives every HTTP answer the same class as the runner', () => {
+    for (const status of statuses) {
+      for (const body of bodies) {
+        const runnerVote = runner.classifyVote(status, body);
+        const k6Vote = classifyVote({ status, body, error_code: status >= 400 ? 1000 + status : 0 });
+        expect(k6Vote.ok ? 'accepted' : k6Vote.class, `vote ${status} ${body}`).toBe(runnerVote);
+        const k6Read = classifyRead({ status, body, error_code: 0 });
+        expect(k6Read.ok ? 'accepted' : k6Read.class, `read ${status}`).toBe(runner.classifyRead(status));
+      }
+    }
+  });
+
+  it('counts a vote as accepted only on 200 with "vote submitted"', () => {
+    expect(classifyVote({ status: 200, body: json(BODIES.voteSubmitted), error_code: 0 })).toEqual({ ok: true });
+    expect(classifyVote({ status: 200, body: json(BODIES.voteFailed), error_code: 0 })).toEqual({ ok: false, class: 'vote_failed' });
+    expect(classifyVote({ status: 503, body: json(BODIES.voteSubmitted), error_code: 1503 })).toEqual({ ok: false, class: 'http_503' });
+  });
+
+  it('maps k6 transport error codes to the runner classes of the same errno', () => {
+    const cases: [number, NodeJS.ErrnoException['code'], string][] = [
+      [1212, 'ECONNREFUSED', 'refused'],
+      [1220, 'ECONNRESET', 'reset'],
+      [1201, 'EPIPE', 'reset'],
+      [1211, 'ETIMEDOUT', 'timeout'],
+    ];
+    for (const [code, errno, cls] of cases) {
+      expect(classifyVote({ status: 0, body: null, error_code: code })).toEqual({ ok: false, class: cls });
+      expect(runner.classifyError(Object.assign(new Error(errno), { code: errno }))).toBe(cls);
+    }
+    expect(classifyVote({ status: 0, body: null, error_code: 1050 })).toEqual({ ok: false, class: 'timeout' });
+    expect(classifyVote({ status: 0, body: null, error_code: 1101 })).toEqual({ ok: false, class: 'other' });
+  });
+
+  it('lists the common failure classes for the summary, each as a k6 sub-metric', () => {
+    expect(SUMMARY_CLASSES).toEqual(expect.arrayContaining(['vote_failed', 'timeout', 'refused', 'reset', 'http_401', 'http_503']));
+    expect(errorSubmetric('http_503')).toBe(`${K6.voteErrors}{class:http_503}`);
+  });
+});
+
+describe('reconciliation (parity with the runner)', () => {
+  it('sums /v2/results like the runner, from text or parsed JSON', () => {
+    const results = [['Deadpool', 2, 66.6], ['Superman', 1, 33.3]];
+    expect(totalVotes(json(results))).toBe(3);
+    expect(totalVotes(results)).toBe(runner.totalVotes(results));
+    expect(() => totalVotes('{"Deadpool": 2}')).toThrow(/list/);
+    expect(() => totalVotes('not json')).toThrow(/JSON/);
+  });
+
+  it('reports lost and extra as the runner does', () => {
+    for (const [accepted, delta] of [[10, 10], [10, 7], [7, 10], [0, 0]] as const) {
+      const r = runner.reconcile(accepted, 100, 100 + delta, 0);
+      expect(reconcile(accepted, delta)).toEqual({ lost: r.lost, extra: r.extra });
+    }
+  });
+
+  it('calls the drain done once the count has not moved for the stable window', () => {
+    const w = new DrainWatch(100, 3);
+    expect(w.observe(0, 100)).toBe(false);
+    expect(w.observe(1, 140)).toBe(false);
+    expect(w.observe(2.04, 150)).toBe(false);
+    expect(w.observe(4, 150)).toBe(false);
+    expect(w.observe(5.1, 150)).toBe(true);
+    expect(w.count).toBe(150);
+    expect(w.drainSeconds).toBe(2);
+  });
+});
+
+describe('settings from env', () => {
+  it('keeps the runner defaults', () => {
+    const s = env();
+    expect(s.model).toEqual({ kind: 'closed', voters: DEFAULTS.voters, think: { text: '0s', seconds: 0 } });
+    expect(s.timeout.seconds * 1000).toBe(PLAN_DEFAULTS.timeoutMs);
+    expect(s.drainTimeout.seconds * 1000).toBe(PLAN_DEFAULTS.drainTimeoutMs);
+    expect(s.drainStable.seconds * 1000).toBe(PLAN_DEFAULTS.stableMs);
+    for (const rate of [0.5, 5, 50, 500, 5000]) expect(openConnections(rate)).toBe(PLAN_DEFAULTS.openConnections(rate));
+    expect(s.mix).toEqual({ vote: 90, results: 8, options: 2 });
+    expect(s.thresholds.map((t) => t.source)).toEqual(['p99<500ms', 'failed_rate<0.01']);
+  });
+
+  it('chooses the open model when RATE is set, as --rate does', () => {
+    const s = env({ RATE: '200', DURATION: '1m', WARMUP: '10s' });
+    expect(s.model).toEqual({ kind: 'open', rate: 200, connections: 200 });
+    expect(measuredSeconds(s)).toBe(50);
+    expect(env({ RATE: '0' }).model.kind).toBe('closed');
+  });
+
+  it('reads stages, mix, distribution, weights and seed', () => {
+    const s = env({ STAGES: '10s:20,30s:20,10s:0', MIX: 'vote=1,results=1', DISTRIBUTION: 'weighted', WEIGHTS: 'Superman=3,Spider-Man=1', SEED: '7' });
+    expect(s.duration.seconds).toBe(50);
+    expect(s.stages).toEqual([{ duration: '10s', target: 20 }, { duration: '30s', target: 20 }, { duration: '10s', target: 0 }]);
+    expect(s.mix).toEqual({ vote: 1, results: 1, options: 0 });
+    expect(s.heroWeights).toEqual({ Superman: 3, 'Spider-Man': 1 });
+    expect(s.seed).toBe(7);
+    expect(env({ SEED: '0' }).seed).toBeUndefined();
+  });
+
+  it('turns thresholds off with an empty THRESHOLDS', () => {
+    expect(env({ THRESHOLDS: '' }).thresholds).toEqual([]);
+  });
+
+  it.each([
+    [{ TARGET: '' }, /TARGET is required/],
+    [{ TARGET: 'ftp://x' }, /invalid TARGET/],
+    [{ DURATION: 'soon' }, /invalid DURATION "soon"/],
+    [{ WARMUP: '30s' }, /WARMUP .* shorter than the load/],
+    [{ VOTERS: '0' }, /invalid VOTERS/],
+    [{ MIX: 'results=5' }, /must include votes/],
+    [{ MIX: 'vote=5,likes=1' }, /unknown kind likes/],
+    [{ STAGES: '10s' }, /invalid STAGES/],
+    [{ DISTRIBUTION: 'pareto' }, /invalid DISTRIBUTION/],
+    [{ THRESHOLDS: 'p99<fast' }, /THRESHOLDS: invalid --threshold "p99<fast"/],
+    [{ THRESHOLDS: 'ratio>1' }, /compare only/],
+    [{ THRESHOLDS: 'queue.p99<5ms' }, /compare only/],
+    [{ PARALLELISM: '4', THRESHOLDS: 'lost==0' }, /single k6 instance/],
+  ])('refuses %o with one clear line', (extra, message) => {
+    expect(() => settingsFromEnv({ TARGET, ...extra })).toThrow(message);
+  });
+
+  it('parses k6 durations', () => {
+    expect(parseDuration('1m30s', 'D').seconds).toBe(90);
+    expect(parseDuration('250ms', 'D').seconds).toBe(0.25);
+    expect(parseDuration('5', 'D')).toEqual({ text: '5s', seconds: 5 });
+  });
+});
+
+describe('k6 options', () => {
+  it('closed: constant-vus for the whole load, ramping-vus with stages', () => {
+    expect(k6Options(env({ VOTERS: '20', DURATION: '45s' })).scenarios).toEqual({ vote: { executor: 'constant-vus', vus: 20, duration: '45s' } });
+    expect(k6Options(env({ STAGES: '5s:10,5s:0' })).scenarios).toEqual({
+      vote: { executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '5s', target: 10 }, { duration: '5s', target: 0 }] },
+    });
+  });
+
+  it('open: constant-arrival-rate per second, ramping-arrival-rate with stages, VUs = connections', () => {
+    expect(k6Options(env({ RATE: '50', DURATION: '20s', CONNECTIONS: '30' })).scenarios).toEqual({
+      vote: { executor: 'constant-arrival-rate', rate: 50, timeUnit: '1s', duration: '20s', preAllocatedVUs: 30, maxVUs: 30 },
+    });
+    expect(k6Options(env({ RATE: '1', STAGES: '10s:400,10s:0' })).scenarios?.vote).toMatchObject({
+      executor: 'ramping-arrival-rate', startRate: 0, preAllocatedVUs: 400, maxVUs: 400,
+    });
+  });
+
+  it('translates runner thresholds to k6 thresholds on the custom metrics', () => {
+    const o = k6Options(env({ DURATION: '40s', WARMUP: '10s', THRESHOLDS: 'p99<0.5s,p(90)<200ms,failed_rate<1%,accepted_per_sec>=10,attempted>0,lost==0' }));
+    expect(o.thresholds?.[K6.voteDuration]).toEqual(['p(99)<500', 'p(90)<200']);
+    expect(o.thresholds?.[K6.voteFailedRate]).toEqual(['rate<0.01']);
+    // 10 accepted/s over the 30 s measured = 300 accepted.
+    expect(o.thresholds?.[K6.votesAccepted]).toEqual(['count>=300']);
+    expect(o.thresholds?.[K6.votesAttempted]).toEqual(['count>0']);
+    expect(toK6Threshold(parseK6Thresholds('lost==0')[0]!, 30)).toBeUndefined();
+    for (const c of SUMMARY_CLASSES) expect(o.thresholds?.[errorSubmetric(c)]).toEqual(['count>=0']);
+  });
+
+  it('gives teardown time for the whole drain', () => {
+    const o = k6Options(env({ DRAIN_TIMEOUT: '2m' }));
+    expect(parseDuration(o.teardownTimeout!, 't').seconds).toBeGreaterThan(120 + 3);
+  });
+});
+
+describe('setup checks', () => {
+  it('turns an unreachable target or a wrong key into one line, never the key', () => {
+    expect(setupProblem(TARGET, 'GET /options', { status: 0, body: null, error: 'dial: connection refused', error_code: 1212 })).toBe(
+      `target ${TARGET} unreachable (GET /options): dial: connection refused`,
+    );
+    const auth = setupProblem(TARGET, 'GET /options', { status: 401, body: json(BODIES.invalidKey), error: '', error_code: 1401 });
+    expect(auth).toMatch(/^authentication failed: .*401.*MYHERO_APP_KEY/);
+    expect(setupProblem(TARGET, 'GET /options', { status: 200, body: '{}', error: '', error_code: 0 })).toBeUndefined();
+  });
+
+  it('reads the heroes of GET /options', () => {
+    expect(parseOptions(json({ options: ['Batman', 'Hulk'] }))).toEqual(['Batman', 'Hulk']);
+    expect(() => parseOptions('Service up.')).toThrow(/options/);
+  });
+});
+
+describe('summary in the runner --json shape', () => {
+  const data = (o: Partial<Record<string, number>> = {}): K6SummaryData => ({
+    state: { testRunDurationMs: 38_000 },
+    metrics: {
+      [K6.votesAttempted]: { type: 'counter', values: { count: 300, rate: 7.9 } },
+      [K6.votesAccepted]: { type: 'counter', values: { count: 290, rate: 7.6 }, thresholds: { 'count>=150': { ok: true } } },
+      [K6.warmupVotesAccepted]: { type: 'counter', values: { count: 40, rate: 1 } },
+      [K6.votesFailed]: { type: 'counter', values: { count: 10, rate: 0.3 } },
+      [K6.voteFailedRate]: { type: 'rate', values: { rate: 10 / 300, passes: 10, fails: 290 }, thresholds: { 'rate<0.01': { ok: false } } },
+      [errorSubmetric('vote_failed')]: { type: 'counter', values: { count: 6, rate: 0.1 } },
+      [errorSubmetric('http_503')]: { type: 'counter', values: { count: 3, rate: 0.1 } },
+      [K6.requests]: { type: 'counter', values: { count: 330, rate: 8 } },
+      [K6.readErrors]: { type: 'counter', values: { count: 2, rate: 0 } },
+      [K6.voteDuration]: { type: 'trend', values: { med: 12.5, 'p(90)': 40, 'p(99)': 120.25, 'p(99.9)': 300, max: 410, avg: 20, min: 1 } },
+      [K6.recordedDelta]: { type: 'gauge', values: { value: o.recorded ?? 325, min: 0, max: 0 } },
+      [K6.drainSeconds]: { type: 'gauge', values: { value: 1.5, min: 0, max: 0 } },
+      dropped_iterations: { type: 'counter', values: { count: 4, rate: 0.1 } },
+    },
+  });
+
+  it('maps counters, latency, errors and reconciliation; k6 verdicts where k6 judged', () => {
+    const s = env({ DURATION: '40s', WARMUP: '10s', THRESHOLDS: 'failed_rate<0.01,accepted_per_sec>=5,lost==0' });
+    const run = runFromSummary(data(), s);
+    expect(run).toMatchObject({
+      attempted: 300, accepted: 290, failed: 10, acceptedPerSec: 9.667, requestsPerSec: 11,
+      latencyMs: { p50: 12.5, p90: 40, p99: 120.25, p999: 300, max: 410 },
+      // 10 failed, 9 in listed classes: the remaining one is an unlisted status.
+      errors: { vote_failed: 6, http_503: 3, http_other: 1 },
+      readErrors: 2, dropped: 4, recordedDelta: 325,
+      // 290 + 40 warm-up accepted = 330 accepted, 325 recorded.
+      lost: 5, extra: 0, drainSeconds: 1.5,
+      ok: false,
+    });
+    expect(run.thresholds).toEqual([
+      { expr: 'failed_rate<0.01', ok: false, judgedBy: 'k6' },
+      { expr: 'accepted_per_sec>=5', ok: true, judgedBy: 'k6' },
+      { expr: 'lost==0', ok: false, judgedBy: 'summary' },
+    ]);
+    expect(run.conditions).toMatchObject({ engine: 'k6', target: TARGET, model: 'closed', voters: 50, durationSeconds: 40, warmupSeconds: 10, measuredSeconds: 30 });
+    expect(summaryText(run)).toMatch(/FAIL +lost==0 +\(judged here/);
+  });
+
+  it('does not reconcile per instance when several k6 instances share the test', () => {
+    const run = runFromSummary(data(), env({ PARALLELISM: '3', THRESHOLDS: '' }));
+    expect(run.recordedDelta).toBe(325);
+    expect(run.lost).toBeNull();
+    expect(run.extra).toBeNull();
+  });
+
+  it('carries no key: the settings it reports never held one', () => {
+    const run = runFromSummary(data(), settingsFromEnv({ TARGET, MYHERO_APP_KEY: 'Sekr3t-K6-Key' }));
+    expect(JSON.stringify(run)).not.toContain('Sekr3t-K6-Key');
+  });
+});

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY_HEADER } from '../../lib/defaults.ts';
+import { startLab, type Lab } from '../../lab/lab.ts';
+import { bundleK6 } from '../k6bundle.ts';
+import type { K6Run } from '../k6/lib/summary.ts';
+
+// The bundled vote script, byte for byte, run against the real lab twin. k6 itself
+// cannot be installed here, so its k6/* imports are served by a stand-in that runs
+// one VU (fixtures/k6-shim/README.md): this checks the script's requests, checks,
+// metrics, drain, reconciliation, summary and exit codes, not k6's scheduler.
+
+const RUN = fileURLToPath(new URL('./fixtures/k6-shim/run.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const KEY = 'K6-Lab-Key-6f1c';
+
+let dir: string;
+let script: string;
+
+interface K6Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  summary?: K6Run;
+  ms: number;
+}
+
+/** `k6 run vote.js -e ...` with the stand-in, in a scratch folder; only PATH and HOME from this process. */
+function k6run(env: Record<string, string>): Promise<K6Exit> {
+  const cwd = mkdtempSync(join(dir, 'run-'));
+  const args = ['--import', TSX, RUN, 'run', script, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`])];
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const file = join(cwd, 'summary.json');
+      const summary = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as K6Run) : undefined;
+      resolve({ code, stdout, stderr, summary, ms: Date.now() - started });
+    });
+  });
+}
+
+async function recorded(lab: Lab): Promise<number> {
+  const res = await fetch(`${lab.appUrl}/v2/results`, { headers: { [KEY_HEADER]: KEY } });
+  return ((await res.json()) as [string, number, number][]).reduce((a, r) => a + r[1], 0);
+}
+
+const quick = { MYHERO_APP_KEY: KEY, DRAIN_STABLE: '0.5s', TIMEOUT: '3s' };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'k6-standin-'));
+  script = join(dir, 'vote.js');
+  writeFileSync(script, (await bundleK6()).vote);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('vote.js on the direct-mode twin', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({ mode: 'direct', dataPort: 0, appPort: 0, mqttPort: 0, appKey: KEY });
+  }, 60_000);
+  afterAll(() => lab?.stop());
+
+  it('closed model: every accepted vote recorded, thresholds pass, exit 0, key never printed', async () => {
+    const before = await recorded(lab);
+    const r = await k6run({ ...quick, TARGET: lab.appUrl, VOTERS: '4', DURATION: '1.5s', WARMUP: '0.5s', THRESHOLDS: 'p99<5s,failed_rate<0.01,lost==0,extra==0,attempted>0' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const s = r.summary!;
+    expect(s.attempted).toBeGreaterThan(10);
+    expect(s.accepted).toBe(s.attempted);
+    expect(s).toMatchObject({ failed: 0, errors: {}, lost: 0, extra: 0, ok: true, engine: 'k6' });
+    expect(s.conditions).toMatchObject({ model: 'closed', voters: 4, durationSeconds: 1.5, warmupSeconds: 0.5, measuredSeconds: 1, target: lab.appUrl });
+    expect(s.acceptedPerSec).toBeCloseTo(s.accepted / 1, 2);
+    expect(s.latencyMs.p50).toBeGreaterThan(0);
+    expect(s.latencyMs.max).toBeGreaterThanOrEqual(s.latencyMs.p99);
+    expect(s.thresholds.map((t) => [t.expr, t.ok])).toEqual([['p99<5s', true], ['failed_rate<0.01', true], ['lost==0', true], ['extra==0', true], ['attempted>0', true]]);
+    // The script's own reconciliation agrees with what the twin says, warm-up votes included.
+    expect(await recorded(lab)).toBe(before + s.recordedDelta!);
+    expect(s.recordedDelta!).toBeGreaterThanOrEqual(s.accepted);
+    expect(r.stdout).toMatch(/myhero vote load \(k6\).*closed model, 4 voters/);
+    expect(r.stdout + JSON.stringify(s)).not.toContain(KEY);
+  });
+
+  it('open model: a fixed arrival rate; a failed threshold fails the run with k6 exit code 99', async () => {
+    const r = await k6run({ ...quick, TARGET: lab.appUrl, RATE: '40', DURATION: '1.5s', THRESHOLDS: 'lost==0,p50<0.001ms' });
+    expect(r.code).toBe(99);
+    const s = r.summary!;
+    expect(s.conditions).toMatchObject({ model: 'open', rate: 40, connections: 40 });
+    // 60 arrivals due: each a vote with probability 0.9, or dropped when the one VU was busy.
+    expect(s.attempted + s.dropped).toBeGreaterThan(30);
+    expect(s.attempted + s.dropped).toBeLessThanOrEqual(60);
+    expect(s.ok).toBe(false);
+    expect(s.thresholds).toEqual([
+      { expr: 'lost==0', ok: true, judgedBy: 'summary' },
+      { expr: 'p50<0.001ms', ok: false, judgedBy: 'k6' },
+    ]);
+    expect(r.stdout).toMatch(/FAIL +p50<0.001ms/);
+  });
+
+  it('a wrong key stops in setup as an authentication failure, not as load, and is not printed', async () => {
+    const wrong = 'Wrong-Key-b7e2';
+    const r = await k6run({ TARGET: lab.appUrl, MYHERO_APP_KEY: wrong, DURATION: '1s' });
+    expect(r.code).toBe(107);
+    expect(r.stderr.trim()).toMatch(/^ERRO authentication failed: GET \/options answered HTTP 401 .*MYHERO_APP_KEY/);
+    expect(r.summary).toBeUndefined();
+    expect(r.stdout + r.stderr).not.toContain(wrong);
+  });
+});
+
+it('an unreachable target stops in setup with one line', async () => {
+  const r = await k6run({ TARGET: 'http://127.0.0.1:9', MYHERO_APP_KEY: KEY, DURATION: '1s' });
+  expect(r.code).toBe(107);
+  expect(r.stderr.trim()).toBe('ERRO target http://127.0.0.1:9 unreachable (GET /options): dial: connection refused');
+  expect(r.ms).toBeLessThan(5000);
+});
+
+describe('vote.js on the queue-mode twin', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({ mode: 'queue', dataPort: 0, appPort: 0, mqttPort: 0, appKey: KEY });
+  }, 60_000);
+  afterAll(() => lab?.stop());
+
+  it('teardown waits for the queue to drain: nothing lost although ernst is killed mid-run', async () => {
+    const run = k6run({ ...quick, TARGET: lab.appUrl, VOTERS: '4', DURATION: '2s', THRESHOLDS: 'lost==0,failed_rate<0.01' });
+    await new Promise((r) => setTimeout(r, 1200));
+    await lab.restartErnst();
+    const r = await run;
+    expect(r.code).toBe(0);
+    const s = r.summary!;
+    expect(s.accepted).toBeGreaterThan(10);
+    expect(s).toMatchObject({ lost: 0, extra: 0, ok: true });
+    expect(s.recordedDelta).toBe(s.accepted);
+    expect(s.drainSeconds).not.toBeNull();
+  });
+});
