@@ -5,16 +5,19 @@ import type { Command } from 'commander';
 import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { APP_MODES, ENV, KEYS, LOOPBACK, PORTS, type AppMode } from '../lib/defaults.ts';
+import { assertPortFree } from '../lib/net.ts';
 import { bool, duration, int, oneOf, string, url } from '../lib/parse.ts';
 import { STORAGE_PROFILES, type StorageProfile } from './data/store.ts';
 import { startLab, type Lab } from './lab.ts';
+import { prometheusBinary, startPrometheus, type RunningPrometheus } from './promstack.ts';
+import { TWIN_JOB, twinScrapeConfig } from './scrape.ts';
 import { registerLabServices } from './service-cli.ts';
 
 const portSetting = (flag: string, def: number, what: string) =>
   setting({ flag: `${flag} <n>`, describe: `port for ${what} (0 = any free port)`, default: def, parse: int(0, 65535) });
 
 /** What `lab up` prints: where everything is, and one command to try. */
-function describeLab(lab: Lab, appKey: string): string {
+function describeLab(lab: Lab, appKey: string, prometheusUrl?: string): string {
   const shownKey = appKey === KEYS.appDev ? appKey : `$${ENV.appKey}`;
   const lines = [
     `myhero lab up: mode ${lab.mode}, storage profile ${lab.storageProfile}`,
@@ -24,6 +27,7 @@ function describeLab(lab: Lab, appKey: string): string {
     `  data dir  ${lab.dataDir}`,
     '  metrics',
     ...lab.metricsTargets.map((t) => `    ${t.service.padEnd(7)} ${t.url}`),
+    ...(prometheusUrl ? [`  prometheus ${prometheusUrl} (job ${TWIN_JOB})`] : []),
     `  try: curl -H 'key: ${shownKey}' -X POST ${lab.appUrl}/vote/Deadpool`,
     `       curl -H 'key: ${shownKey}' ${lab.appUrl}/v2/results`,
     'Press Ctrl-C to stop.',
@@ -55,9 +59,14 @@ export function registerLab(program: Command): void {
       timeout: setting({ flag: '--timeout <duration>', describe: 'how long the app waits for data or the broker before "vote submission failed"', default: 2000, parse: duration }),
       appKey: setting({ flag: '--app-key <key>', describe: 'key myhero-app expects', default: KEYS.appDev, parse: string, env: [ENV.appKey], secret: true }),
       dataKey: setting({ flag: '--data-key <key>', describe: 'key myhero-data expects', default: KEYS.dataDev, parse: string, env: [ENV.dataKey], secret: true }),
+      prometheus: setting({ flag: '--prometheus', describe: `also run the real Prometheus, scraping the twin, on port ${PORTS.labPrometheus}`, default: false, parse: bool }),
       json: setting({ flag: '--json', describe: 'print the lab (URLs, metrics targets) as one JSON line instead of text', default: false, parse: bool }),
     },
     async run(cfg, ctx) {
+      if (cfg.prometheus) {
+        prometheusBinary(); // a missing binary is one clear line before anything starts
+        await assertPortFree(cfg.host, PORTS.labPrometheus, 'the lab Prometheus');
+      }
       const dataDir = cfg.dataDir || mkdtempSync(join(tmpdir(), 'myhero-lab-'));
       const running = await startLab({
         mode: cfg.mode,
@@ -74,14 +83,22 @@ export function registerLab(program: Command): void {
         dataKey: cfg.dataKey,
         log: ctx.log,
       });
+      let prometheus: RunningPrometheus | undefined;
+      try {
+        if (cfg.prometheus) prometheus = await startPrometheus({ config: twinScrapeConfig(running.metricsTargets), port: PORTS.labPrometheus });
+      } catch (err) {
+        await running.stop();
+        throw err;
+      }
       if (cfg.json) {
         const { restartErnst: _r, stopData: _s, startData: _d, stop: _t, ...described } = running;
-        ctx.out(JSON.stringify(described));
-      } else ctx.out(describeLab(running, cfg.appKey));
+        ctx.out(JSON.stringify({ ...described, prometheusUrl: prometheus?.url }));
+      } else ctx.out(describeLab(running, cfg.appKey, prometheus?.url));
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();
         else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
+      await prometheus?.stop();
       await running.stop();
       ctx.log.info({ dataDir }, 'lab stopped; the votes stay in the data directory');
       return 0;

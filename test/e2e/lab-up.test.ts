@@ -38,7 +38,7 @@ describe('myhero-ops lab up', () => {
   });
 
   it('--mode queue on the default ports: a curl vote is "vote submitted" and counted within a second; Ctrl-C stops everything', async () => {
-    lab = run(['lab', 'up', '--mode', 'queue']);
+    lab = run(['lab', 'up', '--mode', 'queue', '--prometheus']);
     await until('lab up to print its URLs', () => lab!.stdout().includes('Press Ctrl-C') || lab!.child.exitCode !== null, 60_000);
     expect(lab.stderr()).not.toMatch(/error/i);
     const out = lab.stdout();
@@ -60,9 +60,19 @@ describe('myhero-ops lab up', () => {
     }
     expect(results).toEqual([['Deadpool', 1, 100]]);
 
+    // --prometheus: the real Prometheus scrapes all three services.
+    expect(out).toContain(`prometheus http://127.0.0.1:${PORTS.labPrometheus}`);
+    const promUp = async () => {
+      const q = await fetch(`http://127.0.0.1:${PORTS.labPrometheus}/api/v1/query?query=sum(up)`);
+      return Number(((await q.json()) as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1] ?? 0);
+    };
+    const scraped = Date.now();
+    while ((await promUp()) < 3 && Date.now() - scraped < 20_000) await new Promise((r) => setTimeout(r, 250));
+    expect(await promUp()).toBe(3);
+
     lab.child.kill('SIGINT');
     expect(await lab.exited).toBe(0);
-    for (const port of [PORTS.data, PORTS.app, PORTS.mqtt, PORTS.ernstMetrics]) await assertPortFree('127.0.0.1', port, 'test');
+    for (const port of [PORTS.data, PORTS.app, PORTS.mqtt, PORTS.ernstMetrics, PORTS.labPrometheus]) await assertPortFree('127.0.0.1', port, 'test');
   }, 90_000);
 
   it('a port already in use: one clear line and exit code 1', async () => {
