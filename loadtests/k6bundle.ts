@@ -1,11 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 
 // Bundles the TypeScript k6 scripts to plain JavaScript that any k6 version runs:
 // one ES module per script, ES2015 syntax, k6's own modules left as imports.
-// `npm run k6:build` writes dist/k6/; the k6-operator command bundles in memory.
+// `npm run k6:build` writes dist/k6/; the k6-operator command bundles in memory,
+// or takes dist/k6/ where esbuild (a dev dependency) is not installed.
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const K6_SOURCE_DIR = join(repoRoot, 'loadtests', 'k6');
@@ -16,6 +16,7 @@ export type K6Script = (typeof K6_SCRIPTS)[number];
 
 /** The bundled JavaScript of each script. */
 export async function bundleK6(): Promise<Record<K6Script, string>> {
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: K6_SCRIPTS.map((s) => join(K6_SOURCE_DIR, `${s}.ts`)),
     outdir: K6_DIST_DIR,
@@ -37,6 +38,17 @@ export async function bundleK6(): Promise<Record<K6Script, string>> {
     if (name) out[name] = f.text;
   }
   return out;
+}
+
+/** A script's JavaScript: bundled fresh from the sources, else the one `npm run k6:build` left in dist/k6/. */
+export async function k6Script(name: K6Script): Promise<{ code: string; from: string }> {
+  try {
+    return { code: (await bundleK6())[name], from: join(K6_SOURCE_DIR, `${name}.ts`) };
+  } catch (err) {
+    const file = join(K6_DIST_DIR, `${name}.js`);
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !existsSync(file)) throw err;
+    return { code: readFileSync(file, 'utf8'), from: file };
+  }
 }
 
 /** Write the bundles to `dir` (default dist/k6/); returns the files written. */
