@@ -6,12 +6,12 @@ import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { APP_MODES, ENV, KEYS, LOOPBACK, PORTS, type AppMode } from '../lib/defaults.ts';
 import { assertPortFree } from '../lib/net.ts';
-import { bool, duration, int, oneOf, string, url } from '../lib/parse.ts';
+import { bool, int, oneOf, string, url } from '../lib/parse.ts';
 import { STORAGE_PROFILES, type StorageProfile } from './data/store.ts';
 import { startLab, type Lab } from './lab.ts';
 import { prometheusBinary, startPrometheus, type RunningPrometheus } from './promstack.ts';
 import { TWIN_JOB, twinScrapeConfig } from './scrape.ts';
-import { registerLabServices } from './service-cli.ts';
+import { durationText, ms, registerLabServices } from './service-cli.ts';
 
 const portSetting = (flag: string, def: number, what: string) =>
   setting({ flag: `${flag} <n>`, describe: `port for ${what} (0 = any free port)`, default: def, parse: int(0, 65535) });
@@ -56,7 +56,7 @@ export function registerLab(program: Command): void {
       mqttUrl: setting({ flag: '--mqtt-url <url>', describe: 'use this MQTT broker (e.g. Mosquitto) instead of the embedded one', default: '', parse: url }),
       dataDir: setting({ flag: '--data-dir <dir>', describe: 'where data keeps votes.txt and the options (default: a fresh temporary directory, kept on exit)', default: '', parse: string }),
       storageProfile: setting<StorageProfile>({ flag: '--storage-profile <name>', describe: `storage emulation for data: ${STORAGE_PROFILES.join('|')} (pi-sd: a Raspberry Pi SD card)`, default: 'none', parse: oneOf(STORAGE_PROFILES) }),
-      timeout: setting({ flag: '--timeout <duration>', describe: 'how long the app waits for data or the broker before "vote submission failed"', default: 2000, parse: duration }),
+      timeout: setting({ flag: '--timeout <duration>', describe: 'how long the app waits for data or the broker before "vote submission failed"', default: '2s', parse: durationText }),
       appKey: setting({ flag: '--app-key <key>', describe: 'key myhero-app expects', default: KEYS.appDev, parse: string, env: [ENV.appKey], secret: true }),
       dataKey: setting({ flag: '--data-key <key>', describe: 'key myhero-data expects', default: KEYS.dataDev, parse: string, env: [ENV.dataKey], secret: true }),
       prometheus: setting({ flag: '--prometheus', describe: `also run the real Prometheus, scraping the twin, on port ${PORTS.labPrometheus}`, default: false, parse: bool }),
@@ -78,7 +78,7 @@ export function registerLab(program: Command): void {
         mqttUrl: cfg.mqttUrl || undefined,
         dataDir,
         storageProfile: cfg.storageProfile,
-        timeoutMs: cfg.timeout,
+        timeoutMs: ms(cfg.timeout, '--timeout'),
         appKey: cfg.appKey,
         dataKey: cfg.dataKey,
         log: ctx.log,

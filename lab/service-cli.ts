@@ -6,7 +6,7 @@ import { defineCommand, type RunContext } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { APP_MODES, ENV, KEYS, LOOPBACK, PORTS, type AppMode } from '../lib/defaults.ts';
 import { assertPortFree } from '../lib/net.ts';
-import { duration, int, oneOf, string, url } from '../lib/parse.ts';
+import { duration, int, oneOf, string, url, type Parser } from '../lib/parse.ts';
 import { startApp } from './app/server.ts';
 import { startBroker } from './broker.ts';
 import { startData } from './data/server.ts';
@@ -35,7 +35,10 @@ const port = (def: number, what: string) =>
 const host = () => setting({ flag: '--host <addr>', describe: 'address to listen on', default: LOOPBACK, parse: string });
 const dataKey = () =>
   setting({ flag: '--data-key <key>', describe: 'key myhero-data expects', default: KEYS.dataDev, parse: string, env: [ENV.dataKey], secret: true });
-const timeout = (what: string) => setting({ flag: '--timeout <duration>', describe: what, default: 2000, parse: duration });
+/** Durations stay text in the settings (so help shows "2s"), validated on parse; `ms()` converts them. */
+export const durationText: Parser<string> = (raw, name) => (duration(raw, name), raw.trim());
+export const ms = (text: string, name: string) => duration(text, name);
+const timeout = (what: string) => setting({ flag: '--timeout <duration>', describe: what, default: '2s', parse: durationText });
 const dataSettings = () => ({
   dataServer: setting({ flag: '--data-server <url>', describe: `myhero-data URL (default: http://${LOOPBACK}:${PORTS.data})`, default: '', parse: url, env: [ENV.dataServer] }),
   dataSrv: setting({ flag: '--data-srv <host[:port]>', describe: 'myhero-data service name, used when no URL is given', default: '', parse: string, env: [ENV.dataSrv] }),
@@ -119,7 +122,7 @@ export function registerLabServices(parent: Command): void {
         mode: cfg.mode,
         dataUrl: dataUrlOf(cfg),
         dataKey: cfg.dataKey,
-        timeoutMs: cfg.timeout,
+        timeoutMs: ms(cfg.timeout, '--timeout'),
         mqttUrl: mqttUrlOf(cfg.mqttUrl, cfg.mqttHost, cfg.mqttPort),
         topicHost: cfg.topicHost,
         log: ctx.log,
@@ -144,7 +147,7 @@ export function registerLabServices(parent: Command): void {
       ...mqttSettings(),
       clientId: setting({ flag: '--client-id <id>', describe: 'MQTT client id of the persistent session', default: 'myhero-ernst', parse: string }),
       timeout: timeout('bound on each post to data'),
-      retryMax: setting({ flag: '--retry-max <duration>', describe: 'longest pause between retries while data is unavailable', default: 5000, parse: duration }),
+      retryMax: setting({ flag: '--retry-max <duration>', describe: 'longest pause between retries while data is unavailable', default: '5s', parse: durationText }),
     },
     async run(cfg, ctx) {
       await assertPortFree(cfg.host, cfg.port, "myhero-ernst's /metrics");
@@ -156,8 +159,8 @@ export function registerLabServices(parent: Command): void {
         clientId: cfg.clientId,
         metricsHost: cfg.host,
         metricsPort: cfg.port,
-        timeoutMs: cfg.timeout,
-        retryMaxMs: cfg.retryMax,
+        timeoutMs: ms(cfg.timeout, '--timeout'),
+        retryMaxMs: ms(cfg.retryMax, '--retry-max'),
         log: ctx.log,
         tracing,
       });

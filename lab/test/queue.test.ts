@@ -67,4 +67,15 @@ describe.each([
     await sleep(300);
     expect(await recorded(lab.dataUrl)).toBe(total);
   });
+
+  it('data down: the app keeps accepting, ernst retries, and every vote is recorded once data is back', async () => {
+    await lab.stopData();
+    const accepted = await castVotes(lab.appUrl, 40, { concurrency: 8 });
+    expect(accepted).toBe(40);
+    await sleep(500);
+    await lab.startData();
+    total += accepted;
+    expect(await waitForRecorded(lab.dataUrl, total)).toBe(total);
+    expect(sample(await metricsOf(lab, 'ernst'), TWIN.ernstRetries)).toBeGreaterThan(0);
+  });
 });
