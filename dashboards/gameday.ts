@@ -133,7 +133,7 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
     }),
   );
 
-  b.withRow(row('Kubernetes'));
+  b.withRow(row('Kubernetes and boards'));
   b.withPanel(
     timeseries({
       title: 'Available replicas per tier',

@@ -218,7 +218,7 @@ export function piClusterDashboard(opts: LinkOptions): dashboard.Dashboard {
   b.withPanel(
     timeseries({
       title: 'Network traffic',
-      description: 'Bytes per second received (positive) and transmitted per node on physical interfaces.',
+      description: 'Bytes per second received and transmitted per node on its physical interfaces (loopback, veth, CNI and bridge devices left out).',
       unit: units.BytesPerSecondSI,
       queries: [
         q(byNode(`sum by (instance) (${rate(node(NODE.networkReceive, REAL_NIC))})`), '{{node}} in'),

@@ -72,7 +72,7 @@ export function responseError(client: GrafanaClient, res: GrafanaResponse, doing
 const isRoot = (name: string) => name === '' || name.toLowerCase() === 'general';
 
 /** The folder to push into, created if it does not exist (found by uid, then by title). */
-export async function ensureFolder(client: GrafanaClient, name: string, dryRun: boolean): Promise<Folder> {
+export async function ensureFolder(client: GrafanaClient, name: string, dryRun: boolean, afterConflict = false): Promise<Folder> {
   if (isRoot(name)) return { title: 'General', created: false };
   const uid = folderUid(name);
   const byUid = await client.request('GET', `/api/folders/${encodeURIComponent(uid)}`);
@@ -91,8 +91,8 @@ export async function ensureFolder(client: GrafanaClient, name: string, dryRun: 
   if (dryRun) return { uid, title: name, created: true };
   const created = await client.request('POST', '/api/folders', { uid, title: name });
   if (created.status === 200 && isObject(created.body)) return { uid: String(created.body.uid ?? uid), title: name, created: true };
-  // 409: created by someone else meanwhile; take theirs.
-  if (created.status === 409) return ensureFolder(client, name, dryRun);
+  // 409: created by someone else meanwhile; take theirs (once: a conflict we cannot find is an error).
+  if (created.status === 409 && !afterConflict) return ensureFolder(client, name, dryRun, true);
   throw responseError(client, created, `creating folder "${name}"`);
 }
 

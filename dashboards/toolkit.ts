@@ -322,11 +322,16 @@ export function newDashboard(spec: DashboardSpec): dashboard.DashboardBuilder {
 
 /**
  * The finished JSON: plain data (the SDK's query objects carry a marker method
- * that JSON drops) with panel ids numbered in reading order, including panels
- * inside collapsed rows, so ids are unique and stable across builds.
+ * that JSON drops), links in the top bar, and panel ids numbered in reading
+ * order, including panels inside collapsed rows, so ids are unique and stable
+ * across builds.
  */
 export function finish(built: dashboard.Dashboard): dashboard.Dashboard {
   const out = JSON.parse(JSON.stringify(built)) as dashboard.Dashboard;
+  // The SDK defaults links and annotation toggles to Grafana 12's controls
+  // dropdown; without it they show in the dashboard's top bar on every version.
+  for (const link of out.links ?? []) delete link.placement;
+  for (const annotation of out.annotations.list ?? []) delete annotation.placement;
   let id = 0;
   for (const p of out.panels ?? []) {
     p.id = ++id;

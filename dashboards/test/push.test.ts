@@ -93,6 +93,21 @@ describe('dashboards push against a Grafana API stand-in', () => {
     expect([...g.dashboards.values()].every((d) => d.folderUid === 'aB3xYz')).toBe(true);
   });
 
+  it('takes the folder someone else created between our lookup and our create (409)', async () => {
+    const g = await start();
+    g.createFolderAfterNextList({ uid: 'theirs', title: 'myhero' });
+    const { folder, results } = await pushDashboards(client(g.url), buildDashboards(BASE), OPTS);
+    expect(folder).toEqual({ uid: 'theirs', title: 'myhero', created: false });
+    expect(results.every((r) => r.outcome === 'created')).toBe(true);
+    expect(g.requests.map((r) => `${r.method} ${r.path}`).slice(0, 5)).toEqual([
+      'GET /api/folders/myhero',
+      'GET /api/folders?limit=1000&page=1',
+      'POST /api/folders',
+      'GET /api/folders/myhero',
+      'GET /api/folders?limit=1000&page=1',
+    ]);
+  });
+
   it('pushes to the root folder without a folderUid', async () => {
     const g = await start();
     const { folder } = await pushDashboards(client(g.url), buildDashboards(BASE), { ...OPTS, folder: 'General' });
