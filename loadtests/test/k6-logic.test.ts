@@ -225,6 +225,7 @@ describe('summary in the runner --json shape', () => {
       latencyMs: { p50: 12.5, p90: 40, p99: 120.25, p999: 300, max: 410 },
       // 10 failed, 9 in listed classes: the remaining one is an unlisted status.
       errors: { vote_failed: 6, http_503: 3, http_other: 1 },
+      acceptedTotal: 330,
       readErrors: 2, dropped: 4, recordedDelta: 325,
       // 290 + 40 warm-up accepted = 330 accepted, 325 recorded.
       lost: 5, extra: 0, drainSeconds: 1.5,

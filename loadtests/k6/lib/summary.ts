@@ -31,6 +31,8 @@ export interface K6Run {
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
   /** Failed votes by class. */
   errors: Record<string, number>;
+  /** Accepted votes including the warm-up: what the target should record (sum these over k6-operator runners). */
+  acceptedTotal: number;
   readErrors: number;
   /** Open model: arrivals k6 could not start for want of a free VU. */
   dropped: number;
@@ -61,7 +63,8 @@ export function runFromSummary(data: K6SummaryData, s: VoteSettings, extraCondit
   const recordedDelta = value(K6.recordedDelta, 'value') ?? null;
   // The target also recorded the warm-up's votes. With several k6 instances
   // each one only knows its own accepted votes, so none can reconcile alone.
-  const rec = recordedDelta === null || s.parallelism > 1 ? null : reconcile(accepted + count(K6.warmupVotesAccepted), recordedDelta);
+  const acceptedTotal = accepted + count(K6.warmupVotesAccepted);
+  const rec = recordedDelta === null || s.parallelism > 1 ? null : reconcile(acceptedTotal, recordedDelta);
   const latency = (f: string) => round(value(K6.voteDuration, f) ?? 0);
   const run: Figures = {
     engine: 'k6',
@@ -72,6 +75,7 @@ export function runFromSummary(data: K6SummaryData, s: VoteSettings, extraCondit
     requestsPerSec: round(count(K6.requests) / seconds),
     latencyMs: { p50: latency('med'), p90: latency('p(90)'), p99: latency('p(99)'), p999: latency('p(99.9)'), max: latency('max') },
     errors,
+    acceptedTotal,
     readErrors: count(K6.readErrors),
     dropped: count('dropped_iterations'),
     recordedDelta,
