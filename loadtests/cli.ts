@@ -6,10 +6,11 @@ import { UserError } from '../lib/errors.ts';
 import { bool, duration, int, list, number, oneOf, string, url } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { readSecret } from '../lib/secrets.ts';
-import { STORAGE_PROFILES, type StorageProfile } from '../lab/data/store.ts';
+import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/data/store.ts';
 import { runCompare, type ModeProvider } from './compare.ts';
 import { runLoad, type IntervalSample } from './engine.ts';
 import { k8sModes } from './k8s-mode.ts';
+import { registerK6Operator } from './k6operator-cli.ts';
 import { startLiveMetrics, type LiveMetrics } from './metrics.ts';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS } from './mix.ts';
 import { labModes, urlModes } from './modes.ts';
@@ -191,7 +192,9 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
     writeReport(dir, renderCompareReport(result, runs, outcomes), [key]);
     const profile = result.conditions.storageProfile;
     const lines = [
-      ...(profile && profile !== 'none' ? [`storage profile: ${String(profile)} (the lab's data tier emulates a Raspberry Pi SD card: one synced vote at a time, ~25 ms each)`] : []),
+      ...(profile === 'pi-sd'
+        ? [`storage profile: pi-sd in use (the lab's data tier emulates a Raspberry Pi SD card: one synced vote at a time, ${STORAGE['pi-sd'].syncLatencyMs} ms each)`]
+        : []),
       `ratio (queue/direct accepted votes/s): ${result.ratio ?? 'n/a'}`,
       `verdict: ${result.verdict}`,
     ];
@@ -207,7 +210,7 @@ const labProfile = (d: StorageProfile) =>
   setting<StorageProfile>({ flag: '--storage-profile <name>', describe: `lab only: storage emulation of the twin's data tier: ${STORAGE_PROFILES.join('|')} (pi-sd: a Raspberry Pi SD card)`, default: d, parse: oneOf(STORAGE_PROFILES) });
 
 /** Demo defaults: a Pi-like data tier saturated by direct mode, a queue that drains within the budget, < 2 min on 2 cores. */
-export const DEMO_DEFAULTS = { voters: 60, think: 500, duration: 8_000, trials: 3, drainTimeout: 30_000, threshold: ['lost==0', 'ratio>1'] };
+export const DEMO_DEFAULTS = { voters: 60, think: 500, duration: 5_000, trials: 3, drainTimeout: 30_000, threshold: ['lost==0', 'ratio>1'] };
 
 export function registerLoadtests(program: Command): void {
   const group = defineGroup(program, 'loadtest', 'Vote load tests: throughput, failures, latency, and whether every accepted vote is counted');
@@ -229,6 +232,8 @@ export function registerLoadtests(program: Command): void {
     },
     run: (cfg, ctx) => runCommand(cfg, ctx),
   });
+
+  registerK6Operator(group);
 
   defineCommand(group, {
     name: 'compare',

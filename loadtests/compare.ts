@@ -11,12 +11,11 @@ import type { MetricsTarget } from './reconcile.ts';
 
 export const MODES = ['direct', 'queue'] as const satisfies readonly AppMode[];
 
-/** A target in one mode, until released. */
+/** Where to send the load for one mode. */
 export interface ModeTarget {
   target: string;
   twinMetrics?: MetricsTarget[];
   conditions?: Record<string, unknown>;
-  release(): Promise<void>;
 }
 
 /** Where the two modes come from: the lab, two deployments, or one Deployment switched in Kubernetes. */
@@ -185,25 +184,21 @@ export async function runCompare(plan: Omit<LoadPlan, 'target'>, provider: ModeP
         if (opts.signal?.aborted) break;
         opts.onRunStart?.(trial, mode);
         const target = await provider.acquire(mode, opts.signal);
-        try {
-          if (opts.signal?.aborted) break;
-          const result = await runLoad(
-            { ...plan, target: target.target, ...(target.twinMetrics ? { twinMetrics: target.twinMetrics } : {}) },
-            {
-              ...(opts.signal ? { signal: opts.signal } : {}),
-              ...(opts.log ? { log: opts.log } : {}),
-              onSample: (s) => opts.onSample?.(mode, s),
-              onDrain: (d, b, e) => opts.onDrain?.(mode, d, b, e),
-              conditions: { mode, trial, ...target.conditions },
-            },
-          );
-          conditions ??= result.conditions;
-          const run = { trial, mode, result };
-          runs.push(run);
-          opts.onRunEnd?.(run);
-        } finally {
-          await target.release();
-        }
+        if (opts.signal?.aborted) break;
+        const result = await runLoad(
+          { ...plan, target: target.target, ...(target.twinMetrics ? { twinMetrics: target.twinMetrics } : {}) },
+          {
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            ...(opts.log ? { log: opts.log } : {}),
+            onSample: (s) => opts.onSample?.(mode, s),
+            onDrain: (d, b, e) => opts.onDrain?.(mode, d, b, e),
+            conditions: { mode, trial, ...target.conditions },
+          },
+        );
+        conditions ??= result.conditions;
+        const run = { trial, mode, result };
+        runs.push(run);
+        opts.onRunEnd?.(run);
       }
     }
   } finally {

@@ -56,7 +56,7 @@ export async function k8sModes(opts: K8sModeOptions): Promise<ModeProvider> {
         // The Service may still be switching endpoints: wait until the app answers again.
         await waitForHttp(`${opts.target}/health`, opts.rolloutTimeoutMs, signal ? { signal } : undefined);
       }
-      return { target: opts.target, conditions: { deployment: `${namespace}/${deployment}` }, release: async () => {} };
+      return { target: opts.target, conditions: { deployment: `${namespace}/${deployment}` } };
     },
     async close(interrupted) {
       if (!changed || restored) return;

@@ -1,26 +1,39 @@
-import type { AppMode } from '../lib/defaults.ts';
+import { APP_MODES, type AppMode } from '../lib/defaults.ts';
 import type { Logger } from '../lib/log.ts';
-import { startLab, type StorageProfile } from '../lab/lab.ts';
+import { startLab, type Lab, type StorageProfile } from '../lab/lab.ts';
 import type { ModeProvider } from './compare.ts';
 
 // Two of the three ways to get direct and queue mode for a comparison: the lab
-// twin (a fresh one per run, so every run starts from an empty votes file), or
-// two deployments the user already runs. Kubernetes is in k8s-mode.ts.
+// twin, or two deployments the user already runs. Kubernetes is in k8s-mode.ts.
 
-/** A fresh lab twin per run, on ephemeral loopback ports, stopped after the run. */
+/**
+ * One lab twin per mode on ephemeral loopback ports, both started at the first
+ * acquire (in parallel: starting the four processes costs seconds) and kept across
+ * trials; each run's before/after reconciliation makes earlier votes irrelevant.
+ */
 export function labModes(opts: { storageProfile: StorageProfile; log?: Logger }): ModeProvider {
+  let labs: Promise<Record<AppMode, Lab>> | undefined;
+  const log = opts.log ? { log: opts.log.child({}, { level: 'warn' }) } : {};
+  const startBoth = async (): Promise<Record<AppMode, Lab>> => {
+    const started = await Promise.allSettled(APP_MODES.map((mode) => startLab({ mode, dataPort: 0, appPort: 0, mqttPort: 0, storageProfile: opts.storageProfile, ...log })));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const [direct, queue] = started.map((s) => (s as PromiseFulfilledResult<Lab>).value);
+    return { direct: direct!, queue: queue! };
+  };
   return {
-    describe: { source: 'lab (myhero twin on loopback, one fresh twin per run)', storageProfile: opts.storageProfile },
+    describe: { source: 'lab (myhero twin on loopback, one per mode, kept across trials)', storageProfile: opts.storageProfile },
     async acquire(mode: AppMode) {
-      const lab = await startLab({ mode, dataPort: 0, appPort: 0, mqttPort: 0, storageProfile: opts.storageProfile, ...(opts.log ? { log: opts.log.child({}, { level: 'warn' }) } : {}) });
-      return {
-        target: lab.appUrl,
-        twinMetrics: lab.metricsTargets,
-        conditions: { storageProfile: lab.storageProfile },
-        release: () => lab.stop(),
-      };
+      const lab = (await (labs ??= startBoth()))[mode];
+      return { target: lab.appUrl, twinMetrics: lab.metricsTargets, conditions: { storageProfile: lab.storageProfile } };
     },
-    close: async () => {},
+    async close() {
+      const running = await labs?.catch(() => undefined);
+      if (running) await Promise.all(Object.values(running).map((l) => l.stop()));
+    },
   };
 }
 
@@ -28,7 +41,7 @@ export function labModes(opts: { storageProfile: StorageProfile; log?: Logger })
 export function urlModes(urls: Record<AppMode, string>): ModeProvider {
   return {
     describe: { source: 'two deployments', targets: urls },
-    acquire: async (mode: AppMode) => ({ target: urls[mode], release: async () => {} }),
+    acquire: async (mode: AppMode) => ({ target: urls[mode] }),
     close: async () => {},
   };
 }
