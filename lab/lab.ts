@@ -209,6 +209,14 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     ...(['app', 'data', 'ernst'] as const).filter((s) => running.has(s)).map((service) => ({ service, url: running.get(service)!.ready.metricsUrl! })),
   );
 
+  // Lifecycle calls run one after another: two overlapping restarts would otherwise leave two ernsts fighting over one session.
+  let lifecycle: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = lifecycle.then(fn, fn);
+    lifecycle = next.catch(() => undefined);
+    return next;
+  };
+
   return {
     mode: opts.mode,
     appUrl,
@@ -217,23 +225,26 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     dataDir,
     storageProfile,
     metricsTargets,
-    async restartErnst() {
-      if (!queue) throw new Error('lab: ernst runs only in queue mode');
-      const ernst = running.get('ernst');
-      if (ernst) {
-        running.delete('ernst');
-        ernst.service.child.kill('SIGKILL');
-        await ernst.service.exited;
-      }
-      await startErnst();
-    },
-    stopData: () => stopService('data'),
-    async startData() {
-      if (!running.has('data')) await startDataService();
-    },
-    async stop() {
-      await stopAll();
-      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
-    },
+    restartErnst: () =>
+      serially(async () => {
+        if (!queue) throw new Error('lab: ernst runs only in queue mode');
+        const ernst = running.get('ernst');
+        if (ernst) {
+          running.delete('ernst');
+          ernst.service.child.kill('SIGKILL');
+          await ernst.service.exited;
+        }
+        await startErnst();
+      }),
+    stopData: () => serially(() => stopService('data')),
+    startData: () =>
+      serially(async () => {
+        if (!running.has('data')) await startDataService();
+      }),
+    stop: () =>
+      serially(async () => {
+        await stopAll();
+        if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      }),
   };
 }
