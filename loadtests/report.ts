@@ -51,18 +51,18 @@ interface Row {
 }
 
 const HEAD = ['', 'accepted/s', 'failed', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost', 'extra', 'drain s'];
-const cells = (r: Row) => [r.name, r.acceptedPerSec, r.failed, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.lost, r.extra, r.drainSeconds];
-const fmt = (v: string | number) => (typeof v === 'number' ? String(Math.round(v * 10) / 10) : v);
+const round1 = (v: number) => Math.round(v * 10) / 10;
+const cells = (r: Row) => [r.name, ...[r.acceptedPerSec, r.failed, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.lost, r.extra, r.drainSeconds].map(round1)];
 
 /** The results table for a terminal. */
 export function textTable(rows: readonly Row[]): string {
-  const grid = [HEAD, ...rows.map((r) => cells(r).map(fmt))];
+  const grid = [HEAD, ...rows.map((r) => cells(r).map(String))];
   const widths = HEAD.map((_, i) => Math.max(...grid.map((row) => row[i]!.length)));
   return grid.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
 function markdownTable(rows: readonly Row[]): string {
-  return [`| ${HEAD.map((h) => h || 'mode').join(' | ')} |`, `|${HEAD.map((_, i) => (i ? '---:' : '---')).join('|')}|`, ...rows.map((r) => `| ${cells(r).map(fmt).join(' | ')} |`)].join('\n');
+  return [`| ${HEAD.map((h) => h || 'mode').join(' | ')} |`, `|${HEAD.map((_, i) => (i ? '---:' : '---')).join('|')}|`, ...rows.map((r) => `| ${cells(r).map(String).join(' | ')} |`)].join('\n');
 }
 
 const rowOfRun = (name: string, r: RunResult): Row => ({ name, ...r });
@@ -198,7 +198,7 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
   const trialRows = c.trials.flatMap((t) =>
     t.order.flatMap((mode) => {
       const f = t[mode];
-      return f ? [[t.trial, mode, f.acceptedPerSec, f.failed, f.p99, f.lost, f.extra, f.drainSeconds]] : [];
+      return f ? [[t.trial, mode, f.acceptedPerSec, f.failed, round1(f.p99), f.lost, f.extra, f.drainSeconds]] : [];
     }),
   );
   const trialHead = ['trial', 'mode', 'accepted/s', 'failed', 'p99 ms', 'lost', 'extra', 'drain s'];

@@ -53,7 +53,8 @@ export interface LineChartOptions {
   step?: boolean;
 }
 
-const M = { top: 34, right: 16, bottom: 44, left: 58 };
+// Title on the first line, legend on the second, plot below.
+const M = { top: 46, right: 16, bottom: 44, left: 58 };
 
 function frame(width: number, height: number, title: string, body: string, legend: string): string {
   return (
@@ -73,8 +74,8 @@ function legendOf(names: readonly { name: string; color: string; dashed?: boolea
     const w = 22 + n.name.length * 6.2;
     x -= w;
     items.push(
-      `<g class="legend-item"><line x1="${x}" y1="14" x2="${x + 16}" y2="14" stroke="${n.color}" stroke-width="3"${n.dashed ? ' stroke-dasharray="4 3"' : ''}/>` +
-        `<text x="${x + 20}" y="18">${escapeXml(n.name)}</text></g>`,
+      `<g class="legend-item"><line x1="${x}" y1="30" x2="${x + 16}" y2="30" stroke="${n.color}" stroke-width="3"${n.dashed ? ' stroke-dasharray="4 3"' : ''}/>` +
+        `<text x="${x + 20}" y="34">${escapeXml(n.name)}</text></g>`,
     );
     x -= 8;
   }
@@ -99,7 +100,8 @@ export function lineChart(o: LineChartOptions): string {
   const width = o.width ?? 720;
   const height = o.height ?? 280;
   const all = o.series.flatMap((s) => s.points);
-  const xsAll = [...all.map((p) => p[0]), ...(o.bands ?? []).flatMap((b) => [b.from, b.to]), ...(o.markers ?? []).map((m) => m.x)];
+  const stepEnds = o.step ? o.series.filter((s) => s.points.length > 1).map((s) => 2 * s.points.at(-1)![0] - s.points.at(-2)![0]) : [];
+  const xsAll = [...all.map((p) => p[0]), ...stepEnds, ...(o.bands ?? []).flatMap((b) => [b.from, b.to]), ...(o.markers ?? []).map((m) => m.x)];
   const ysAll = all.map((p) => p[1]);
   const xMin = xsAll.length ? Math.min(...xsAll) : 0;
   const xMax = xsAll.length ? Math.max(...xsAll) : 1;
@@ -130,7 +132,9 @@ export function lineChart(o: LineChartOptions): string {
   const named = o.series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length]! }));
   const paths = named
     .map((s) => {
-      const pts = s.points.map(([x, y]) => [sx(x), sy(y)] as const);
+      // A step series' last value spans one more step, like the ones before it.
+      const last = s.points.length > 1 && o.step ? [[2 * s.points.at(-1)![0] - s.points.at(-2)![0], s.points.at(-1)![1]] as const] : [];
+      const pts = [...s.points, ...last].map(([x, y]) => [sx(x), sy(y)] as const);
       let d = '';
       pts.forEach(([x, y], i) => {
         if (i === 0) d += `M${x},${y}`;
