@@ -12,6 +12,7 @@ import { k6OperatorManifests, renderManifests } from './k6operator.ts';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS, type MixWeights } from './mix.ts';
 import { parseHeroWeights, parseMix, parseStages } from './plan.ts';
 import type { Stage } from './schedule.ts';
+import { parseThresholds } from './thresholds.ts';
 
 // `loadtest k6-operator`: the load shape of `loadtest run`, with the same flags,
 // written as k6-operator manifests for a distributed run from inside the cluster.
@@ -63,6 +64,15 @@ export function registerK6Operator(loadtestGroup: Command): void {
     spec,
     run: async (cfg, ctx) => {
       if (!cfg.target) throw new UserError('no target: pass --target with the myhero-app URL as pods in the cluster reach it', 2);
+      // What the flags cannot say alone, in the flags' own terms (the script would name its env vars).
+      const loadMs = cfg.stages.length ? cfg.stages.reduce((a, s) => a + s.durationMs, 0) : cfg.duration;
+      if (cfg.warmup >= loadMs) throw new UserError(`invalid --warmup: must be shorter than the load (${loadMs / 1000} s)`, 2);
+      for (const t of parseThresholds(cfg.threshold)) {
+        if (t.metric === 'ratio' || t.mode) throw new UserError(`--threshold "${t.source}" applies to loadtest compare only`, 2);
+        if (cfg.parallelism > 1 && (t.metric === 'lost' || t.metric === 'extra')) {
+          throw new UserError(`--threshold "${t.source}" needs --parallelism 1: each runner sees only its own accepted votes`, 2);
+        }
+      }
       const scriptEnv: Record<string, string> = {
         TARGET: cfg.target,
         ...(cfg.rate > 0
@@ -79,7 +89,7 @@ export function registerK6Operator(loadtestGroup: Command): void {
         THRESHOLDS: cfg.threshold.join(','),
         ...(cfg.seed ? { SEED: String(cfg.seed) } : {}),
       };
-      // The script will read these in every pod: check them here with the same code.
+      // Every pod's script reads these: check them here with the same code.
       try {
         settingsFromEnv({ ...scriptEnv, PARALLELISM: String(cfg.parallelism) });
       } catch (err) {

@@ -1,0 +1,198 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProgram, defineGroup } from '../../lib/cli.ts';
+import { ENV } from '../../lib/defaults.ts';
+import { bundleK6 } from '../k6bundle.ts';
+import { settingsFromEnv } from '../k6/lib/options.ts';
+import { CONFIGMAP_LIMIT_BYTES, SCRIPT_FILE, k6OperatorManifests, renderManifests, type K6OperatorSpec } from '../k6operator.ts';
+import { registerK6Operator } from '../k6operator-cli.ts';
+
+// k6-operator cannot run here (no cluster): the manifests are checked field by field
+// against the TestRun CRD (k6.io/v1alpha1, docs/crd-generated.md of grafana/k6-operator),
+// rendered by the real `kubectl kustomize`, and searched for the key.
+
+const BIN = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
+const KEY = 'Op-Secret-Key-91d3';
+let script: string;
+let dir: string;
+
+beforeAll(async () => {
+  script = (await bundleK6()).vote;
+  dir = mkdtempSync(join(tmpdir(), 'k6op-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const base = (): K6OperatorSpec => ({
+  name: 'myhero-vote',
+  namespace: 'loadtest',
+  parallelism: 4,
+  scriptEnv: { TARGET: 'http://myhero-app.default.svc', VOTERS: '400', DURATION: '2m', THRESHOLDS: 'p99<500ms' },
+  keySecret: { name: 'myhero-app-key', key: ENV.appKey },
+  script: 'export default function () {}',
+});
+
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+interface TestRun {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string };
+  spec: {
+    parallelism: number;
+    script: { configMap: { name: string; file: string } };
+    arguments?: string;
+    separate?: boolean;
+    cleanup?: string;
+    runner: { image?: string; env: EnvVar[]; metadata?: { labels: Record<string, string> } };
+  };
+}
+
+/** The TestRun spec fields this suite writes, checked against the CRD's types and enums. */
+function checkTestRun(t: TestRun): void {
+  expect(t.apiVersion).toBe('k6.io/v1alpha1');
+  expect(t.kind).toBe('TestRun');
+  const allowed = ['parallelism', 'script', 'arguments', 'separate', 'cleanup', 'runner'];
+  expect(Object.keys(t.spec).every((k) => allowed.includes(k))).toBe(true);
+  expect(Number.isInteger(t.spec.parallelism) && t.spec.parallelism >= 1 && t.spec.parallelism < 2 ** 31).toBe(true);
+  expect(Object.keys(t.spec.script)).toEqual(['configMap']);
+  expect(typeof t.spec.script.configMap.name).toBe('string');
+  expect(typeof t.spec.script.configMap.file).toBe('string');
+  if (t.spec.arguments !== undefined) expect(typeof t.spec.arguments).toBe('string');
+  if (t.spec.cleanup !== undefined) expect(t.spec.cleanup).toBe('post');
+  for (const e of t.spec.runner.env) {
+    expect(e.name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+    // An EnvVar has a value or a valueFrom, never both.
+    expect('value' in e !== 'valueFrom' in e).toBe(true);
+    if ('value' in e) expect(typeof e.value).toBe('string');
+  }
+}
+
+function env(t: TestRun): Record<string, EnvVar> {
+  return Object.fromEntries(t.spec.runner.env.map((e) => [e.name, e]));
+}
+
+describe('k6OperatorManifests', () => {
+  it('writes a TestRun that runs the ConfigMap script on N runners, the key from a Secret', () => {
+    const m = k6OperatorManifests({ ...base(), script });
+    const t = m.testRun as unknown as TestRun;
+    checkTestRun(t);
+    expect(t.metadata).toMatchObject({ name: 'myhero-vote', namespace: 'loadtest' });
+    expect(t.spec.parallelism).toBe(4);
+    const cm = m.configMap as { kind: string; metadata: { name: string; namespace: string }; data: Record<string, string> };
+    expect(cm.kind).toBe('ConfigMap');
+    expect(t.spec.script.configMap).toEqual({ name: cm.metadata.name, file: SCRIPT_FILE });
+    expect(Object.keys(cm.data)).toEqual([t.spec.script.configMap.file]);
+    expect(cm.data[SCRIPT_FILE]).toBe(script);
+    const e = env(t);
+    expect(e.MYHERO_APP_KEY).toEqual({ name: 'MYHERO_APP_KEY', valueFrom: { secretKeyRef: { name: 'myhero-app-key', key: ENV.appKey } } });
+    expect(e.TARGET!.value).toBe('http://myhero-app.default.svc');
+    expect(e.PARALLELISM!.value).toBe('4');
+    expect(e.SUMMARY_STDOUT!.value).toBe('json');
+    expect(t.spec.arguments).toBe('--tag testid=myhero-vote');
+    expect(t.spec.runner.metadata?.labels['app.kubernetes.io/instance']).toBe('myhero-vote');
+    expect(m.kustomization).toEqual({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: 'loadtest', resources: ['configmap.yaml', 'testrun.yaml'] });
+  });
+
+  it('gives the runners settings the script itself accepts', () => {
+    const t = k6OperatorManifests(base()).testRun as unknown as TestRun;
+    const values = Object.fromEntries(t.spec.runner.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    const s = settingsFromEnv(values);
+    expect(s).toMatchObject({ target: 'http://myhero-app.default.svc', parallelism: 4, model: { kind: 'closed', voters: 400 } });
+    expect(s.thresholds.map((x) => x.source)).toEqual(['p99<500ms']);
+  });
+
+  it('sets image, separate and cleanup only when asked', () => {
+    const plain = (k6OperatorManifests(base()).testRun as unknown as TestRun).spec;
+    expect(plain).not.toHaveProperty('separate');
+    expect(plain).not.toHaveProperty('cleanup');
+    expect(plain.runner).not.toHaveProperty('image');
+    const t = k6OperatorManifests({ ...base(), image: 'grafana/k6:1.0.0', separate: true, cleanup: true }).testRun as unknown as TestRun;
+    checkTestRun(t);
+    expect(t.spec).toMatchObject({ separate: true, cleanup: 'post', runner: { image: 'grafana/k6:1.0.0' } });
+  });
+
+  it.each([
+    [{ name: 'My_Run' }, /invalid name/],
+    [{ name: 'x'.repeat(51) }, /invalid name/],
+    [{ namespace: 'Bad NS' }, /invalid namespace/],
+    [{ parallelism: 0 }, /invalid parallelism/],
+    [{ keySecret: { name: 'k', key: 'a b' } }, /invalid key Secret key/],
+    [{ scriptEnv: { MYHERO_APP_KEY: 'x' } }, /set by the manifests/],
+    [{ script: 'x'.repeat(CONFIGMAP_LIMIT_BYTES + 1) }, /ConfigMap limit/],
+  ])('refuses %o', (override, message) => {
+    expect(() => k6OperatorManifests({ ...base(), ...override } as K6OperatorSpec)).toThrow(message);
+  });
+
+  it('renders YAML that reads back to the same objects', () => {
+    const m = k6OperatorManifests({ ...base(), script });
+    const files = renderManifests(m);
+    expect(Object.keys(files).sort()).toEqual(['configmap.yaml', 'kustomization.yaml', 'testrun.yaml']);
+    expect(parse(files['testrun.yaml']!)).toEqual(m.testRun);
+    expect(parse(files['configmap.yaml']!)).toEqual(m.configMap);
+  });
+});
+
+describe('myhero-ops loadtest k6-operator', () => {
+  const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [BIN, 'loadtest', 'k6-operator', ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MYHERO_APP_KEY: KEY, ...extraEnv },
+      timeout: 60_000,
+    });
+
+  it('writes manifests kubectl kustomize renders, with the key nowhere in them', () => {
+    const out = join(dir, 'op');
+    const r = cli(['--parallelism', '3', '--target', 'http://myhero-app.myhero.svc', '--namespace', 'myhero', '--rate', '300', '--duration', '90s', '--warmup', '10s', '--threshold', 'p99<800ms', 'failed_rate<0.02', '--key-secret', 'app-key', '--out', out, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(r.stdout) as { files: string[]; parallelism: number; namespace: string };
+    expect(summary).toMatchObject({ parallelism: 3, namespace: 'myhero' });
+    expect(readdirSync(out).sort()).toEqual(['configmap.yaml', 'kustomization.yaml', 'testrun.yaml']);
+    for (const f of readdirSync(out)) expect(readFileSync(join(out, f), 'utf8')).not.toContain(KEY);
+    expect(r.stdout).not.toContain(KEY);
+
+    const rendered = execFileSync('kubectl', ['kustomize', out], { encoding: 'utf8' });
+    const docs = parseAllDocuments(rendered).map((d) => d.toJS() as { kind: string; metadata: { namespace: string } });
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'TestRun']);
+    expect(docs.every((d) => d.metadata.namespace === 'myhero')).toBe(true);
+    const t = docs.find((d) => d.kind === 'TestRun') as unknown as TestRun;
+    checkTestRun(t);
+    const e = env(t);
+    expect(e.RATE!.value).toBe('300');
+    expect(e).not.toHaveProperty('VOTERS');
+    expect(e.DURATION!.value).toBe('90s');
+    expect(e.WARMUP!.value).toBe('10s');
+    expect(e.THRESHOLDS!.value).toBe('p99<800ms,failed_rate<0.02');
+    expect(e.MYHERO_APP_KEY!.valueFrom).toEqual({ secretKeyRef: { name: 'app-key', key: ENV.appKey } });
+    const cm = docs.find((d) => d.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    expect(cm.data[SCRIPT_FILE]).toBe(script);
+  });
+
+  it('turns bad input into one line and exit code 2', () => {
+    const r = cli(['--target', 'http://x', '--warmup', '1m', '--duration', '30s', '--out', join(dir, 'bad')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('myhero-ops: invalid --warmup: must be shorter than the load (30 s)\n');
+  });
+
+  // The rest of the bad input in-process: the same command on a fresh program, without a process start each.
+  it.each([
+    [['--target', 'http://x', '--parallelism', '0'], /invalid --parallelism "0"/],
+    [['--parallelism', '2'], /no target/],
+    [['--target', 'http://x', '--threshold', 'p99<soon'], /invalid --threshold "p99<soon"/],
+    [['--target', 'http://x', '--threshold', 'ratio>1'], /compare only/],
+    [['--target', 'http://x', '--parallelism', '2', '--threshold', 'lost==0'], /needs --parallelism 1/],
+    [['--target', 'http://x', '--stages', '10s:5,10s:0', '--warmup', '20s'], /invalid --warmup: must be shorter than the load \(20 s\)/],
+    [['--target', 'http://x', '--name', 'Bad_Name'], /invalid name "Bad_Name"/],
+    [['--target', 'http://x', '--key-secret', 'Not A Name'], /invalid key Secret name/],
+  ])('refuses %j with a UserError (exit 2)', async (args, message) => {
+    const program = createProgram();
+    registerK6Operator(defineGroup(program, 'loadtest', 'load tests'));
+    const run = program.parseAsync(['node', 'myhero-ops', 'loadtest', 'k6-operator', ...args, '--out', join(dir, 'bad')]);
+    await expect(run).rejects.toThrow(message);
+    await expect(run).rejects.toMatchObject({ name: 'UserError', exitCode: 2 });
+  });
+});
