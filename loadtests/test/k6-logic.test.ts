@@ -164,6 +164,14 @@ describe('k6 options', () => {
     });
   });
 
+  it('keeps k6 rates whole: a fractional rate per a longer time unit', () => {
+    expect(k6Options(env({ RATE: '2.5', DURATION: '20s' })).scenarios?.vote).toMatchObject({ rate: 25, timeUnit: '10s' });
+    expect(k6Options(env({ RATE: '0.125', STAGES: '10s:0.5,10s:0' })).scenarios?.vote).toMatchObject({
+      timeUnit: '10s', stages: [{ duration: '10s', target: 5 }, { duration: '10s', target: 0 }],
+    });
+    expect(k6Options(env({ STAGES: '10s:2.5,10s:0' })).scenarios?.vote).toMatchObject({ stages: [{ target: 3 }, { target: 0 }] });
+  });
+
   it('translates runner thresholds to k6 thresholds on the custom metrics', () => {
     const o = k6Options(env({ DURATION: '40s', WARMUP: '10s', THRESHOLDS: 'p99<0.5s,p(90)<200ms,failed_rate<1%,accepted_per_sec>=10,attempted>0,lost==0' }));
     expect(o.thresholds?.[K6.voteDuration]).toEqual(['p(99)<500', 'p(90)<200']);

@@ -175,16 +175,31 @@ export function measuredSeconds(s: VoteSettings): number {
   return s.duration.seconds - s.warmup.seconds;
 }
 
+/**
+ * k6 takes whole iterations per timeUnit. A fractional rate (--rate accepts 2.5)
+ * becomes a whole number per a longer unit: 2.5/s → 25 per 10s, spread evenly as k6 does.
+ */
+export function arrivalUnit(ratesPerSecond: readonly number[]): { perUnit: (r: number) => number; timeUnit: string } {
+  for (const seconds of [1, 10, 100, 1000]) {
+    if (ratesPerSecond.every((r) => Math.abs(r * seconds - Math.round(r * seconds)) < 1e-9)) {
+      return { perUnit: (r) => Math.round(r * seconds), timeUnit: `${seconds}s` };
+    }
+  }
+  return { perUnit: (r) => Math.round(r * 1000), timeUnit: '1000s' };
+}
+
 function scenario(s: VoteSettings): Scenario {
   if (s.model.kind === 'closed') {
+    // Voter i is active while the level exceeds i (the runner's rule): a fractional target rounds up.
     return s.stages
-      ? { executor: 'ramping-vus', startVUs: 0, stages: s.stages }
+      ? { executor: 'ramping-vus', startVUs: 0, stages: s.stages.map((st) => ({ ...st, target: Math.ceil(st.target) })) }
       : { executor: 'constant-vus', vus: s.model.voters, duration: s.duration.text };
   }
-  const vus = { preAllocatedVUs: s.model.connections, maxVUs: s.model.connections, timeUnit: '1s' };
+  const unit = arrivalUnit(s.stages ? s.stages.map((st) => st.target) : [s.model.rate]);
+  const vus = { preAllocatedVUs: s.model.connections, maxVUs: s.model.connections, timeUnit: unit.timeUnit };
   return s.stages
-    ? { ...vus, executor: 'ramping-arrival-rate', startRate: 0, stages: s.stages }
-    : { ...vus, executor: 'constant-arrival-rate', rate: s.model.rate, duration: s.duration.text };
+    ? { ...vus, executor: 'ramping-arrival-rate', startRate: 0, stages: s.stages.map((st) => ({ ...st, target: unit.perUnit(st.target) })) }
+    : { ...vus, executor: 'constant-arrival-rate', rate: unit.perUnit(s.model.rate), duration: s.duration.text };
 }
 
 /** The k6 `options` export: one scenario (closed: VUs; open: arrival rate), thresholds, summary stats. */
