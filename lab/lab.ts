@@ -159,8 +159,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     await r?.service.stop(10_000);
   };
   const stopAll = async () => {
-    // Front to back: no new votes, then the consumer, then storage, then the broker.
-    for (const name of ['app', 'ernst', 'data', 'broker'] as const) await stopService(name);
+    // Front to back: no new votes, then the consumer (it finishes the vote in hand), then storage and broker.
+    await stopService('app');
+    await stopService('ernst');
+    await Promise.all([stopService('data'), stopService('broker')]);
   };
   const start = async (name: ServiceName, flags: string[]) => {
     const r = await spawnService(name, ['--host', host, ...flags], env, opts.log);
