@@ -7,13 +7,11 @@ import { bool, duration, int, list, number, oneOf, string, url } from '../lib/pa
 import { createProgress } from '../lib/progress.ts';
 import { readSecret } from '../lib/secrets.ts';
 import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/data/store.ts';
-import { runCompare, type ModeProvider } from './compare.ts';
-import { runLoad, type IntervalSample } from './engine.ts';
-import { k8sModes } from './k8s-mode.ts';
+import type { ModeProvider } from './compare.ts';
+import type { IntervalSample } from './engine.ts';
 import { registerK6Operator } from './k6operator-cli.ts';
-import { startLiveMetrics, type LiveMetrics } from './metrics.ts';
+import type { LiveMetrics } from './metrics.ts';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS } from './mix.ts';
-import { labModes, urlModes } from './modes.ts';
 import { buildPlan, parseHeroWeights, parseMix, parseStages, type LoadPlan } from './plan.ts';
 import type { MetricsTarget } from './reconcile.ts';
 import type { Stage } from './schedule.ts';
@@ -22,6 +20,8 @@ import { evaluateCompare, evaluateRun, parseThresholds, type ThresholdOutcome } 
 
 // `loadtest run`, `loadtest compare` and the top-level `demo`: settings → plan →
 // run → result → report, with a live progress line, live metrics and --json.
+// The engine, the lab, the Kubernetes client and prom-client are imported when a
+// command runs, so --help and bad input answer without loading them.
 
 const KEY_ENV = ['MYHERO_APP_KEY'] as const;
 /** Exit code when a threshold failed (k6 uses 99; we keep 1 for "the check failed", 2 for bad input). */
@@ -142,6 +142,7 @@ async function runCommand(cfg: LoadSettings & { target: string; twinMetrics: Met
   if (thresholds.some((t) => t.metric === 'ratio' || t.mode)) throw new UserError('--threshold: ratio and direct./queue. thresholds belong to loadtest compare', 2);
   const key = resolveKey(cfg);
   const plan: LoadPlan = { ...planOf(cfg, cfg.target, key), ...(cfg.twinMetrics.length ? { twinMetrics: cfg.twinMetrics } : {}) };
+  const [{ runLoad }, { startLiveMetrics }] = await Promise.all([import('./engine.ts'), import('./metrics.ts')]);
   const metrics = await startLiveMetrics(cfg.metricsHost, cfg.metricsPort);
   const view = liveView(ctx, metrics, cfg.json);
   view.start('run');
@@ -173,6 +174,7 @@ type CompareSettings = LoadSettings & { trials: number; key: string; keyFile: st
 async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: ModeProvider, key: string): Promise<number> {
   const thresholds = checkThresholds(cfg.threshold);
   const { target: _t, ...plan } = planOf(cfg, 'http://placeholder.invalid', key);
+  const [{ runCompare }, { startLiveMetrics }] = await Promise.all([import('./compare.ts'), import('./metrics.ts')]);
   const metrics = await startLiveMetrics(cfg.metricsHost, cfg.metricsPort);
   const view = liveView(ctx, metrics, cfg.json);
   try {
@@ -204,6 +206,11 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
     view.done();
     await metrics.close();
   }
+}
+
+async function labProvider(storageProfile: StorageProfile, ctx: RunContext): Promise<ModeProvider> {
+  const { labModes } = await import('./modes.ts');
+  return labModes({ storageProfile, log: ctx.log });
 }
 
 const labProfile = (d: StorageProfile) =>
@@ -265,10 +272,11 @@ export function registerLoadtests(program: Command): void {
     async run(cfg, ctx) {
       const ways = [cfg.lab, Boolean(cfg.direct || cfg.queue), cfg.k8s].filter(Boolean).length;
       if (ways !== 1) throw new UserError('choose one way to get the two modes: --lab, --direct URL --queue URL, or --k8s --target URL', 2);
-      if (cfg.lab) return compareCommand(cfg, ctx, labModes({ storageProfile: cfg.storageProfile, log: ctx.log }), KEYS.appDev);
+      if (cfg.lab) return compareCommand(cfg, ctx, await labProvider(cfg.storageProfile, ctx), KEYS.appDev);
       const key = resolveKey(cfg);
       if (cfg.k8s) {
         if (!cfg.target) throw new UserError('--k8s needs --target URL: where the myhero-app Service is reached from here', 2);
+        const { k8sModes } = await import('./k8s-mode.ts');
         const provider = await k8sModes({
           target: cfg.target,
           namespace: cfg.namespace,
@@ -282,6 +290,7 @@ export function registerLoadtests(program: Command): void {
         return compareCommand(cfg, ctx, provider, key);
       }
       if (!cfg.direct || !cfg.queue) throw new UserError('pass both --direct URL and --queue URL', 2);
+      const { urlModes } = await import('./modes.ts');
       return compareCommand(cfg, ctx, urlModes({ direct: cfg.direct, queue: cfg.queue } satisfies Record<AppMode, string>), key);
     },
   });
@@ -298,6 +307,6 @@ export function registerLoadtests(program: Command): void {
       trials: setting({ flag: '--trials <n>', describe: 'runs per mode, alternating which mode goes first', default: DEMO_DEFAULTS.trials, parse: int(1, 100) }),
       ...loadSpec(DEMO_DEFAULTS),
     },
-    run: (cfg, ctx) => compareCommand({ ...cfg, key: '', keyFile: '' }, ctx, labModes({ storageProfile: cfg.storageProfile, log: ctx.log }), KEYS.appDev),
+    run: async (cfg, ctx) => compareCommand({ ...cfg, key: '', keyFile: '' }, ctx, await labProvider(cfg.storageProfile, ctx), KEYS.appDev),
   });
 }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../lib/errors.ts';
 import { runLoad, type IntervalSample } from '../engine.ts';
@@ -163,5 +165,16 @@ describe('runLoad', () => {
     expect((err as UserError).message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect((err as UserError).message).not.toContain('\n');
+  });
+
+  it('gives up on a target that accepts connections but never answers within 5 s', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const t0 = Date.now();
+    const err = await runLoad({ target: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, key: 'K', model: { kind: 'closed', voters: 1 }, durationMs: 1000 }).catch((e: unknown) => e);
+    silent.closeAllConnections();
+    silent.close();
+    expect((err as UserError).message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+: no answer within 3 s$/);
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 });

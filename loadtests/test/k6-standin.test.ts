@@ -134,8 +134,9 @@ describe('vote.js on the queue-mode twin', () => {
   afterAll(() => lab?.stop());
 
   it('teardown waits for the queue to drain: nothing lost although ernst is killed mid-run', async () => {
-    const run = k6run({ ...quick, TARGET: lab.appUrl, VOTERS: '4', DURATION: '2s', THRESHOLDS: 'lost==0,failed_rate<0.01' });
-    await new Promise((r) => setTimeout(r, 1200));
+    // The default stable window (3 s): a shorter one can mistake a consumer still restarting for a drained queue.
+    const run = k6run({ ...quick, DRAIN_STABLE: '3s', TARGET: lab.appUrl, VOTERS: '4', DURATION: '2s', THRESHOLDS: 'lost==0,failed_rate<0.01' });
+    await new Promise((r) => setTimeout(r, 800));
     await lab.restartErnst();
     const r = await run;
     expect(r.code).toBe(0);

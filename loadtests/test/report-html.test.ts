@@ -45,7 +45,7 @@ async function charts(page: Awaited<ReturnType<typeof open>>['page']) {
         lines: [...svg.querySelectorAll('g.series')].map((g) => ({
           name: g.getAttribute('data-series'),
           points: Number(g.getAttribute('data-points')),
-          pathLength: (g.querySelector('path') as SVGPathElement | null)?.getTotalLength() ?? 0,
+          pathLength: (g.querySelector('path') as unknown as { getTotalLength(): number } | null)?.getTotalLength() ?? 0,
         })),
         bars: [...svg.querySelectorAll('g.bar')].map((g) => ({ series: g.getAttribute('data-series'), value: Number(g.getAttribute('data-value')), height: Number(g.querySelector('rect')?.getAttribute('height')) })),
       };

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOADTEST } from '../../lib/catalog.ts';
+import { freePort } from '../../lib/net.ts';
+import { startFakeApp, type FakeApp } from './fixtures/fake-app.ts';
+
+// The commands as a user runs them: bin/myhero-ops in a child process against a
+// loopback myhero-app stand-in.
+
+const BIN = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
+const KEY = 'Vote-Key-7f3a9c';
+let app: FakeApp;
+const dir = mkdtempSync(join(tmpdir(), 'loadtest-cli-'));
+beforeAll(async () => {
+  app = await startFakeApp({ key: KEY, vote: (n) => (n % 9 === 4 ? 'failed' : { delayMs: 5 }) });
+});
+afterAll(async () => app?.stop());
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function cli(args: string[], opts: { env?: Record<string, string>; whileRunning?: (pid: number) => Promise<void> } = {}): Promise<Ran> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c));
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const during = opts.whileRunning?.(child.pid!);
+  return new Promise((resolve) =>
+    child.on('exit', async (code) => {
+      await during;
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    }),
+  );
+}
+
+const base = () => ['loadtest', 'run', '--target', app.url, '--metrics-port', '0'];
+
+describe('loadtest run', () => {
+  it('prints the JSON contract, writes the report, serves live metrics, and fails on a failed threshold', async () => {
+    const out = join(dir, 'run');
+    const port = await freePort();
+    let scraped = '';
+    const r = await cli([...base(), '--voters', '4', '--duration', '2s', '--json', '--out', out, '--metrics-port', String(port), '--threshold', 'lost==0', 'p99<0.001ms'], {
+      env: { MYHERO_APP_KEY: KEY },
+      async whileRunning() {
+        for (let i = 0; i < 100 && !scraped.includes(`${LOADTEST.votesAccepted}{mode="run"}`); i++) {
+          scraped = await fetch(`http://127.0.0.1:${port}/metrics`).then((x) => x.text(), () => '');
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      },
+    });
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const k of ['attempted', 'accepted', 'failed', 'acceptedPerSec', 'requestsPerSec', 'latencyMs', 'errors', 'recordedDelta', 'lost', 'extra', 'drainSeconds', 'conditions']) expect(j).toHaveProperty(k);
+    expect(Object.keys(j.latencyMs as object)).toEqual(['p50', 'p90', 'p99', 'p999', 'max']);
+    expect(j).toMatchObject({ lost: 0, extra: 0, partial: false, errors: { vote_failed: expect.any(Number) } });
+    expect((j.conditions as Record<string, unknown>).machine).toMatchObject({ cpus: expect.any(Number), node: process.version });
+    expect(j.thresholds).toEqual([
+      { threshold: 'lost==0', actual: 0, ok: true },
+      { threshold: 'p99<0.001ms', actual: expect.any(Number), ok: false },
+    ]);
+    expect(scraped).toMatch(new RegExp(`${LOADTEST.votesAttempted}\\{mode="run"\\} [1-9]`));
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { kind: string; result: { series: unknown[] } };
+    expect(summary.kind).toBe('run');
+    expect(summary.result.series.length).toBeGreaterThanOrEqual(2);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/\*\*FAIL\*\* `p99<0.001ms`/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
+    for (const text of [r.stdout, r.stderr, ...['summary.json', 'summary.md', 'report.html'].map((f) => readFileSync(join(out, f), 'utf8'))]) expect(text).not.toContain(KEY);
+  });
+
+  it('prints a table and passes when thresholds hold; takes the key from a file', async () => {
+    const keyFile = join(dir, 'key');
+    (await import('node:fs')).writeFileSync(keyFile, `${KEY}\n`);
+    const r = await cli([...base(), '--voters', '2', '--duration', '1s', '--key-file', keyFile, '--out', join(dir, 'table'), '--threshold', 'lost==0,failed_rate<0.5']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/accepted\/s +failed +p50 ms/);
+    expect(r.stdout).toMatch(/threshold ok {3}lost==0: 0/);
+    expect(r.stdout).toMatch(/report: .*table\/report.html/);
+  });
+
+  it('reports an unreachable target in one line within 5 s, exit 2', async () => {
+    // The CLI's own start-up (loading every command's modules) is measured and set aside:
+    // on a busy two-core machine it alone can take seconds.
+    const startup = (await cli(['loadtest', 'run', '--help'])).ms;
+    const port = await freePort();
+    const r = await cli(['loadtest', 'run', '--target', `http://127.0.0.1:${port}`, '--key', KEY, '--metrics-port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`myhero-ops: cannot reach http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`]);
+    expect(r.ms - startup).toBeLessThan(5000);
+  });
+
+  it('reports a wrong key as an authentication failure with a hint, not as load', async () => {
+    const before = app.truth.votes;
+    const r = await cli([...base(), '--key', 'wrong-key']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^myhero-ops: authentication failed: .* answered HTTP 401 \(the key was rejected\); pass the myhero-app key with --key, env MYHERO_APP_KEY or --key-file/);
+    expect(r.stderr).not.toContain('wrong-key');
+    expect(app.truth.votes).toBe(before);
+  });
+
+  it('rejects an invalid duration, rate or threshold as a usage error (exit 2, one line)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--duration', 'soon'], /^myhero-ops: invalid --duration "soon": expected a duration such as 500ms, 30s, 2m$/],
+      [['--rate', '-5'], /^myhero-ops: invalid --rate "-5"/],
+      [['--threshold', 'p98<1'], /^myhero-ops: invalid --threshold "p98<1": unknown metric "p98"/],
+      [['--threshold', 'ratio>1'], /^myhero-ops: --threshold: ratio and direct\.\/queue\. thresholds belong to loadtest compare$/],
+    ];
+    // Independent processes: run them side by side.
+    const runs = await Promise.all(cases.map(([args]) => cli([...base(), '--key', KEY, ...args])));
+    runs.forEach((r, i) => {
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(cases[i]![1]);
+    });
+  });
+
+  it('stops within 2 s on Ctrl-C and writes a partial report', async () => {
+    const out = join(dir, 'interrupted');
+    let signalledAt = 0;
+    const r = await cli([...base(), '--key', KEY, '--voters', '4', '--duration', '60s', '--out', out, '--json'], {
+      async whileRunning(pid) {
+        // Wait until the load is on (the target counts votes), then interrupt.
+        const start = app.truth.votes;
+        while (app.truth.votes < start + 20) await new Promise((res) => setTimeout(res, 50));
+        signalledAt = Date.now();
+        process.kill(pid, 'SIGINT');
+      },
+    });
+    const stoppedAfter = Date.now() - signalledAt;
+    expect(r.code).toBe(130);
+    expect(stoppedAfter).toBeLessThan(2500);
+    expect(r.stderr).toMatch(/SIGINT received, stopping/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ partial: true, lost: 0 });
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toMatchObject({ partial: true });
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/class="warning">PARTIAL/);
+  });
+});
