@@ -1,4 +1,5 @@
 import { ENV, type AppMode } from '../lib/defaults.ts';
+import { describeError } from '../lib/errors.ts';
 import { connectKube, type EnvValues } from '../lib/kube.ts';
 import type { Logger } from '../lib/log.ts';
 import { waitForHttp } from '../lib/net.ts';
@@ -33,9 +34,8 @@ export async function k8sModes(opts: K8sModeOptions): Promise<ModeProvider> {
   const container = opts.container ? containers.find((c) => c.name === opts.container) : containers[0];
   if (!container) throw new Error(`deployment ${namespace}/${deployment} has no container ${opts.container ?? ''}`.trim());
   const original: EnvValues = { [ENV.appMode]: container.env?.find((e) => e.name === ENV.appMode)?.value };
-  let current = modeOf(original);
-  let changed = false;
-  let restored = false;
+  /** The value in the pod template now (undefined = unset). */
+  let value = original[ENV.appMode];
 
   const rollout = (signal?: AbortSignal) =>
     kube.waitForRollout(namespace, deployment, {
@@ -47,11 +47,10 @@ export async function k8sModes(opts: K8sModeOptions): Promise<ModeProvider> {
   return {
     describe: { source: `Kubernetes Deployment ${namespace}/${deployment}`, target: opts.target, originalMode: original[ENV.appMode] ?? '(unset: direct)' },
     async acquire(mode, signal) {
-      if (mode !== current) {
+      if (mode !== modeOf({ [ENV.appMode]: value })) {
         opts.log.info({ deployment, namespace, mode }, `setting ${ENV.appMode}=${mode}`);
-        changed = true;
+        value = mode;
         await kube.setDeploymentEnv(namespace, deployment, { [ENV.appMode]: mode }, container.name);
-        current = mode;
         await rollout(signal);
         // The Service may still be switching endpoints: wait until the app answers again.
         await waitForHttp(`${opts.target}/health`, opts.rolloutTimeoutMs, signal ? { signal } : undefined);
@@ -59,12 +58,13 @@ export async function k8sModes(opts: K8sModeOptions): Promise<ModeProvider> {
       return { target: opts.target, conditions: { deployment: `${namespace}/${deployment}` } };
     },
     async close(interrupted) {
-      if (!changed || restored) return;
-      restored = true;
+      if (value === original[ENV.appMode]) return;
+      value = original[ENV.appMode];
       opts.log.info({ deployment, namespace, value: original[ENV.appMode] ?? null }, `restoring ${ENV.appMode}`);
       await kube.setDeploymentEnv(namespace, deployment, original, container.name);
-      // After Ctrl-C the restore is the patch; the rollout it starts completes in the cluster.
-      if (!interrupted) await rollout();
+      // The patch is the restore; after Ctrl-C, or when the rollout it starts stalls, the cluster finishes it.
+      if (interrupted) return;
+      await rollout().catch((err: unknown) => opts.log.warn({ deployment, err: describeError(err) }, `restored ${ENV.appMode}; its rollout has not completed`));
     },
   };
 }
