@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { RPI } from '../lib/catalog.ts';
-import type { Logger } from '../lib/log.ts';
+import type { ExporterLog } from './log.ts';
 import type { Collector, CollectorName, Sample } from './collectors/collector.ts';
 import { memoize } from './memo.ts';
 
@@ -13,7 +13,7 @@ interface Snapshot {
   samples: Map<string, Sample[]>;
 }
 
-export function createExporterRegistry(collectors: Collector[], opts: { version: string; log?: Logger }): Registry {
+export function createExporterRegistry(collectors: Collector[], opts: { version: string; log?: ExporterLog }): Registry {
   const registry = new Registry();
   const lastErrors = new Map<CollectorName, string>();
 
@@ -41,7 +41,7 @@ export function createExporterRegistry(collectors: Collector[], opts: { version:
     // Log when a collector's trouble starts, changes or ends, not on every scrape.
     const summary = reading.errors.join('; ');
     if (summary !== (lastErrors.get(c.name) ?? '')) {
-      if (summary) opts.log?.warn({ collector: c.name, errors: reading.errors }, 'collector left out series it could not read');
+      if (summary) opts.log?.warn({ collector: c.name, errors: [...new Set(reading.errors)] }, 'collector left out series it could not read');
       else opts.log?.info({ collector: c.name }, 'collector reads all of its sources again');
       lastErrors.set(c.name, summary);
     }

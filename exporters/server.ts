@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { UserError } from '../lib/errors.ts';
-import type { Logger } from '../lib/log.ts';
+import type { ExporterLog } from './log.ts';
 import { COLLECTORS, type Collector, type CollectorName } from './collectors/collector.ts';
 import { cpuCollector } from './collectors/cpu.ts';
 import { freqCollector } from './collectors/freq.ts';
@@ -26,7 +26,7 @@ export interface ExporterOptions {
   /** How long one vcgencmd run may take (default 1 s). */
   vcgencmdTimeoutMs?: number;
   collectors: string[];
-  log?: Logger;
+  log?: ExporterLog;
 }
 
 export interface RunningExporter {
@@ -74,7 +74,7 @@ function landingPage(collectors: Collector[]): string {
 <ul>${rows}</ul></body></html>\n`;
 }
 
-function handler(registry: Registry, landing: string, log: Logger | undefined) {
+function handler(registry: Registry, landing: string, log: ExporterLog | undefined) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {

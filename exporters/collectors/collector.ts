@@ -29,9 +29,11 @@ export interface Collector {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+type Source = () => Sample[] | Promise<Sample[]>;
+
 /** Read independent sources concurrently: each one that fails is left out and reported, the rest still count. */
-export async function readSources(sources: (() => Promise<Sample[]>)[]): Promise<Reading> {
-  const results = await Promise.allSettled(sources.map((s) => s()));
+export async function readSources(sources: Source[]): Promise<Reading> {
+  const results = await Promise.allSettled(sources.map(async (s) => s()));
   const reading: Reading = { samples: [], errors: [] };
   for (const r of results) {
     if (r.status === 'fulfilled') reading.samples.push(...r.value);
@@ -41,10 +43,10 @@ export async function readSources(sources: (() => Promise<Sample[]>)[]): Promise
 }
 
 /** One source per item that `list` finds (a zone, a CPU); when listing itself fails, that is the one error. */
-export async function readEach<T>(list: () => Promise<T[]>, read: (item: T) => Promise<Sample[]>): Promise<Reading> {
+export async function readEach<T>(list: () => T[], read: (item: T) => Sample[]): Promise<Reading> {
   let items: T[];
   try {
-    items = await list();
+    items = list();
   } catch (err) {
     return { samples: [], errors: [message(err)] };
   }

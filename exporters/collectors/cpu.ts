@@ -11,6 +11,6 @@ export function cpuCollector(sysfsRoot: string): Collector {
     name: 'cpu',
     gauges: [{ name: RPI.cpuTemperature, help: 'CPU temperature in degrees celsius (°C).', labelNames: [] }],
     read: () =>
-      readSources([async () => [{ metric: RPI.cpuTemperature, labels: {}, value: (await readInteger(file)) / 1000 }]]),
+      readSources([() => [{ metric: RPI.cpuTemperature, labels: {}, value: readInteger(file) / 1000 }]]),
   };
 }

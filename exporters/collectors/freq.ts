@@ -14,8 +14,8 @@ export function freqCollector(sysfsRoot: string): Collector {
     read: () =>
       readEach(
         () => numberedEntries(dir, 'cpu'),
-        async (c) => {
-          const khz = await readInteger(join(dir, c.name, 'cpufreq/scaling_cur_freq'));
+        (c) => {
+          const khz = readInteger(join(dir, c.name, 'cpufreq/scaling_cur_freq'));
           return [{ metric: RPI.cpuFrequency, labels: { cpu: String(c.index) }, value: khz * 1000 }];
         },
       ),

@@ -20,8 +20,9 @@ export function thermalCollector(sysfsRoot: string): Collector {
     read: () =>
       readEach(
         () => numberedEntries(dir, 'thermal_zone'),
-        async (z) => {
-          const [type, milli] = await Promise.all([readWord(join(dir, z.name, 'type')), readInteger(join(dir, z.name, 'temp'))]);
+        (z) => {
+          const type = readWord(join(dir, z.name, 'type'));
+          const milli = readInteger(join(dir, z.name, 'temp'));
           return [{ metric: RPI.thermalZoneTemperature, labels: { zone: String(z.index), type }, value: milli / 1000 }];
         },
       ),
