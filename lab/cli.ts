@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -7,7 +7,7 @@ import { setting } from '../lib/config.ts';
 import { APP_MODES, ENV, KEYS, LOOPBACK, PORTS, type AppMode } from '../lib/defaults.ts';
 import { assertPortFree } from '../lib/net.ts';
 import { bool, int, oneOf, string, url } from '../lib/parse.ts';
-import { STORAGE_PROFILES, type StorageProfile } from './data/store.ts';
+import { STORAGE, STORAGE_PROFILES, type StorageProfile } from './data/store.ts';
 import { startLab, type Lab } from './lab.ts';
 import { prometheusBinary, startPrometheus, type RunningPrometheus } from './promstack.ts';
 import { TWIN_JOB, twinScrapeConfig } from './scrape.ts';
@@ -25,6 +25,9 @@ function describeLab(lab: Lab, appKey: string, prometheusUrl?: string): string {
     `  data      ${lab.dataUrl}`,
     ...(lab.mqttUrl ? [`  broker    ${lab.mqttUrl}`] : []),
     `  data dir  ${lab.dataDir}`,
+    ...(lab.storageProfile === 'pi-sd'
+      ? [`  storage   pi-sd: data emulates a Raspberry Pi SD card (one ${STORAGE['pi-sd'].syncLatencyMs} ms sync per vote, serialized) — state it with any result`]
+      : []),
     '  metrics',
     ...lab.metricsTargets.map((t) => `    ${t.service.padEnd(7)} ${t.url}`),
     ...(prometheusUrl ? [`  prometheus ${prometheusUrl} (job ${TWIN_JOB})`] : []),
@@ -82,6 +85,9 @@ export function registerLab(program: Command): void {
         appKey: cfg.appKey,
         dataKey: cfg.dataKey,
         log: ctx.log,
+      }).catch((err: unknown) => {
+        if (!cfg.dataDir) rmSync(dataDir, { recursive: true, force: true });
+        throw err;
       });
       let prometheus: RunningPrometheus | undefined;
       try {

@@ -97,6 +97,9 @@ async function spawnService(name: ServiceName, flags: string[], env: Record<stri
     env: { ...process.env, LOG_LEVEL: log?.level ?? 'warn', ...env, [LAB_CHILD_ENV]: '1' },
     // stdin stays open as a lifeline: the service exits when the lab's end of the pipe closes.
     stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches only the lab, which then stops the
+    // services in order (app first) instead of all at once.
+    detached: true,
   });
   if (log) {
     let partial = '';
