@@ -170,6 +170,12 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const start = async (name: ServiceName, flags: string[]) => {
     const r = await spawnService(name, ['--host', host, ...flags], env, opts.log);
     running.set(name, r);
+    void r.service.exited.then((code) => {
+      // Stops and restarts take the service out of `running` first: anything else is a crash.
+      if (running.get(name) !== r) return;
+      running.delete(name);
+      opts.log?.error({ service: name, code, output: r.service.output() }, 'lab service exited unexpectedly');
+    });
     return r.ready;
   };
 
