@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KEYS } from '../../lib/defaults.ts';
+import { startLab, type Lab } from '../../lab/lab.ts';
+import { runLoad } from '../../loadtests/engine.ts';
+
+// The load runner against the real lab twin (data, app, broker and ernst as
+// separate processes): every accepted vote must be recorded, in direct mode, in
+// queue mode, and in queue mode when ernst is killed mid-run; and the demo must
+// show what queue mode buys on the Pi storage profile.
+
+let lab: Lab | undefined;
+afterEach(async () => {
+  await lab?.stop();
+  lab = undefined;
+});
+
+// 20 voters thinking 200 ms: ~100 votes/s, more than the Pi profile's data tier records, so
+// queue mode builds a backlog that drains within seconds after the load.
+const plan = (l: Lab, durationMs: number) => ({
+  target: l.appUrl,
+  key: KEYS.appDev,
+  model: { kind: 'closed' as const, voters: 20, thinkMs: 200 },
+  durationMs,
+  twinMetrics: l.metricsTargets,
+  reconcile: { drainTimeoutMs: 60_000 },
+});
+
+describe('load tests against the lab twin', () => {
+  it('direct mode: every accepted vote is recorded', async () => {
+    lab = await startLab({ mode: 'direct', dataPort: 0, appPort: 0, storageProfile: 'pi-sd' });
+    const r = await runLoad(plan(lab, 3000));
+    expect(r.accepted).toBeGreaterThan(30);
+    expect(r.latencyMs.p50).toBeGreaterThan(100);
+    expect(r.conditions.backlogSource).toBe('twin-metrics');
+    expect(r.lost).toBe(0);
+    expect(r.recordedDelta).toBeGreaterThanOrEqual(r.acceptedTotal);
+    expect(r.drainTimedOut).toBe(false);
+  }, 90_000);
+
+  it('queue mode: every accepted vote is recorded, even when ernst is killed mid-run', async () => {
+    lab = await startLab({ mode: 'queue', dataPort: 0, appPort: 0, mqttPort: 0, storageProfile: 'pi-sd' });
+    const l = lab;
+    let restarted: Promise<void> | undefined;
+    const r = await runLoad(plan(l, 4000), {
+      onSample: (s) => {
+        // One second in, with a backlog building: kill -9 the consumer and start a new one.
+        if (s.t === 1) restarted = l.restartErnst();
+      },
+    });
+    await restarted;
+    expect(restarted).toBeDefined();
+    expect(r.accepted).toBeGreaterThan(150);
+    expect(r.failed).toBe(0);
+    expect(Math.max(...r.backlog.map((b) => b.votes))).toBeGreaterThan(20);
+    expect({ lost: r.lost, drainTimedOut: r.drainTimedOut, drainError: r.drainError }).toEqual({ lost: 0, drainTimedOut: false, drainError: undefined });
+    expect(r.recordedDelta).toBeGreaterThanOrEqual(r.acceptedTotal);
+    expect(r.drainSeconds).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('demo --json: queue accepts more votes per second than direct on the Pi profile, and loses none', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'demo-'));
+    const bin = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
+    // One trial of 3 s per mode keeps this short; the demo's own defaults run 3 trials of 5 s.
+    const child = spawn(process.execPath, [bin, 'demo', '--json', '--trials', '1', '--duration', '3s', '--metrics-port', '0', '--out', out], {
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(stderr).not.toMatch(/Error|at .*\.ts:\d+/);
+    expect(code).toBe(0);
+    const j = JSON.parse(stdout) as {
+      ratio: number;
+      verdict: string;
+      modes: Record<'direct' | 'queue', { lost: number; acceptedPerSec: number; failed: number }>;
+      conditions: Record<string, unknown>;
+      thresholds: { ok: boolean }[];
+    };
+    expect(j.ratio).toBeGreaterThan(1);
+    expect(j.modes.direct.lost).toBe(0);
+    expect(j.modes.queue.lost).toBe(0);
+    expect(j.conditions).toMatchObject({ storageProfile: 'pi-sd', trials: 1, durationSeconds: 3 });
+    expect(j.verdict).toMatch(/^queue mode accepted .*× the votes per second of direct mode .*every accepted vote was counted in both modes/);
+    expect(j.thresholds.every((t) => t.ok)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toMatchObject({ kind: 'compare', ratio: j.ratio });
+  }, 180_000);
+});
