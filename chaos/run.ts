@@ -42,6 +42,7 @@ interface RunState {
   plan: Plan;
   load?: BackgroundLoad;
   loadError?: string;
+  loadStopped?: boolean;
   loadJudged: boolean;
 }
 
@@ -77,7 +78,8 @@ function startLoad(st: RunState, env: RunEnv): void {
 }
 
 async function stopLoad(st: RunState): Promise<void> {
-  if (!st.load) return;
+  if (!st.load || st.loadStopped) return;
+  st.loadStopped = true;
   const result = await st.load.stop();
   const totals = st.load.totals();
   st.cx.journal.action({
