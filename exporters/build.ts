@@ -7,8 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BUNDLE_NAME = 'rpi-exporter.mjs';
-/** How the bundle is run (image, systemd unit, benchmark): see the README for what each flag saves. */
-export const BUNDLE_NODE_FLAGS = ['--lite-mode', '--max-semi-space-size=1'];
+/**
+ * How the bundle is run (image, systemd unit, benchmark). --lite-mode: no optimising
+ * compilers, whose code and feedback grew resident memory by 10 MiB over 10,000 scrapes;
+ * --max-semi-space-size=1: a 1 MiB young generation instead of 16 MiB; --no-expose-wasm:
+ * lite mode turns WebAssembly off anyway, and saying so spares a warning on every start.
+ */
+export const BUNDLE_NODE_FLAGS = ['--lite-mode', '--max-semi-space-size=1', '--no-expose-wasm'];
 export const DEFAULT_OUTDIR = join(here, '..', 'dist', 'exporter');
 
 // lib/config.ts imports the YAML parser for config files, which the bundle never reads
