@@ -4,9 +4,10 @@ import { setting, type Resolved } from '../lib/config.ts';
 import { UserError, describeError } from '../lib/errors.ts';
 import { connectKube, type Kube } from '../lib/kube.ts';
 import { bool, duration, int, list, number, string, url, type Parser } from '../lib/parse.ts';
+import { createProgress } from '../lib/progress.ts';
 import { readSecret } from '../lib/secrets.ts';
 import { GAMEDAY_DEFAULTS, loadGameday } from './experiment.ts';
-import type { JournalData } from './journal.ts';
+import type { JournalData, JournalListener, Sample } from './journal.ts';
 import type { Plan, Step } from './plan.ts';
 import { checkInventory, formatFindings, readInventory } from './preflight.ts';
 import { pushAnnotations, verdictLine, writeReports } from './report.ts';
@@ -74,7 +75,22 @@ function outDir(cfg: Common, command: string): string {
 async function execute(plan: Plan, cfg: Common, ctx: RunContext, kube: Kube, loadKey?: string): Promise<number> {
   await assertNamespace(kube, plan.namespace);
   const say = cfg.json ? (line: string) => process.stderr.write(`${line}\n`) : ctx.out;
+  const progress = createProgress(ctx.log, { label: plan.title });
+  const listener: JournalListener = (kind, e) => {
+    if (kind === 'sample') {
+      const s = e as Sample;
+      const fields: Record<string, string | number> = { t: `${Math.round(s.t / 1000)}s` };
+      if (s.readyReplicas !== undefined) fields.ready = s.readyReplicas;
+      if (s.hpaReplicas !== undefined) fields.hpa = `${s.hpaReplicas}/${s.hpaDesiredReplicas ?? '?'}`;
+      if (s.errorRate !== undefined) fields.errors = `${(s.errorRate * 100).toFixed(1)}%`;
+      progress.update(fields);
+    } else {
+      progress.done();
+      ctx.log.info({ [kind]: e }, kind);
+    }
+  };
   const journal = await runPlan(plan, {
+    listener,
     kube,
     log: ctx.log,
     signal: ctx.signal,
@@ -87,6 +103,7 @@ async function execute(plan: Plan, cfg: Common, ctx: RunContext, kube: Kube, loa
     say,
     loadKey,
   });
+  progress.done();
   const paths = writeReports(journal, outDir(cfg, plan.command.split(' ')[0]!));
   let annotations: number | undefined;
   if (cfg.grafanaUrl && !cfg.dryRun) {

@@ -81,11 +81,17 @@ export interface JournalData {
   verdicts: Verdict[];
 }
 
+/** Told about each entry as it is recorded: the CLI turns it into log lines and the progress line. */
+export type JournalListener = (kind: 'action' | 'probe' | 'rollback' | 'sample' | 'verdict', entry: ActionEntry | ProbeEntry | RollbackEntry | Sample | Verdict) => void;
+
 export class Journal {
   readonly data: JournalData;
   private readonly start = Date.now();
 
-  constructor(init: Pick<JournalData, 'title' | 'command' | 'namespace' | 'context' | 'server' | 'dryRun' | 'plan' | 'conditions'>) {
+  constructor(
+    init: Pick<JournalData, 'title' | 'command' | 'namespace' | 'context' | 'server' | 'dryRun' | 'plan' | 'conditions'>,
+    private readonly listener: JournalListener = () => undefined,
+  ) {
     this.data = {
       ...init,
       startedAt: new Date(this.start).toISOString(),
@@ -112,17 +118,21 @@ export class Journal {
   action(e: Omit<ActionEntry, 't'>): ActionEntry {
     const entry = { t: this.now(), ...e };
     this.data.actions.push(entry);
+    this.listener('action', entry);
     return entry;
   }
 
   probe(e: Omit<ProbeEntry, 't'>): ProbeEntry {
     const entry = { t: this.now(), ...e };
     this.data.probes.push(entry);
+    this.listener('probe', entry);
     return entry;
   }
 
   rollback(e: Omit<RollbackEntry, 't'>): void {
-    this.data.rollbacks.push({ t: this.now(), ...e });
+    const entry = { t: this.now(), ...e };
+    this.data.rollbacks.push(entry);
+    this.listener('rollback', entry);
   }
 
   event(e: ObservedEvent): void {
@@ -131,6 +141,7 @@ export class Journal {
 
   sample(s: Sample): void {
     this.data.samples.push(s);
+    this.listener('sample', s);
   }
 
   measure(name: string, value: number): void {
@@ -139,6 +150,7 @@ export class Journal {
 
   verdict(v: Verdict): void {
     this.data.verdicts.push(v);
+    this.listener('verdict', v);
   }
 
   finish(status: RunStatus, error?: string): void {

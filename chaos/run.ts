@@ -7,7 +7,7 @@ import { nodeKill } from './actions/nodeKill.ts';
 import { podKill } from './actions/podKill.ts';
 import { removeReadinessProbe, rolloutRestart } from './actions/rollout.ts';
 import { seconds, waitUntil, type ChaosContext } from './context.ts';
-import { Journal, type JournalData, type RunStatus } from './journal.ts';
+import { Journal, type JournalData, type JournalListener, type RunStatus } from './journal.ts';
 import { observe } from './observe.ts';
 import { describePlan, type Plan, type ProbeSpec, type Step } from './plan.ts';
 import { diagnose } from './preflight.ts';
@@ -35,6 +35,8 @@ export interface RunEnv {
   random?: () => number;
   /** myhero-app key for the background load; never journaled. */
   loadKey?: string;
+  /** Hears every journal entry as it happens (log lines, a progress line). */
+  listener?: JournalListener;
 }
 
 interface RunState {
@@ -318,7 +320,7 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
           }
         : {}),
     },
-  });
+  }, env.listener);
   const timeout = AbortSignal.timeout(env.timeoutMs);
   const signal = AbortSignal.any([env.signal, timeout]);
   const rollbacks = new Rollbacks();
