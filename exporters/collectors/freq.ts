@@ -15,7 +15,7 @@ export function freqCollector(sysfsRoot: string): Collector {
       readEach(
         () => numberedEntries(dir, 'cpu'),
         (c) => {
-          const khz = readInteger(join(dir, c.name, 'cpufreq/scaling_cur_freq'));
+          const khz = readInteger(`${dir}/${c.name}/cpufreq/scaling_cur_freq`);
           return [{ metric: RPI.cpuFrequency, labels: { cpu: String(c.index) }, value: khz * 1000 }];
         },
       ),

