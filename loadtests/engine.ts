@@ -17,7 +17,7 @@ import { DEFAULT_MIX } from './mix.ts';
 import { PLAN_DEFAULTS, type LoadPlan } from './plan.ts';
 import { readTwinBacklog, waitForDrain, type BacklogPoint } from './reconcile.ts';
 import { levelAt, profileOf } from './schedule.ts';
-import { now, runShard, type ShardResult, type ShardSpec } from './shard.ts';
+import { now, prepareShard, type ShardResult, type ShardSpec } from './shard.ts';
 import { probeTarget, readRecorded } from './target.ts';
 import { spawnShard } from './worker.ts';
 
@@ -171,9 +171,10 @@ async function runShards(
   signal?: AbortSignal,
 ): Promise<ShardResult[]> {
   if (specs.length === 1) {
+    const shard = prepareShard(specs[0]!, (i) => onInterval(0, i), signal);
     const startAt = now() + 20;
     onStart(startAt);
-    return [await runShard(specs[0]!, startAt, (i) => onInterval(0, i), signal)];
+    return [await shard.start(startAt)];
   }
   const threads = specs.map((spec, k) => spawnShard(spec, (i) => onInterval(k, i)));
   try {

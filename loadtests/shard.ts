@@ -1,7 +1,6 @@
 import autocannon from 'autocannon';
 import { KEY_HEADER } from '../lib/defaults.ts';
 import {
-  addTally,
   bucketIndex,
   classifyError,
   classifyRead,
@@ -58,6 +57,11 @@ export interface ShardResult {
   partial: boolean;
 }
 
+/** A shard whose connections are open and waiting for the common start time. */
+export interface PreparedShard {
+  start(startAt: number): Promise<ShardResult>;
+}
+
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across worker threads. */
 export const now = () => performance.timeOrigin + performance.now();
 
@@ -69,10 +73,16 @@ interface Pending {
 interface Voter {
   /** Global voter index (closed model): active while the profile's level exceeds it. */
   index: number;
+  /** Requests this connection has sent: autocannon sends requests[sent % length], in order. */
+  sent: number;
   inflight?: Pending;
   /** A request whose connection autocannon replaced before telling us why (timeout follows synchronously). */
   abandoned?: Pending;
   timer?: NodeJS.Timeout;
+  /** Asked to send before the start. */
+  waiting: boolean;
+  /** Decide when to send next (autocannon's _doRequest, replaced). */
+  pace: () => void;
   lastDoneAt: number;
   retryAt: number;
 }
@@ -89,61 +99,96 @@ const RETRY_AFTER_MS = 100;
 const RAMP_POLL_MS = 50;
 /** On abort, how long in-flight requests get to finish before they count as aborted. */
 const ABORT_GRACE_MS = 1000;
+/**
+ * Requests are drawn from the mix ahead of time into a sequence each connection cycles
+ * through: autocannon then sends prebuilt buffers instead of building every request
+ * (a per-request setupRequest costs a third of the generator's rate).
+ */
+const SEQUENCE_LENGTH = 200;
 
-export function runShard(spec: ShardSpec, startAt: number, onInterval: (i: Interval) => void, signal?: AbortSignal): Promise<ShardResult> {
+/** Draw the request sequence: routes by the mix, heroes by the distribution. */
+export function requestSequence(spec: Pick<ShardSpec, 'seed' | 'mix' | 'heroes' | 'distribution' | 'weights'>, length = SEQUENCE_LENGTH): { route: Route; method: 'GET' | 'POST'; path: string }[] {
   const random = rng(spec.seed);
   const pickRoute = routePicker(spec.mix, random);
   const pickHero = heroPicker(spec.heroes, spec.distribution, random, spec.weights);
-  const votePaths = new Map(spec.heroes.map((h) => [h, `/vote/${encodeURIComponent(h)}`]));
-  const endAt = startAt + spec.profile.endMs;
-  const warmEnd = startAt + spec.warmupMs;
+  return Array.from({ length }, () => {
+    const route = pickRoute();
+    if (route === 'vote') return { route, method: 'POST', path: `/vote/${encodeURIComponent(pickHero())}` };
+    return { route, method: 'GET', path: route === 'results' ? '/v2/results' : '/options' };
+  });
+}
+
+/** Open the shard's connections; nothing is sent before `start`. */
+export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void, signal?: AbortSignal): PreparedShard {
+  const sequence = requestSequence(spec);
+  let startAt = Infinity;
+  let endAt = Infinity;
+  let warmEnd = Infinity;
 
   const total = emptyTally();
   const measured = emptyTally();
   const histogram = latencyHistogram();
-  const seconds = new Map<number, Interval>();
+  /** Seconds not yet handed to onInterval, by index. */
+  const seconds: (Interval | undefined)[] = [];
   let nextSecond = 0;
   const voters: Voter[] = [];
   let nextTicket = spec.shard;
   let sent = 0;
+  let started = false;
   let running = true;
   let partial = false;
   let lastAnswerAt = 0;
-  // Set synchronously by setupRequest while autocannon builds the request that is about to be sent.
-  let built: Route | undefined;
-  // Set synchronously by onResponse just before autocannon emits the client's 'response'.
-  let lastBody = '';
+  // A response's status and request, from the client's 'response' event until autocannon hands
+  // over its body (verifyBody), synchronously after it.
+  let answered: { p: Pending; status: number; doneAt: number } | undefined;
+  // myhero answers with a handful of distinct bodies: classify each once.
+  const outcomes = new Map<string, Outcome>();
+  const classify = (route: Route, status: number, body: string): Outcome => {
+    if (route !== 'vote') return classifyRead(status);
+    if (status !== 200) return classifyVote(status, body);
+    let o = outcomes.get(body);
+    if (o === undefined) {
+      o = classifyVote(status, body);
+      if (outcomes.size < 64) outcomes.set(body, o);
+    }
+    return o;
+  };
+
+  const count = (t: Tally, route: Route, outcome: Outcome) => {
+    t.requests += 1;
+    if (route !== 'vote') {
+      if (outcome !== 'accepted') t.readErrors += 1;
+      return;
+    }
+    t.attempted += 1;
+    if (outcome === 'accepted') t.accepted += 1;
+    else t.errors[outcome] = (t.errors[outcome] ?? 0) + 1;
+  };
 
   const record = (p: Pending, outcome: Outcome, doneAt: number) => {
-    lastAnswerAt = Math.max(lastAnswerAt, doneAt);
+    if (doneAt > lastAnswerAt) lastAnswerAt = doneAt;
     const t = Math.max(0, Math.floor((doneAt - startAt) / 1000));
-    const sec = seconds.get(t) ?? seconds.set(t, emptyInterval(t)).get(t)!;
-    const one: Tally = emptyTally();
-    one.requests = 1;
+    const sec = (seconds[t] ??= emptyInterval(t));
+    count(sec, p.route, outcome);
+    count(total, p.route, outcome);
+    const inWindow = p.intendedAt >= warmEnd;
+    if (inWindow) count(measured, p.route, outcome);
     if (p.route === 'vote') {
-      one.attempted = 1;
-      if (outcome === 'accepted') one.accepted = 1;
-      else one.errors[outcome] = 1;
       const latencyMs = doneAt - p.intendedAt;
       sec.latencyBuckets[bucketIndex(latencyMs)]! += 1;
       sec.latencySumMs += latencyMs;
-      if (p.intendedAt >= warmEnd) histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
-    } else if (outcome !== 'accepted') {
-      one.readErrors = 1;
+      if (inWindow) histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
     }
-    addTally(sec, one);
-    addTally(total, one);
-    if (p.intendedAt >= warmEnd) addTally(measured, one);
   };
 
   const flushSeconds = (upTo: number) => {
     for (; nextSecond < upTo; nextSecond++) {
-      onInterval(seconds.get(nextSecond) ?? emptyInterval(nextSecond));
-      seconds.delete(nextSecond);
+      onInterval(seconds[nextSecond] ?? emptyInterval(nextSecond));
+      seconds[nextSecond] = undefined;
     }
   };
 
-  /** When the voter may send next, or undefined when its part of the run is over. */
+  /** When the voter may send next and the time it was meant to, or undefined when its part of the run is over. */
   const nextSend = (v: Voter, at: number): { at: number; intendedAt?: number } | undefined => {
     // Nothing is sent after the end: arrivals still waiting for a connection then are dropped.
     if (at >= endAt) return undefined;
@@ -159,157 +204,178 @@ export function runShard(spec: ShardSpec, startAt: number, onInterval: (i: Inter
     return { at: earliest + RAMP_POLL_MS };
   };
 
-  return new Promise<ShardResult>((resolve, reject) => {
-    let finishing = false;
-    const finish = () => {
-      if (finishing) return;
-      finishing = true;
-      running = false;
-      clearInterval(ticker);
-      clearInterval(watch);
-      for (const v of voters) clearTimeout(v.timer);
-      signal?.removeEventListener('abort', onAbort);
-      for (const v of voters) {
-        for (const p of [v.abandoned, v.inflight]) if (p) record(p, 'aborted', now());
-        v.abandoned = v.inflight = undefined;
-      }
-      instance.stop();
-    };
-
-    const ticker = setInterval(() => flushSeconds(Math.floor((now() - startAt) / 1000)), 1000);
-    // After the end (or an abort), finish once nothing is in flight; autocannon's own
-    // request timeout bounds the wait, the deadline is a safety net.
-    const deadline = endAt + spec.timeoutMs + 2000;
-    let abortDeadline = Infinity;
-    const watch = setInterval(() => {
-      const t = now();
-      if (running && t < endAt) return;
-      const busy = voters.some((v) => v.inflight || v.abandoned);
-      if (!busy || t > deadline || t > abortDeadline) finish();
-    }, 25);
-    const onAbort = () => {
-      partial = true;
-      running = false;
-      abortDeadline = now() + ABORT_GRACE_MS;
-      for (const v of voters) clearTimeout(v.timer);
-    };
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort);
-
-    const setupClient = (client: autocannon.Client) => {
-      const v: Voter = { index: spec.shard + voters.length * spec.shards, lastDoneAt: 0, retryAt: 0 };
-      voters.push(v);
-      const internals = client as unknown as ClientInternals;
-      const send = internals._doRequest.bind(client);
-      // autocannon builds a client's first request in its constructor, before this hook runs.
-      let firstRoute = built;
-
-      const fire = (intendedAt: number) => {
-        v.timer = undefined;
-        if (!running) return;
-        if (v.inflight) {
-          // autocannon reconnected and resends: the old request is gone. A timeout says so
-          // synchronously after this; anything else (the server closed the connection) is a reset.
-          const gone = (v.abandoned = v.inflight);
-          queueMicrotask(() => {
-            if (v.abandoned === gone) {
-              v.abandoned = undefined;
-              record(gone, 'reset', now());
-            }
-          });
-        }
-        built = undefined;
-        send();
-        sent += 1;
-        v.inflight = { route: built ?? firstRoute ?? 'vote', intendedAt };
-        firstRoute = undefined;
-      };
-
-      internals._doRequest = () => {
-        if (!running || v.timer) return;
-        const t = now();
-        const next = nextSend(v, t);
-        if (!next) return;
-        const intended = next.intendedAt;
-        const delay = next.at - t;
-        const go = () => {
-          if (spec.model === 'closed') {
-            const at = now();
-            // Still inactive (ramp) or the run ended: ask again.
-            if (levelAt(spec.profile, at - startAt) <= v.index || at >= endAt) return internals._doRequest();
-            return fire(at);
-          }
-          fire(intended!);
-        };
-        if (delay > 0.5) v.timer = setTimeout(() => { v.timer = undefined; go(); }, delay);
-        else go();
-      };
-
-      client.on('response', (status: number) => {
-        const p = v.inflight;
-        v.inflight = undefined;
-        if (!p) return;
-        const doneAt = now();
-        v.lastDoneAt = doneAt;
-        record(p, p.route === 'vote' ? classifyVote(status, lastBody) : classifyRead(status), doneAt);
-      });
-      // Typed in @types/autocannon only for 'response'; autocannon@8 emits these too.
-      const events = client as unknown as NodeJS.EventEmitter;
-      events.on('timeout', () => {
-        const p = v.abandoned ?? v.inflight;
-        if (v.abandoned) v.abandoned = undefined;
-        else v.inflight = undefined;
-        if (p) record(p, 'timeout', now());
-      });
-      events.on('connError', (err: unknown) => {
-        const p = v.inflight;
-        v.inflight = undefined;
-        const t = now();
-        v.retryAt = t + RETRY_AFTER_MS;
-        if (p) record(p, classifyError(err), t);
-      });
-    };
-
-    const instance = autocannon(
-      {
-        url: spec.target,
-        connections: spec.connections,
-        // Safety net only: the shard stops autocannon itself once the last answer is in.
-        duration: Math.ceil((endAt - now() + spec.timeoutMs) / 1000) + 10,
-        timeout: Math.max(1, Math.ceil(spec.timeoutMs / 1000)),
-        sampleInt: 100,
-        headers: { [KEY_HEADER]: spec.key },
-        requests: [
-          {
-            setupRequest: (req: autocannon.Request) => {
-              const route = pickRoute();
-              built = route;
-              if (route === 'vote') return { ...req, method: 'POST', path: votePaths.get(pickHero())! };
-              return { ...req, method: 'GET', path: route === 'results' ? '/v2/results' : '/options' };
-            },
-            onResponse: (_status: number, body: string) => {
-              lastBody = body;
-            },
-          },
-        ],
-        setupClient,
-      },
-      (err: unknown) => {
-        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-        flushSeconds(Math.max(...seconds.keys(), nextSecond - 1) + 1);
-        const scheduled = spec.model === 'open' ? countArrivals(spec, endAt - startAt) : sent;
-        resolve({
-          total,
-          measured,
-          latency: encodeHistogram(histogram),
-          dropped: partial ? 0 : Math.max(0, scheduled - sent),
-          lastAnswerAt,
-          partial,
-        });
-        histogram.destroy();
-      },
-    );
+  let resolveDone: (r: ShardResult) => void = () => {};
+  let rejectDone: (e: Error) => void = () => {};
+  const done = new Promise<ShardResult>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
   });
+  let ticker: NodeJS.Timeout | undefined;
+  let watch: NodeJS.Timeout | undefined;
+  let finishing = false;
+  const finish = () => {
+    if (finishing) return;
+    finishing = true;
+    running = false;
+    clearInterval(ticker);
+    clearInterval(watch);
+    for (const v of voters) clearTimeout(v.timer);
+    signal?.removeEventListener('abort', onAbort);
+    for (const v of voters) {
+      for (const p of [v.abandoned, v.inflight]) if (p) record(p, 'aborted', now());
+      v.abandoned = v.inflight = undefined;
+    }
+    instance.stop();
+  };
+  let abortDeadline = Infinity;
+  const onAbort = () => {
+    partial = true;
+    running = false;
+    abortDeadline = now() + ABORT_GRACE_MS;
+    for (const v of voters) clearTimeout(v.timer);
+    // Aborted before the start: there is nothing to wait for.
+    if (!started) finish();
+  };
+  if (signal?.aborted) queueMicrotask(onAbort);
+  signal?.addEventListener('abort', onAbort);
+
+  const setupClient = (client: autocannon.Client) => {
+    const v: Voter = { index: spec.shard + voters.length * spec.shards, sent: 0, waiting: false, pace: () => {}, lastDoneAt: 0, retryAt: 0 };
+    voters.push(v);
+    const internals = client as unknown as ClientInternals;
+    const send = internals._doRequest.bind(client);
+
+    const fire = (intendedAt: number) => {
+      v.timer = undefined;
+      if (!running) return;
+      if (v.inflight) {
+        // autocannon reconnected and resends: the old request is gone. A timeout says so
+        // synchronously after this; anything else (the server closed the connection) is a reset.
+        const gone = (v.abandoned = v.inflight);
+        queueMicrotask(() => {
+          if (v.abandoned === gone) {
+            v.abandoned = undefined;
+            record(gone, 'reset', now());
+          }
+        });
+      }
+      const route = sequence[v.sent % sequence.length]!.route;
+      v.sent += 1;
+      sent += 1;
+      v.inflight = { route, intendedAt };
+      send();
+    };
+
+    const pace = () => {
+      if (!running || v.timer) return;
+      if (!started) {
+        v.waiting = true;
+        return;
+      }
+      const t = now();
+      const next = nextSend(v, t);
+      if (!next) return;
+      const delay = next.at - t;
+      if (delay > 0.5) v.timer = setTimeout(later, delay, next.intendedAt);
+      else fire(next.intendedAt ?? t);
+    };
+    /** A deferred send: the open model's intended time, or a closed-model voter re-checking it is active. */
+    const later = (intendedAt: number | undefined) => {
+      v.timer = undefined;
+      if (intendedAt !== undefined) return fire(intendedAt);
+      const at = now();
+      // Still inactive (ramp) or the run ended: ask again.
+      if (levelAt(spec.profile, at - startAt) <= v.index || at >= endAt) return pace();
+      fire(at);
+    };
+    internals._doRequest = v.pace = pace;
+
+    client.on('response', (status: number) => {
+      const p = v.inflight;
+      v.inflight = undefined;
+      if (!p) return;
+      const doneAt = now();
+      v.lastDoneAt = doneAt;
+      answered = { p, status, doneAt };
+    });
+    // Typed in @types/autocannon only for 'response'; autocannon@8 emits these too.
+    const events = client as unknown as NodeJS.EventEmitter;
+    events.on('timeout', () => {
+      const p = v.abandoned ?? v.inflight;
+      if (v.abandoned) v.abandoned = undefined;
+      else v.inflight = undefined;
+      if (p) record(p, 'timeout', now());
+    });
+    events.on('connError', (err: unknown) => {
+      const p = v.inflight;
+      v.inflight = undefined;
+      const t = now();
+      v.retryAt = t + RETRY_AFTER_MS;
+      if (p) record(p, classifyError(err), t);
+    });
+  };
+
+  // Called by autocannon with each response body right after the client's 'response' event.
+  const verifyBody = (body: unknown) => {
+    const a = answered;
+    answered = undefined;
+    if (a) record(a.p, classify(a.p.route, a.status, typeof body === 'string' ? body : String(body)), a.doneAt);
+    return true;
+  };
+  const instance = autocannon(
+    {
+      url: spec.target,
+      connections: spec.connections,
+      // Safety net only: the shard stops autocannon itself once the last answer is in.
+      duration: Math.ceil((spec.profile.endMs + spec.timeoutMs) / 1000) + 60,
+      timeout: Math.max(1, Math.ceil(spec.timeoutMs / 1000)),
+      sampleInt: 100,
+      headers: { [KEY_HEADER]: spec.key },
+      requests: sequence.map((r) => ({ method: r.method, path: r.path })),
+      verifyBody,
+      setupClient,
+    },
+    (err: unknown) => {
+      if (err) return rejectDone(err instanceof Error ? err : new Error(String(err)));
+      flushSeconds(Math.max(seconds.length, nextSecond));
+      const scheduled = spec.model === 'open' && Number.isFinite(startAt) ? countArrivals(spec, endAt - startAt) : sent;
+      resolveDone({
+        total,
+        measured,
+        latency: encodeHistogram(histogram),
+        dropped: partial ? 0 : Math.max(0, scheduled - sent),
+        lastAnswerAt,
+        partial,
+      });
+      histogram.destroy();
+    },
+  );
+
+  return {
+    start(at: number) {
+      if (finishing) return done;
+      startAt = at;
+      endAt = at + spec.profile.endMs;
+      warmEnd = at + spec.warmupMs;
+      started = true;
+      ticker = setInterval(() => flushSeconds(Math.floor((now() - startAt) / 1000)), 1000);
+      // After the end (or an abort), finish once nothing is in flight; autocannon's own
+      // request timeout bounds the wait, the deadline is a safety net.
+      const deadline = endAt + spec.timeoutMs + 2000;
+      watch = setInterval(() => {
+        const t = now();
+        if (running && t < endAt) return;
+        const busy = voters.some((v) => v.inflight || v.abandoned);
+        if (!busy || t > deadline || t > abortDeadline) finish();
+      }, 25);
+      for (const v of voters) {
+        if (!v.waiting) continue;
+        v.waiting = false;
+        v.pace();
+      }
+      return done;
+    },
+  };
 }
 
 /** Arrivals of this shard's schedule before `untilMs`. */

@@ -1,6 +1,6 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Interval } from './accounting.ts';
-import { runShard, type ShardResult, type ShardSpec } from './shard.ts';
+import { prepareShard, type ShardResult, type ShardSpec } from './shard.ts';
 
 // A shard on its own thread, for targets one thread cannot saturate. Both ends of
 // the message protocol live here: spawnShard (main thread) and the worker body.
@@ -12,7 +12,7 @@ type ToWorker = { type: 'start'; startAt: number } | { type: 'abort' };
 type FromWorker = { type: 'ready' } | { type: 'interval'; interval: Interval } | { type: 'result'; result: ShardResult } | { type: 'error'; message: string };
 
 export interface ShardThread {
-  /** Resolves once the worker has loaded and waits for `start`. */
+  /** Resolves once the worker has loaded, opened its connections and waits for `start`. */
   ready: Promise<void>;
   start(startAt: number): Promise<ShardResult>;
   abort(): void;
@@ -62,10 +62,12 @@ if (!isMainThread && parentPort && (workerData as ShardSpec | undefined)?.target
   const spec = workerData as ShardSpec;
   const abort = new AbortController();
   const send = (m: FromWorker) => port.postMessage(m);
+  // Connections open now; the main thread starts every shard at the same time.
+  const shard = prepareShard(spec, (interval) => send({ type: 'interval', interval }), abort.signal);
   port.on('message', (m: ToWorker) => {
     if (m.type === 'abort') abort.abort();
     else
-      runShard(spec, m.startAt, (interval) => send({ type: 'interval', interval }), abort.signal).then(
+      shard.start(m.startAt).then(
         (result) => send({ type: 'result', result }),
         (err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
       );

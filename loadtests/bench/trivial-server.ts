@@ -1,0 +1,35 @@
+import { createServer } from 'node:net';
+
+// The benchmark's target: a raw TCP server that answers each HTTP request with a
+// fixed myhero-app answer, doing far less work per request than an HTTP client
+// does, so the load generator (not the server) is what the benchmark measures.
+// Run as its own process; prints its port on stdout.
+
+const answer = (body: string) => Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`);
+const VOTE = answer('{"result": "vote submitted"}');
+const OPTIONS = answer('{"options": ["Captain Cloud", "Spider-Man", "Deadpool"]}');
+const RESULTS = answer('[]');
+
+const server = createServer((socket) => {
+  let pending = '';
+  socket.setNoDelay(true);
+  socket.on('data', (chunk) => {
+    pending += chunk.toString('latin1');
+    let end: number;
+    const out: Buffer[] = [];
+    while ((end = pending.indexOf('\r\n\r\n')) !== -1) {
+      const head = pending.slice(0, end);
+      pending = pending.slice(end + 4);
+      const path = head.slice(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+      out.push(path === '/options' ? OPTIONS : path === '/v2/results' ? RESULTS : VOTE);
+    }
+    if (out.length) socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+  });
+  socket.on('error', () => socket.destroy());
+});
+server.listen(0, '127.0.0.1', () => {
+  const addr = server.address();
+  process.stdout.write(`${typeof addr === 'object' && addr ? addr.port : 0}\n`);
+});
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
