@@ -30,7 +30,7 @@ export const TWIN = {
 export const LOADTEST = {
   votesAttempted: 'myhero_loadtest_votes_attempted_total',
   votesAccepted: 'myhero_loadtest_votes_accepted_total',
-  /** label `class`: http_4xx|http_5xx|vote_failed|timeout|refused|reset|other */
+  /** label `class`: http_<status> (e.g. http_503)|vote_failed|timeout|refused|reset|other|aborted, and `read` for failed reads */
   errors: 'myhero_loadtest_errors_total',
   requests: 'myhero_loadtest_requests_total',
   latency: 'myhero_loadtest_request_duration_seconds',
