@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
@@ -42,6 +42,7 @@ if (!Number.isInteger(scrapes) || scrapes <= WARMUP) {
 
 const log = createLogger('bench:exporter', { json: args.json });
 const dir = mkdtempSync(join(tmpdir(), 'rpi-bench-'));
+const loadBefore = loadavg()[0]!;
 const services: { stop(): Promise<void> }[] = [];
 try {
   makeSysfs(dir, 'pi4');
@@ -106,6 +107,7 @@ try {
   const conditions = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
+    loadAverage: `${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after (1 min)`,
     node: process.version,
     nodeFlags: BUNDLE_NODE_FLAGS.join(' '),
     nodeExporter: execFileSync(node.service.child.spawnfile, ['--version'], { encoding: 'utf8' }).split('\n')[0],
