@@ -62,7 +62,7 @@ export async function buildExporter(outdir = DEFAULT_OUTDIR): Promise<{ file: st
     legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',
-    // prom-client and pino are CommonJS and call require() on Node built-ins.
+    // prom-client is CommonJS and calls require() on Node built-ins.
     plugins: [unusedConfigFileParser, promClientCore],
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
