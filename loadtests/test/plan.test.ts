@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { heroPicker, heroWeights, rng, routePicker } from '../mix.ts';
 import { buildPlan, parseHeroWeights, parseMix, parseStages, type RunSettings } from '../plan.ts';
+import { requestSequence } from '../shard.ts';
 import { arrivalMs, levelAt, profileOf } from '../schedule.ts';
 
 const settings = (o: Partial<RunSettings> = {}): RunSettings => ({
@@ -88,6 +89,20 @@ describe('request mix', () => {
     expect(zipf.B).toBeGreaterThan(zipf.D!);
     const uniform = tally(heroPicker(heroes, 'uniform', rng(1)), 20_000);
     for (const h of heroes) expect(uniform[h]! / 20_000).toBeCloseTo(0.25, 1);
+  });
+});
+
+describe('request sequence', () => {
+  it('prebuilds the mix: votes for the target\'s heroes (URL-encoded) and the UI\'s reads, reproducibly', () => {
+    const spec = { seed: 9, mix: { vote: 90, results: 8, options: 2 }, heroes: ['Captain Cloud', 'Spider-Man'], distribution: 'uniform' as const };
+    const seq = requestSequence(spec, 1000);
+    const votes = seq.filter((r) => r.route === 'vote');
+    expect(votes.length / 1000).toBeCloseTo(0.9, 1);
+    expect(new Set(votes.map((r) => r.path))).toEqual(new Set(['/vote/Captain%20Cloud', '/vote/Spider-Man']));
+    expect(votes.every((r) => r.method === 'POST')).toBe(true);
+    expect(seq.filter((r) => r.route === 'results').every((r) => r.method === 'GET' && r.path === '/v2/results')).toBe(true);
+    expect(seq.some((r) => r.path === '/options')).toBe(true);
+    expect(requestSequence(spec, 50)).toEqual(requestSequence(spec, 50));
   });
 });
 
