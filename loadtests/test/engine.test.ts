@@ -78,10 +78,12 @@ describe('runLoad', () => {
   it('counts resets and timeouts by class', async () => {
     const a = await target({ vote: (n) => (n === 5 || n === 40 ? 'hang' : n % 30 === 11 ? 'reset' : 'ok') });
     const r = await runLoad(plan(a, { durationMs: 1200, timeoutMs: 1000 }));
-    expect(r.errors.timeout).toBe(2);
     expect(r.errors.reset).toBe(a.truth.reset);
     expect(r.attempted).toBe(a.truth.votes);
-    expect(r.accepted).toBe(a.truth.ok);
+    // The two hung votes time out; on a starved machine an answered vote may also miss the 1 s timeout.
+    const late = r.errors.timeout! - 2;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(r.accepted + late).toBe(a.truth.ok);
   });
 
   it('measures open-model latency from the intended send time (no coordinated omission)', async () => {
