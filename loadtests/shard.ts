@@ -248,17 +248,6 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     const fire = (intendedAt: number) => {
       v.timer = undefined;
       if (!running) return;
-      if (v.inflight) {
-        // autocannon reconnected and resends: the old request is gone. A timeout says so
-        // synchronously after this; anything else (the server closed the connection) is a reset.
-        const gone = (v.abandoned = v.inflight);
-        queueMicrotask(() => {
-          if (v.abandoned === gone) {
-            v.abandoned = undefined;
-            record(gone, 'reset', now());
-          }
-        });
-      }
       const route = sequence[v.sent % sequence.length]!.route;
       v.sent += 1;
       sent += 1;
@@ -267,6 +256,19 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     };
 
     const pace = () => {
+      if (v.inflight) {
+        // autocannon asks for a request while one is in flight only after replacing the
+        // connection: the old request is gone. A timeout says so synchronously after this;
+        // anything else (the server closed the connection) is a reset.
+        const gone = (v.abandoned = v.inflight);
+        v.inflight = undefined;
+        queueMicrotask(() => {
+          if (v.abandoned === gone) {
+            v.abandoned = undefined;
+            record(gone, 'reset', now());
+          }
+        });
+      }
       if (!running || v.timer) return;
       if (!started) {
         v.waiting = true;
