@@ -8,7 +8,7 @@ import { createProgress } from '../lib/progress.ts';
 import { readSecret } from '../lib/secrets.ts';
 import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/data/store.ts';
 import type { ModeProvider } from './compare.ts';
-import type { IntervalSample } from './engine.ts';
+import type { IntervalSample, RunResult } from './engine.ts';
 import { registerK6Operator } from './k6operator-cli.ts';
 import type { LiveMetrics } from './metrics.ts';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS } from './mix.ts';
@@ -117,6 +117,14 @@ function liveView(ctx: RunContext, metrics: LiveMetrics, json: boolean) {
       if (backlog !== undefined) metrics.setBacklog(mode, backlog);
       progress.update({ run: label, draining: `${elapsed.toFixed(1)}s`, recorded, backlog: backlog ?? '-' });
     },
+    /** One line per finished run: on a terminal above the live line, otherwise a log record. */
+    runEnd(trial: number, mode: string, r: RunResult) {
+      progress.done();
+      const fields = { trial, mode, acceptedPerSec: r.acceptedPerSec, failed: r.failed, p99Ms: r.latencyMs.p99, lost: r.lost, drainSeconds: r.drainSeconds };
+      if (process.stderr.isTTY && !json) {
+        process.stderr.write(`${label}: ${r.acceptedPerSec} accepted votes/s, ${r.failed} failed, p99 ${Math.round(r.latencyMs.p99)} ms, lost ${r.lost}, drain ${r.drainSeconds} s\n`);
+      } else ctx.log.info(fields, 'run finished');
+    },
     done: () => progress.done(),
   };
 }
@@ -185,8 +193,7 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
       onRunStart: (trial, mode) => view.start(`trial ${trial}/${cfg.trials} ${mode}`),
       onSample: (mode, s) => view.sample(mode, s),
       onDrain: (mode, r, b, e) => view.drain(mode, r, b, e),
-      onRunEnd: ({ trial, mode, result: r }) =>
-        ctx.log.info({ trial, mode, acceptedPerSec: r.acceptedPerSec, failed: r.failed, lost: r.lost, drainSeconds: r.drainSeconds }, 'run finished'),
+      onRunEnd: ({ trial, mode, result: r }) => view.runEnd(trial, mode, r),
     });
     view.done();
     const outcomes = evaluateCompare(thresholds, result.modes, result.ratio ?? Infinity);
@@ -210,6 +217,7 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
 
 async function labProvider(storageProfile: StorageProfile, ctx: RunContext): Promise<ModeProvider> {
   const { labModes } = await import('./modes.ts');
+  ctx.log.info({ storageProfile }, `starting the lab twin in direct and queue mode (storage profile ${storageProfile})`);
   return labModes({ storageProfile, log: ctx.log });
 }
 

@@ -207,7 +207,7 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
   const backlogSource: RunConditions['backlogSource'] = backlogZero !== undefined ? 'twin-metrics' : doReconcile ? 'recorded-vs-accepted' : 'none';
   const specs = shardSpecs(plan, heroes, plan.seed ?? (Math.random() * 2 ** 32) >>> 0);
   const conditions = conditionsOf(plan, specs, backlogSource, opts.conditions);
-  log.info({ conditions: { ...conditions, machine: undefined } }, 'load test starting');
+  log.debug({ conditions: { ...conditions, machine: undefined } }, 'load test starting');
 
   // Per-second samples arrive per shard; a second is complete once every shard reported it.
   const pending = new Map<number, { count: number; merged: Interval[] }>();
@@ -328,6 +328,6 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     series,
     backlog,
   };
-  log.info({ accepted: result.accepted, failed: result.failed, lost: result.lost, partial }, 'load test finished');
+  log.debug({ accepted: result.accepted, failed: result.failed, lost: result.lost, partial }, 'load test finished');
   return result;
 }
