@@ -167,7 +167,7 @@ async function runCommand(cfg: LoadSettings & { target: string; twinMetrics: Met
     writeReport(dir, renderRunReport(result, outcomes), [key]);
     const lines = [
       `${result.partial ? 'PARTIAL: ' : ''}${result.acceptedPerSec} accepted votes/s; ${result.failed} of ${result.attempted} votes failed${Object.keys(result.errors).length ? ` (${Object.entries(result.errors).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
-      `reconciliation: accepted ${result.acceptedTotal}, recorded ${result.recordedDelta}, lost ${result.lost}, extra ${result.extra}, drain ${result.drainSeconds} s${result.drainTimedOut ? ' (drain timeout reached)' : ''}`,
+      `reconciliation: accepted ${result.acceptedTotal}, recorded ${result.recordedDelta}, lost ${result.lost}, extra ${result.extra}, drain ${result.drainSeconds} s${result.drainTimedOut ? ' (drain timeout reached)' : ''}${result.drainSkipped ? ' (stopped before the drain: not a proven loss)' : ''}`,
     ];
     report(ctx, cfg.json, runJson(result, outcomes), textTable(runRows(result)), lines, dir, outcomes);
     return exitCode(result.partial, outcomes);
@@ -218,7 +218,7 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
 async function labProvider(storageProfile: StorageProfile, ctx: RunContext): Promise<ModeProvider> {
   const { labModes } = await import('./modes.ts');
   ctx.log.info({ storageProfile }, `starting the lab twin in direct and queue mode (storage profile ${storageProfile})`);
-  return labModes({ storageProfile, log: ctx.log });
+  return labModes({ storageProfile });
 }
 
 const labProfile = (d: StorageProfile) =>

@@ -52,6 +52,8 @@ export interface ModeSummary {
   spread: { acceptedPerSec: Range; p99: Range; drainSeconds: Range };
   lostPerTrial: number[];
   drainTimedOut: boolean;
+  /** A run was stopped before its queue drained: its uncounted votes are in `lost` but not proven lost. */
+  drainSkipped: boolean;
 }
 
 export interface CompareResult {
@@ -110,6 +112,7 @@ export function summarizeMode(results: readonly RunResult[]): ModeSummary {
     },
     lostPerTrial: results.map((r) => r.lost),
     drainTimedOut: results.some((r) => r.drainTimedOut),
+    drainSkipped: results.some((r) => r.drainSkipped),
   };
 }
 
@@ -124,11 +127,15 @@ export function verdictOf(direct: ModeSummary, queue: ModeSummary, ratio: number
   else if (ratio >= 1.1) head = `queue mode accepted ${round(ratio, 2)}× the votes per second of direct mode (${rates}, ${of}${everyTrial})`;
   else if (ratio > 0.9) head = `no clear difference: queue mode accepted ${round(ratio, 2)}× the votes per second of direct mode (${rates}, ${of}) — is the data tier saturated?`;
   else head = `direct mode accepted more votes per second than queue mode (${rates}, ratio ${round(ratio, 2)}, ${of})`;
-  const losses = MODES.map((mode) => ({ mode, s: mode === 'direct' ? direct : queue })).filter((x) => x.s.lost > 0);
-  const counted = losses.length
-    ? `; LOST accepted votes: ${losses.map((x) => `${x.mode} ${x.s.lost}`).join(', ')}`
-    : `; every accepted vote was counted in both modes (queue drained in ${queue.drainSeconds} s)`;
-  return head + counted;
+  const uncounted = MODES.map((mode) => ({ mode, s: mode === 'direct' ? direct : queue })).filter((x) => x.s.lost > 0);
+  const lost = uncounted.filter((x) => !x.s.drainSkipped);
+  const unknown = uncounted.filter((x) => x.s.drainSkipped);
+  if (!uncounted.length) return `${head}; every accepted vote was counted in both modes (queue drained in ${queue.drainSeconds} s)`;
+  return (
+    head +
+    (lost.length ? `; LOST accepted votes: ${lost.map((x) => `${x.mode} ${x.s.lost}`).join(', ')}` : '') +
+    (unknown.length ? `; stopped before the drain, not yet counted: ${unknown.map((x) => `${x.mode} ${x.s.lost}`).join(', ')}` : '')
+  );
 }
 
 export function summarizeCompare(runs: readonly TrialRun[], conditions: Record<string, unknown>, partial: boolean): CompareResult {

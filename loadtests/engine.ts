@@ -74,6 +74,8 @@ export interface RunResult {
   reconciled: boolean;
   /** The drain timeout passed with votes still uncounted. */
   drainTimedOut: boolean;
+  /** Stopped (Ctrl-C) before the queue drained: `lost` counts votes not yet recorded then, not a proven loss. */
+  drainSkipped: boolean;
   /** Why the recorded count could not be read at the end, if it could not. */
   drainError?: string;
   /** Votes accepted over the whole run, warm-up included: the figure reconciliation uses. */
@@ -317,6 +319,7 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     partial,
     reconciled: doReconcile,
     drainTimedOut,
+    drainSkipped: doReconcile && Boolean(signal?.aborted) && rec.lost > 0,
     ...(drainError ? { drainError } : {}),
     acceptedTotal: total.accepted,
     recordedBefore,

@@ -1,21 +1,24 @@
 import { APP_MODES, type AppMode } from '../lib/defaults.ts';
-import type { Logger } from '../lib/log.ts';
 import { startLab, type Lab, type StorageProfile } from '../lab/lab.ts';
 import type { ModeProvider } from './compare.ts';
 
 // Two of the three ways to get direct and queue mode for a comparison: the lab
 // twin, or two deployments the user already runs. Kubernetes is in k8s-mode.ts.
 
+/** After Ctrl-C, how long to wait for the labs to stop before returning. */
+const INTERRUPTED_STOP_MS = 1000;
+
 /**
  * One lab twin per mode on ephemeral loopback ports, both started at the first
  * acquire (in parallel: starting the four processes costs seconds) and kept across
  * trials; each run's before/after reconciliation makes earlier votes irrelevant.
  */
-export function labModes(opts: { storageProfile: StorageProfile; log?: Logger }): ModeProvider {
+export function labModes(opts: { storageProfile: StorageProfile }): ModeProvider {
   let labs: Promise<Record<AppMode, Lab>> | undefined;
-  const log = opts.log ? { log: opts.log.child({}, { level: 'warn' }) } : {};
+  // The services' own logs are not relayed: their output stays with the lab for its error
+  // messages (with a logger attached, stopping a queue-mode lab took 10 s, its kill grace).
   const startBoth = async (): Promise<Record<AppMode, Lab>> => {
-    const started = await Promise.allSettled(APP_MODES.map((mode) => startLab({ mode, dataPort: 0, appPort: 0, mqttPort: 0, storageProfile: opts.storageProfile, ...log })));
+    const started = await Promise.allSettled(APP_MODES.map((mode) => startLab({ mode, dataPort: 0, appPort: 0, mqttPort: 0, storageProfile: opts.storageProfile })));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
       await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
@@ -30,9 +33,12 @@ export function labModes(opts: { storageProfile: StorageProfile; log?: Logger })
       const lab = (await (labs ??= startBoth()))[mode];
       return { target: lab.appUrl, twinMetrics: lab.metricsTargets, conditions: { storageProfile: lab.storageProfile } };
     },
-    async close() {
+    async close(interrupted) {
       const running = await labs?.catch(() => undefined);
-      if (running) await Promise.all(Object.values(running).map((l) => l.stop()));
+      if (!running) return;
+      const stopped = Promise.all(Object.values(running).map((l) => l.stop()));
+      // After Ctrl-C give the services a moment, no more: each exits by itself when this process does (the lab's stdin lifeline).
+      await (interrupted ? Promise.race([stopped, new Promise((r) => setTimeout(r, INTERRUPTED_STOP_MS).unref())]) : stopped);
     },
   };
 }

@@ -31,6 +31,7 @@ export function runJson(r: RunResult, thresholds: ThresholdOutcome[]) {
     partial: r.partial,
     dropped: r.dropped,
     drainTimedOut: r.drainTimedOut,
+    drainSkipped: r.drainSkipped,
     thresholds,
   };
 }

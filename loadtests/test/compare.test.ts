@@ -45,6 +45,8 @@ describe('compare', () => {
   it('says so when votes were lost, when there is no difference, and when a run was cut short', () => {
     const lossy = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 120, { lost: 7 })], {}, false);
     expect(lossy.verdict).toMatch(/LOST accepted votes: queue 7$/);
+    const stopped = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 120, { lost: 90, drainSkipped: true, partial: true })], {}, true);
+    expect(stopped.verdict).toMatch(/^PARTIAL \(stopped early\): queue mode accepted 3× .*; stopped before the drain, not yet counted: queue 90$/);
     const same = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 41)], {}, true);
     expect(same.verdict).toMatch(/^PARTIAL \(stopped early\): no clear difference/);
     expect(same.partial).toBe(true);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,5 +91,51 @@ describe('load tests against the lab twin', () => {
     expect(j.verdict).toMatch(/^queue mode accepted .*× the votes per second of direct mode .*every accepted vote was counted in both modes/);
     expect(j.thresholds.every((t) => t.ok)).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toMatchObject({ kind: 'compare', ratio: j.ratio });
+  }, 180_000);
+
+  it('demo: Ctrl-C during the queue run stops within 2 s with a partial report, and leaves no twin running', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'demo-int-'));
+    const bin = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'demo', '--json', '--trials', '1', '--duration', '20s', '--metrics-port', '0', '--out', out], {
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    // Trial 1 runs direct, then queue: interrupt once the queue run is under way.
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d;
+        if (/"mode":"direct"[^\n]*"msg":"run finished"/.test(stderr) && /"run":"trial 1\/1 queue"/.test(stderr)) resolve();
+      }),
+    );
+    const services = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([, ppid, ...args]) => Number(ppid) === child.pid && args.join(' ').includes('service-main.ts'))
+      .map(([pid]) => Number(pid));
+    expect(services.length).toBeGreaterThanOrEqual(6);
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(2500);
+    // The twins' services exit with the command (stopped, or by their stdin lifeline).
+    const alive = () =>
+      services.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    for (let i = 0; i < 50 && alive().length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toEqual([]);
+    const j = JSON.parse(stdout) as { partial: boolean; verdict: string; modes: { queue: { drainSkipped: boolean } } };
+    expect(j.partial).toBe(true);
+    expect(j.verdict).toMatch(/^PARTIAL/);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/PARTIAL/);
   }, 180_000);
 });
