@@ -124,13 +124,13 @@ describe('load tests against the lab twin', () => {
     // The twins' services exit with the command (stopped, or by their stdin lifeline).
     const alive = () =>
       services.filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
     for (let i = 0; i < 50 && alive().length; i++) await new Promise((r) => setTimeout(r, 100));
     expect(alive()).toEqual([]);
     const j = JSON.parse(stdout) as { partial: boolean; verdict: string; modes: { queue: { drainSkipped: boolean } } };
