@@ -276,7 +276,8 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     };
     const drainStart = now();
     const drain = await waitForDrain({
-      readRecorded: () => readRecorded(plan.target, plan.key),
+      // After Ctrl-C one quick read, so the command still stops within 2 s.
+      readRecorded: () => readRecorded(plan.target, plan.key, signal?.aborted ? AbortSignal.timeout(500) : undefined),
       // Only the twin's own counters prove a queue still holds votes; accepted − recorded cannot tell a backlog from a loss.
       readBacklog: backlogSource === 'twin-metrics' ? readBacklog : async () => undefined,
       acceptedTotal: total.accepted,
