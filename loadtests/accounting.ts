@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { BODIES } from '../lib/defaults.ts';
+import { lostAndExtra, voteBodyOutcome } from './votes.ts';
 
 // Honest accounting, pure: what each answer counts as, the per-second series,
 // latency percentiles from HDR histograms, and the reconciliation of accepted
@@ -11,16 +11,7 @@ export type Outcome = 'accepted' | ErrorClass;
 
 /** Accepted means HTTP 200 and the body `{"result": "vote submitted"}`; myhero answers a failed vote with 200 too. */
 export function classifyVote(status: number, body: string): Outcome {
-  if (status !== 200) return `http_${status}`;
-  let result: unknown;
-  try {
-    result = (JSON.parse(body) as { result?: unknown } | null)?.result;
-  } catch {
-    return 'other';
-  }
-  if (result === BODIES.voteSubmitted.result) return 'accepted';
-  if (result === BODIES.voteFailed.result) return 'vote_failed';
-  return 'other';
+  return status === 200 ? voteBodyOutcome(body) : `http_${status}`;
 }
 
 /** A read (GET /v2/results, GET /options) succeeds on HTTP 200. */
@@ -168,20 +159,9 @@ export function reconcile(acceptedTotal: number, recordedBefore: number, recorde
   const recordedDelta = recordedAfter - recordedBefore;
   return {
     recordedDelta,
-    lost: Math.max(0, acceptedTotal - recordedDelta),
-    extra: Math.max(0, recordedDelta - acceptedTotal),
+    ...lostAndExtra(acceptedTotal, recordedDelta),
     drainSeconds: Math.round(drainSeconds * 10) / 10,
   };
-}
-
-/** Total votes in a `/v2/results` answer: `[[hero, votes, percent], ...]`. */
-export function totalVotes(results: unknown): number {
-  if (!Array.isArray(results)) throw new Error('expected a JSON list of [hero, votes, percent]');
-  return results.reduce((sum: number, row: unknown) => {
-    const votes = Array.isArray(row) ? Number(row[1]) : NaN;
-    if (!Number.isFinite(votes)) throw new Error('expected a JSON list of [hero, votes, percent]');
-    return sum + votes;
-  }, 0);
 }
 
 export function median(values: readonly number[]): number {

@@ -1,6 +1,6 @@
 import { KEY_HEADER } from '../lib/defaults.ts';
 import { UserError, describeError } from '../lib/errors.ts';
-import { totalVotes } from './accounting.ts';
+import { totalVotes } from './votes.ts';
 
 // The calls the runner makes to myhero-app besides the load itself: a preflight
 // that turns an unreachable target or a wrong key into one clear line, the

@@ -14,8 +14,8 @@ import {
   mergeSeries,
   percentiles,
   reconcile,
-  totalVotes,
 } from '../accounting.ts';
+import { totalVotes } from '../votes.ts';
 
 const err = (code: string) => Object.assign(new Error(code), { code });
 

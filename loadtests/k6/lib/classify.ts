@@ -1,10 +1,9 @@
-import { BODIES } from '../../../lib/defaults.ts';
+import { voteBodyOutcome } from '../../votes.ts';
 
-// How one k6 answer counts, with the main runner's semantics (loadtests/accounting.ts):
-// a vote is accepted only on HTTP 200 *and* a body saying "vote submitted" (a failed
-// vote is still HTTP 200); any other status is `http_<status>`; no answer at all is
-// classified from k6's error code. The runner's module pulls in Node-only packages,
-// so this k6-side twin is kept equal to it by a parity test.
+// How one k6 answer counts, with the main runner's semantics: a vote is accepted only
+// on HTTP 200 *and* a body saying "vote submitted" (loadtests/votes.ts, shared with the
+// runner); any other status is `http_<status>`; no answer at all is classified from
+// k6's error code, which the runner sees as errno codes instead.
 
 export type ErrorClass = `http_${number}` | 'vote_failed' | 'timeout' | 'refused' | 'reset' | 'other';
 
@@ -52,15 +51,8 @@ function notOk(a: Answer): Outcome | undefined {
 export function classifyVote(a: Answer): Outcome {
   const failed = notOk(a);
   if (failed) return failed;
-  let result: unknown;
-  try {
-    result = (JSON.parse(String(a.body)) as { result?: unknown } | null)?.result;
-  } catch {
-    return { ok: false, class: 'other' };
-  }
-  if (result === BODIES.voteSubmitted.result) return { ok: true };
-  if (result === BODIES.voteFailed.result) return { ok: false, class: 'vote_failed' };
-  return { ok: false, class: 'other' };
+  const outcome = voteBodyOutcome(String(a.body));
+  return outcome === 'accepted' ? { ok: true } : { ok: false, class: outcome };
 }
 
 /** GET /v2/results and GET /options: a 200 is success. */

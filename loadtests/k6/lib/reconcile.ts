@@ -1,9 +1,10 @@
-// Reconciliation, as the main runner does it (loadtests/accounting.ts and
-// reconcile.ts, whose Node-only imports keep them out of a k6 bundle; a parity test
-// keeps the two equal): votes recorded = GET /v2/results after − before, read once
-// the recorded count has stopped moving; lost = accepted − recorded, never negative.
+import { totalVotes as sharedTotalVotes } from '../../votes.ts';
 
-/** Total votes in a /v2/results answer: a JSON list of [hero, votes, percent]. */
+// Reconciliation, as the main runner does it (the counting rules are shared with it
+// through loadtests/votes.ts): votes recorded = GET /v2/results after − before, read
+// once the recorded count has stopped moving; lost = accepted − recorded, never negative.
+
+/** Total votes in a /v2/results answer body (k6 hands over the raw text). */
 export function totalVotes(body: unknown): number {
   let doc: unknown = body;
   if (typeof body === 'string') {
@@ -13,12 +14,7 @@ export function totalVotes(body: unknown): number {
       throw new Error('GET /v2/results did not answer JSON');
     }
   }
-  if (!Array.isArray(doc)) throw new Error('GET /v2/results did not answer a list of [hero, votes, percent]');
-  return doc.reduce((sum: number, row: unknown) => {
-    const votes = Array.isArray(row) ? Number(row[1]) : NaN;
-    if (!Number.isFinite(votes)) throw new Error('GET /v2/results has an entry without a vote count');
-    return sum + votes;
-  }, 0);
+  return sharedTotalVotes(doc);
 }
 
 /** Poll /v2/results this often while draining (the runner's pace). */
@@ -59,7 +55,4 @@ export class DrainWatch {
   }
 }
 
-/** lost = accepted − recorded, never negative; an excess is reported as extra. */
-export function reconcile(accepted: number, recordedDelta: number): { lost: number; extra: number } {
-  return { lost: Math.max(0, accepted - recordedDelta), extra: Math.max(0, recordedDelta - accepted) };
-}
+export { lostAndExtra as reconcile } from '../../votes.ts';
