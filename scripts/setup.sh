@@ -29,12 +29,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  # The suite starts its own instances on loopback; keep the packages' daemons from
+  # starting at install (a system mosquitto would take the lab's port 1883).
+  # policy-rc.d is Debian's switch for that; only ours is removed afterwards.
+  policy=/usr/sbin/policy-rc.d
+  ours=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy" && ours=1
+  fi
+  trap '[ -n "$ours" ] && $SUDO rm -f "$policy"' EXIT
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-
-# The Debian packages start their daemons where an init system runs; the suite
-# starts its own instances on ephemeral loopback ports and needs none of them.
 
 failed=0
 for cmd in "${!NEED[@]}"; do
