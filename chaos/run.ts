@@ -64,7 +64,8 @@ async function evaluate(st: RunState, p: ProbeSpec): Promise<ProbeOutcome> {
   throw new UserError(`probe "${p.name}" has nothing to check`);
 }
 
-function startLoad(st: RunState, env: RunEnv): void {
+/** Start the background load and wait until it is sending, so no step runs against a load still in its preflight. */
+async function startLoad(st: RunState, env: RunEnv): Promise<void> {
   const { plan, cx } = st;
   if (st.load || !plan.load) return;
   if (!env.loadKey) throw new UserError('the experiment has a load section but no myhero-app key: pass --key-file or set MYHERO_APP_KEY', 2);
@@ -76,7 +77,8 @@ function startLoad(st: RunState, env: RunEnv): void {
     signal: cx.signal,
     onError: (err) => (st.loadError = describeError(err)),
   });
-  cx.journal.action({ name: 'start-load', detail: `load against ${plan.load.target}`, ok: true });
+  await st.load.sending;
+  cx.journal.action({ name: 'start-load', detail: `load against ${plan.load.target}`, ok: st.loadError === undefined });
 }
 
 async function stopLoad(st: RunState): Promise<void> {
@@ -355,7 +357,7 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
     } else {
       const continuous = watchContinuous(st, env.sampleMs);
       try {
-        if (plan.load && !plan.method.some((s) => s.kind === 'start-load')) startLoad(st, env);
+        if (plan.load && !plan.method.some((s) => s.kind === 'start-load')) await startLoad(st, env);
         for (const step of plan.method) await execStep(st, step, env);
         await stopLoad(st);
         await judgeLoadProbes(st);

@@ -97,6 +97,8 @@ export interface RunResult {
 export interface RunOptions {
   signal?: AbortSignal;
   onSample?: (s: IntervalSample) => void;
+  /** Called once the preflight is done and the first requests are about to go out. */
+  onStart?: () => void;
   /** Called while waiting for the queue to drain after the load. */
   onDrain?: (recordedDelta: number, backlog: number | undefined, elapsedSeconds: number) => void;
   log?: Logger;
@@ -250,7 +252,15 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
   const started = new Date();
   let results: ShardResult[];
   try {
-    results = await runShards(specs, (at) => (startAt = at), onInterval, signal);
+    results = await runShards(
+      specs,
+      (at) => {
+        startAt = at;
+        opts.onStart?.();
+      },
+      onInterval,
+      signal,
+    );
   } finally {
     clearInterval(backlogTimer);
   }

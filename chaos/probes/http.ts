@@ -53,6 +53,8 @@ export interface BackgroundLoad {
   latest(): { errorRate: number; requests: number } | undefined;
   /** Totals over the intervals from `fromT` seconds on (the method's window). */
   totals(fromT?: number): LoadTotals;
+  /** Resolves once the load is sending (its preflight done), or once it ended without starting. */
+  sending: Promise<void>;
   /** Stop the load and return the engine's (partial) result. */
   stop(): Promise<RunResult | undefined>;
   readonly startedAt: number;
@@ -76,18 +78,24 @@ export function startBackgroundLoad(plan: LoadPlan, opts: { signal: AbortSignal;
   const stopper = new AbortController();
   const samples: IntervalSample[] = [];
   const startedAt = Date.now();
+  let markSending = () => {};
+  const sending = new Promise<void>((resolve) => (markSending = resolve));
   const run = runLoad(plan, {
     signal: AbortSignal.any([opts.signal, stopper.signal]),
     onSample: (s) => samples.push(s),
-  }).catch((err: unknown) => {
-    if (!stopper.signal.aborted && !opts.signal.aborted) opts.onError(err);
-    return undefined;
-  });
+    onStart: () => markSending(),
+  })
+    .catch((err: unknown) => {
+      if (!stopper.signal.aborted && !opts.signal.aborted) opts.onError(err);
+      return undefined;
+    })
+    .finally(() => markSending());
   // Votes cut off because the game day stopped the load are neither sent nor failed as far as a budget goes.
   const abortedOf = (s: IntervalSample) => s.errors[STOPPED] ?? 0;
   const failedOf = (s: IntervalSample) => Object.entries(s.errors).reduce((a, [k, v]) => a + (k === STOPPED ? 0 : v), 0);
   return {
     startedAt,
+    sending,
     latest() {
       const s = samples[samples.length - 1];
       if (!s) return undefined;

@@ -35,7 +35,17 @@ describe('runLoad', () => {
   it('classifies every answer by status and body, and matches the target\'s own count', async () => {
     const a = await target({ vote: (n) => (n % 10 === 3 ? 'failed' : n % 25 === 7 ? { status: 503 } : 'ok') });
     const samples: IntervalSample[] = [];
-    const r = await runLoad(plan(a), { onSample: (s) => samples.push(s) });
+    const events: string[] = [];
+    const r = await runLoad(plan(a), {
+      onStart: () => events.push(`start after ${a.truth.votes} votes`),
+      onSample: (s) => {
+        samples.push(s);
+        events.push('sample');
+      },
+    });
+    // onStart comes once, after the preflight and before any vote or sample.
+    expect(events[0]).toBe('start after 0 votes');
+    expect(events.filter((e) => e.startsWith('start'))).toHaveLength(1);
     expect(r.attempted).toBe(a.truth.votes);
     expect(r.accepted).toBe(a.truth.ok);
     expect(r.errors.vote_failed).toBe(a.truth.failed);
