@@ -18,7 +18,7 @@ const hpaVars = (c: TestCluster) => ({
   LOAD_RATE: '50',
   TARGET_REPLICAS: '4',
   SCALE_UP_WITHIN: '15s',
-  HOLD: '0.5s',
+  HOLD: '1.5s',
   METRIC_WITHIN: '5s',
   SCALE_DOWN_WITHIN: '15s',
 });
@@ -64,9 +64,11 @@ describe('HPA verdict (chaos/experiments/hpa.yaml)', () => {
 });
 
 const READINESS_FILE = join(ROOT, 'chaos/experiments/readiness.yaml');
-// 40 ms per cluster second: an app takes 4 s = 160 ms to answer after its container starts.
-const READINESS_CLUSTER = { msPerSecond: 40 };
-const readinessVars = (c: TestCluster) => ({ MYHERO_APP_URL: c.service.url, LOAD_RATE: '50', SETTLE: '0.4s' });
+// 120 ms per cluster second: an app takes 4 s = 480 ms to answer after its container starts.
+// The pauses leave the load a full second around each disruption, so a CPU-starved CI
+// machine still sends votes while a pod is down.
+const READINESS_CLUSTER = { msPerSecond: 120 };
+const readinessVars = (c: TestCluster) => ({ MYHERO_APP_URL: c.service.url, LOAD_RATE: '50', SETTLE: '1s' });
 
 const verdicts = async (objects: ReturnType<typeof manifests>, file = READINESS_FILE) => {
   c = await startCluster({ objects, api: READINESS_CLUSTER });
