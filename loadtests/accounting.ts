@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import type { Percentiles, Reconciliation } from './figures.ts';
 import { lostAndExtra, voteBodyOutcome } from './votes.ts';
 
 // Honest accounting, pure: what each answer counts as, the per-second series,
@@ -121,14 +122,6 @@ export function mergeHistograms(encoded: readonly string[]): hdr.Histogram {
   return total;
 }
 
-export interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
-
 const ms = (us: number) => Math.round(us) / 1000;
 
 /** Latency percentiles in milliseconds (0 for an empty histogram). */
@@ -141,17 +134,6 @@ export function percentiles(h: hdr.Histogram): Percentiles {
     p999: ms(h.getValueAtPercentile(99.9)),
     max: ms(h.maxValue),
   };
-}
-
-export interface Reconciliation {
-  /** Votes the target recorded during the run and its drain (after − before). */
-  recordedDelta: number;
-  /** Accepted votes that were never recorded; never negative. */
-  lost: number;
-  /** Votes recorded beyond those accepted (e.g. a failed answer whose vote was stored anyway). */
-  extra: number;
-  /** Seconds from the end of the load until the recorded count reached its final value. */
-  drainSeconds: number;
 }
 
 /** Compare the votes the run got accepted (all of them, warm-up included) with what the target recorded. */

@@ -3,6 +3,7 @@ import type { Logger } from '../lib/log.ts';
 import { median } from './accounting.ts';
 import { runLoad, type IntervalSample, type RunConditions, type RunResult } from './engine.ts';
 import type { LoadPlan } from './plan.ts';
+import type { RunFigures } from './figures.ts';
 import type { MetricsTarget } from './reconcile.ts';
 
 // Direct vs queue, back to back: the same plan against each mode, alternating the
@@ -36,18 +37,7 @@ export interface TrialRun {
 type Range = [min: number, max: number];
 
 /** A mode's figures over its trials: medians, except `lost` and `extra`, which are totals (a loss in any trial must show). */
-export interface ModeSummary {
-  attempted: number;
-  accepted: number;
-  failed: number;
-  acceptedPerSec: number;
-  requestsPerSec: number;
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
-  errors: Record<string, number>;
-  recordedDelta: number;
-  lost: number;
-  extra: number;
-  drainSeconds: number;
+export interface ModeSummary extends RunFigures {
   trials: number;
   spread: { acceptedPerSec: Range; p99: Range; drainSeconds: Range };
   lostPerTrial: number[];

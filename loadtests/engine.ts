@@ -10,9 +10,9 @@ import {
   percentiles,
   reconcile,
   type Interval,
-  type Percentiles,
   type Tally,
 } from './accounting.ts';
+import type { RunFigures } from './figures.ts';
 import { DEFAULT_MIX } from './mix.ts';
 import { PLAN_DEFAULTS, type LoadPlan } from './plan.ts';
 import { readTwinBacklog, waitForDrain, type BacklogPoint } from './reconcile.ts';
@@ -55,18 +55,7 @@ export interface RunConditions {
   [extra: string]: unknown;
 }
 
-export interface RunResult {
-  attempted: number;
-  accepted: number;
-  failed: number;
-  acceptedPerSec: number;
-  requestsPerSec: number;
-  latencyMs: Percentiles;
-  errors: Record<string, number>;
-  recordedDelta: number;
-  lost: number;
-  extra: number;
-  drainSeconds: number;
+export interface RunResult extends RunFigures {
   conditions: RunConditions;
   /** Stopped early (Ctrl-C): figures cover what ran. */
   partial: boolean;

@@ -1,4 +1,5 @@
 import { UserError } from '../lib/errors.ts';
+import type { RunFigures } from './figures.ts';
 
 // k6-style pass/fail criteria: `p99<500ms`, `lost==0`, `failed_rate<0.01`,
 // `queue.accepted_per_sec>100`, `ratio>1`. Parsed once into data, evaluated
@@ -102,17 +103,7 @@ function compare(actual: number, op: Op, value: number): boolean {
 }
 
 /** The figures thresholds are checked against. */
-export interface ThresholdFigures {
-  attempted: number;
-  accepted: number;
-  failed: number;
-  acceptedPerSec: number;
-  requestsPerSec: number;
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
-  lost: number;
-  extra: number;
-  drainSeconds: number;
-}
+export type ThresholdFigures = Omit<RunFigures, 'errors' | 'recordedDelta'>;
 
 export function metricOf(f: ThresholdFigures, metric: string): number {
   switch (metric) {

@@ -2,6 +2,7 @@ import { K6 } from '../../../lib/catalog.ts';
 import { SUMMARY_CLASSES } from './classify.ts';
 import { measuredSeconds, type VoteSettings } from './options.ts';
 import { reconcile } from './reconcile.ts';
+import type { LoadFigures } from '../../figures.ts';
 import { evaluateRun, type Threshold } from '../../thresholds.ts';
 import { errorSubmetric, toK6Threshold } from './thresholds.ts';
 
@@ -21,16 +22,9 @@ export interface ThresholdResult {
   judgedBy: 'k6' | 'summary';
 }
 
-export interface K6Run {
+/** The runner's figures; reconciliation is null where a k6 instance cannot reconcile alone. */
+export interface K6Run extends LoadFigures {
   engine: 'k6';
-  attempted: number;
-  accepted: number;
-  failed: number;
-  acceptedPerSec: number;
-  requestsPerSec: number;
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
-  /** Failed votes by class. */
-  errors: Record<string, number>;
   /** Accepted votes including the warm-up: what the target should record (sum these over k6-operator runners). */
   acceptedTotal: number;
   readErrors: number;
