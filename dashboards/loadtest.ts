@@ -13,6 +13,8 @@ import {
   row,
   stat,
   steps,
+  errorRatioBudget,
+  latencyBudget,
   timeseries,
   units,
 } from './toolkit.ts';
@@ -116,9 +118,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
         q(loadtestQuantile(0.99, BY_MODE), '{{mode}} p99'),
         q(loadtestQuantile(0.999, BY_MODE), '{{mode}} p99.9'),
       ],
-      thresholds: steps('green', [0.5, 'orange'], [1, 'red']),
-      thresholdStyle: 'lines',
-      min: 0,
+      ...latencyBudget(),
       links: [runbook(opts, 'MyheroLatencyP99High')],
     }),
   );
@@ -140,9 +140,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
       description: 'Failed requests as a share of all requests the runner sent.',
       unit: units.PercentUnit,
       queries: [q(loadtestErrorRatio(BY_MODE), '{{mode}}')],
-      thresholds: steps('green', [0.01, 'orange'], [0.05, 'red']),
-      thresholdStyle: 'lines',
-      min: 0,
+      ...errorRatioBudget(),
     }),
   );
   b.withPanel(

@@ -6,6 +6,7 @@ import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as StateTimelineBuilder } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { DEFAULT_THRESHOLDS } from '../alerts/rule.ts';
 import { PI_THERMAL } from '../lib/defaults.ts';
 
 // The shared panel and variable toolkit every dashboard is built from. Each
@@ -127,6 +128,24 @@ export function steps(base: string, ...rest: Step[]): dashboard.ThresholdsConfig
 /** The Pi thermal bands: soft limit (60 °C on a 3B+), warning (70 °C), firmware throttling (80 °C). */
 export const thermalSteps = (): dashboard.ThresholdsConfigBuilder =>
   steps('green', [PI_THERMAL.softLimit, 'yellow'], [PI_THERMAL.warning, 'orange'], [PI_THERMAL.throttle, 'red']);
+
+/**
+ * Budget lines of the error-ratio and latency panels: red at the threshold of the
+ * matching alert (MyheroErrorRatioHigh, MyheroLatencyP99High), orange where the
+ * ratio is a fifth of it or the latency half of it, an early look before it fires.
+ */
+export const errorRatioBudget = () =>
+  ({
+    thresholds: steps('green', [DEFAULT_THRESHOLDS.errorRatio / 5, 'orange'], [DEFAULT_THRESHOLDS.errorRatio, 'red']),
+    thresholdStyle: 'lines',
+    min: 0,
+  }) as const satisfies Partial<TimeseriesSpec>;
+export const latencyBudget = () =>
+  ({
+    thresholds: steps('green', [DEFAULT_THRESHOLDS.appLatencyP99Seconds / 2, 'orange'], [DEFAULT_THRESHOLDS.appLatencyP99Seconds, 'red']),
+    thresholdStyle: 'lines',
+    min: 0,
+  }) as const satisfies Partial<TimeseriesSpec>;
 
 /** Show values as words in colours, e.g. `{ 0: ['DOWN', 'red'], 1: ['UP', 'green'] }`. */
 export function valueMappings(entries: Record<string, [text: string, color: string]>): dashboard.ValueMapping[] {
