@@ -53,6 +53,12 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
   const health = { ...app, route: '/health', method: 'GET', code: '200' };
 
   const lostShare = 2 * t.lostVoteRatio;
+  // The alert both loss cases (direct and queue mode) expect.
+  const votesLost = {
+    labels: { namespace, severity: 'critical' },
+    summary: `${humanizePercentage(lostShare)} of accepted votes were lost in ${namespace}`,
+    description: `Over the last 15 minutes ${humanizePercentage(lostShare)} of the votes myhero-app accepted in namespace ${namespace} were neither recorded by data nor waiting in the queue (above ${humanizePercentage(t.lostVoteRatio)}): users were told "vote submitted" for votes that will never count.`,
+  };
 
   return [
     {
@@ -164,13 +170,7 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
         input(TWIN.votesRecorded, data, `0+${600 * (1 - lostShare)}x30`),
       ],
       evalTime: '20m',
-      expect: [
-        {
-          labels: { namespace, severity: 'critical' },
-          summary: `${humanizePercentage(lostShare)} of accepted votes were lost in ${namespace}`,
-          description: `Over the last 15 minutes ${humanizePercentage(lostShare)} of the votes myhero-app accepted in namespace ${namespace} were neither recorded by data nor waiting in the queue (above ${humanizePercentage(t.lostVoteRatio)}): users were told "vote submitted" for votes that will never count.`,
-        },
-      ],
+      expect: [votesLost],
     },
     {
       alert: 'MyheroVotesLost',
@@ -182,13 +182,7 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
         input(TWIN.votesRecorded, data, `0+${600 * (1 - lostShare)}x30`),
       ],
       evalTime: '20m',
-      expect: [
-        {
-          labels: { namespace, severity: 'critical' },
-          summary: `${humanizePercentage(lostShare)} of accepted votes were lost in ${namespace}`,
-          description: `Over the last 15 minutes ${humanizePercentage(lostShare)} of the votes myhero-app accepted in namespace ${namespace} were neither recorded by data nor waiting in the queue (above ${humanizePercentage(t.lostVoteRatio)}): users were told "vote submitted" for votes that will never count.`,
-        },
-      ],
+      expect: [votesLost],
     },
     {
       alert: 'MyheroVotesLost',
