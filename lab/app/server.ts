@@ -81,6 +81,12 @@ export async function startApp(opts: AppOptions): Promise<AppServer> {
   };
   const fromData = (method: string, path: string, body?: unknown) =>
     tracing.span(`${method} ${path}`, 'client', undefined, (traceparent) => data.call(method, path, body, traceparent ? { traceparent } : {}));
+  /** Forward an /options call to data; data's answer becomes the cached list when it reports `okStatus`. */
+  const optionsFromData = async (method: string, okStatus: number, body?: unknown) => {
+    const answer = await fromData(method, '/options', body);
+    if (answer.status === okStatus) cache.set(answer.body);
+    return relay(answer);
+  };
 
   const router = new Router()
     .on('GET', '/health', () => text(200, BODIES.health))
@@ -104,9 +110,7 @@ export async function startApp(opts: AppOptions): Promise<AppServer> {
       keyed(async () => {
         const cached = cache.get();
         if (cached !== undefined) return json(200, cached);
-        const answer = await fromData('GET', '/options');
-        if (answer.status === 200) cache.set(answer.body);
-        return relay(answer);
+        return optionsFromData('GET', 200);
       }),
     )
     .on(
@@ -115,9 +119,7 @@ export async function startApp(opts: AppOptions): Promise<AppServer> {
       keyed(async (req) => {
         const option = optionOf(parseJson(await req.text()));
         if (option === undefined) return json(400, OPTION_ERRORS.put);
-        const answer = await fromData('PUT', '/options', { option });
-        if (answer.status === 201) cache.set(answer.body);
-        return relay(answer);
+        return optionsFromData('PUT', 201, { option });
       }),
     )
     .on(
@@ -126,9 +128,7 @@ export async function startApp(opts: AppOptions): Promise<AppServer> {
       keyed(async (req) => {
         const options = optionListOf(parseJson(await req.text()));
         if (options === undefined) return json(400, OPTION_ERRORS.post);
-        const answer = await fromData('POST', '/options', { options });
-        if (answer.status === 201) cache.set(answer.body);
-        return relay(answer);
+        return optionsFromData('POST', 201, { options });
       }),
     )
     // As in the original, a delete does not refresh the cache: GET /options may list the option for up to 300 s.
