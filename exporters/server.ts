@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { UserError } from '../lib/errors.ts';
+import { listen, urlHost } from '../lib/net.ts';
 import type { ExporterLog } from './log.ts';
 import { COLLECTORS, type Collector, type CollectorName } from './collectors/collector.ts';
 import { cpuCollector } from './collectors/cpu.ts';
@@ -104,22 +104,9 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
   const collectors = createCollectors(opts);
   const registry = createExporterRegistry(collectors, { version: VERSION, log: opts.log });
   const server = createServer(handler(registry, landingPage(collectors), opts.log));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new UserError(
-          err.code === 'EADDRINUSE'
-            ? `port ${opts.port} on ${opts.host} is already in use`
-            : `cannot listen on ${opts.host}:${opts.port}: ${err.message}`,
-        ),
-      ),
-    );
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const port = await listen(server, opts.port, opts.host, 'the exporter');
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${urlHost(opts.host)}:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

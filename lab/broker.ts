@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import aedesModule from 'aedes';
 import type { createBroker } from 'aedes';
 import type { Logger } from '../lib/log.ts';
+import { listen, urlHost } from '../lib/net.ts';
 
 // The zero-install MQTT broker of the lab: Aedes (MQTT 3.1.1) on a TCP port,
 // keeping persistent sessions and their queued QoS 1 messages in memory — what
@@ -21,15 +21,8 @@ export async function startBroker(opts: { host: string; port: number; log: Logge
   const aedes = (aedesModule as unknown as { createBroker: typeof createBroker }).createBroker();
   aedes.on('clientError', (client, err) => opts.log.debug({ client: client.id, err: err.message }, 'mqtt client error'));
   const server: Server = createServer(aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `mqtt://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  const port = await listen(server, opts.port, opts.host, 'the MQTT broker');
+  const url = `mqtt://${urlHost(opts.host)}:${port}`;
   opts.log.info({ url }, 'mqtt broker listening');
   return {
     url,

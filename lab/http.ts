@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { BODIES, KEY_HEADER } from '../lib/defaults.ts';
+import { listen, urlHost } from '../lib/net.ts';
 import type { Tracing } from './tracing.ts';
 
 // A tiny router on node:http shared by the twin's services: route templates
@@ -176,18 +176,11 @@ export async function serve(opts: ServeOptions): Promise<HttpService> {
   });
   // Load tests open many keep-alive connections; keep the defaults but never hang a close on idle sockets.
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, opts.port, opts.host, 'a myhero service');
   return {
     server,
     port,
-    url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    url: `http://${urlHost(opts.host)}:${port}`,
     close(graceMs = 5000) {
       closing = true;
       return new Promise<void>((resolve) => {

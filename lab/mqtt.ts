@@ -1,4 +1,5 @@
 import { VOTE_TOPIC_PREFIX } from '../lib/defaults.ts';
+import { urlHost } from '../lib/net.ts';
 
 // The vote topic shared by the app (publisher) and ernst (consumer).
 //
@@ -37,5 +38,5 @@ export function parseVoteTopic(topic: string): VoteTopic | undefined {
 
 /** The broker URL from `--mqtt-url`, else `myhero_mqtt_host` / `myhero_mqtt_port` as the original reads them. */
 export function mqttUrlOf(url: string, host: string, port: number): string {
-  return url || `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return url || `mqtt://${urlHost(host)}:${port}`;
 }

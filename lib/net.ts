@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from './errors.ts';
 
@@ -15,20 +15,29 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Throw a one-line UserError when a port is already taken. Port 0 is always free. */
-export async function assertPortFree(host: string, port: number, what: string): Promise<void> {
-  if (port === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', (err: NodeJS.ErrnoException) =>
+/** `host` as it stands in a URL: an IPv6 address goes in brackets. */
+export const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+/** Listen on host:port (0 = any free port) and return the port bound; a failure is one-line UserError. */
+export function listen(server: Server, port: number, host: string, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
           ? new UserError(`port ${port} on ${host} is already in use (wanted for ${what})`)
           : new UserError(`cannot listen on ${host}:${port} for ${what}: ${err.message}`),
       ),
     );
-    srv.listen(port, host, () => srv.close(() => resolve()));
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/** Throw a one-line UserError when a port is already taken. Port 0 is always free. */
+export async function assertPortFree(host: string, port: number, what: string): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await listen(probe, port, host, what);
+  await new Promise((resolve) => probe.close(resolve));
 }
 
 /** Poll a URL until it answers with a status below 500, or throw after `timeoutMs`. */
