@@ -53,6 +53,12 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
   const health = { ...app, route: '/health', method: 'GET', code: '200' };
 
   const lostShare = 2 * t.lostVoteRatio;
+  // The alert both app-down cases (scrape failing, readiness failing) expect.
+  const appDown = {
+    labels: { namespace, severity: 'critical' },
+    summary: `myhero-app is down in namespace ${namespace}`,
+    description: `No myhero-app target in namespace ${namespace} has answered a scrape, or no app pod has passed its readiness probe, for 2 minutes: users cannot vote.`,
+  };
   // The alert both loss cases (direct and queue mode) expect.
   const votesLost = {
     labels: { namespace, severity: 'critical' },
@@ -66,13 +72,7 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
       name: 'fires when every app target fails its scrape for 2 m',
       series: [input(PROMETHEUS.up, app, '1 0x5')],
       evalTime: '4m',
-      expect: [
-        {
-          labels: { namespace, severity: 'critical' },
-          summary: `myhero-app is down in namespace ${namespace}`,
-          description: `No myhero-app target in namespace ${namespace} has answered a scrape, or no app pod has passed its readiness probe, for 2 minutes: users cannot vote.`,
-        },
-      ],
+      expect: [appDown],
     },
     {
       alert: 'MyheroAppDown',
@@ -82,13 +82,7 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
         input(KSM.deploymentAvailableReplicas, { ...ksm, deployment: s.appDeployment }, '1 0x5'),
       ],
       evalTime: '4m',
-      expect: [
-        {
-          labels: { namespace, severity: 'critical' },
-          summary: `myhero-app is down in namespace ${namespace}`,
-          description: `No myhero-app target in namespace ${namespace} has answered a scrape, or no app pod has passed its readiness probe, for 2 minutes: users cannot vote.`,
-        },
-      ],
+      expect: [appDown],
     },
     {
       alert: 'MyheroAppDown',
