@@ -15,8 +15,8 @@ const INTERRUPTED_STOP_MS = 1000;
  */
 export function labModes(opts: { storageProfile: StorageProfile }): ModeProvider {
   let labs: Promise<Record<AppMode, Lab>> | undefined;
-  // The services' own logs are not relayed: their output stays with the lab for its error
-  // messages (with a logger attached, stopping a queue-mode lab took 10 s, its kill grace).
+  // The services' own logs are not relayed, so they do not interleave with the progress
+  // line and the results; their output stays with the lab for its error messages.
   const startBoth = async (): Promise<Record<AppMode, Lab>> => {
     const started = await Promise.allSettled(APP_MODES.map((mode) => startLab({ mode, dataPort: 0, appPort: 0, mqttPort: 0, storageProfile: opts.storageProfile })));
     const failed = started.find((s) => s.status === 'rejected');
