@@ -21,14 +21,18 @@ export const urlHost = (host: string): string => (host.includes(':') ? `[${host}
 /** Listen on host:port (0 = any free port) and return the port bound; a failure is one-line UserError. */
 export function listen(server: Server, port: number, host: string, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
+    const failed = (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
           ? new UserError(`port ${port} on ${host} is already in use (wanted for ${what})`)
           : new UserError(`cannot listen on ${host}:${port} for ${what}: ${err.message}`),
-      ),
-    );
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      );
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      // Only the listen itself is ours to report; later errors go to the server's own handlers.
+      server.off('error', failed);
+      resolve((server.address() as AddressInfo).port);
+    });
   });
 }
 
