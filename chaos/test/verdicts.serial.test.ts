@@ -18,7 +18,7 @@ const hpaVars = (c: TestCluster) => ({
   LOAD_RATE: '50',
   TARGET_REPLICAS: '4',
   SCALE_UP_WITHIN: '15s',
-  HOLD: '1.5s',
+  HOLD: '3s',
   METRIC_WITHIN: '5s',
   SCALE_DOWN_WITHIN: '15s',
 });
