@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_RUNBOOK_BASE_URL } from '../alerts/config.ts';
 import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
-import { UserError, describeError } from '../lib/errors.ts';
+import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import { bool, duration, string, url } from '../lib/parse.ts';
 import { readSecret } from '../lib/secrets.ts';
 import { createGrafanaClient, type GrafanaAuth } from './grafana-client.ts';
@@ -140,7 +140,7 @@ export function registerDashboards(program: Command): void {
       const findings = lintDashboards(built.map((d) => ({ name: d.slug, json: d.json })));
       if (findings.length) {
         for (const f of findings) process.stderr.write(`${findingLine(f)}\n`);
-        throw new UserError(`${findings.length} lint finding(s) in the built dashboards; nothing written`);
+        throw new UserError(`${findings.length} lint finding(s) in the built dashboards; nothing written`, EXIT.failed);
       }
       const out = resolve(cfg.out);
       for (const f of files) {

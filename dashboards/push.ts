@@ -1,4 +1,4 @@
-import { UserError } from '../lib/errors.ts';
+import { EXIT, UserError } from '../lib/errors.ts';
 import type { GrafanaClient, GrafanaResponse } from './grafana-client.ts';
 import { folderUid } from './package.ts';
 import type { BuiltDashboard } from './registry.ts';
@@ -66,7 +66,8 @@ export function responseError(client: GrafanaClient, res: GrafanaResponse, doing
   } else {
     line = `Grafana at ${client.url} answered HTTP ${res.status} while ${doing}${detail}`;
   }
-  return new UserError(client.scrub(line));
+  // Credentials the user gave that Grafana rejects are bad input; any other answer stopped the push.
+  return new UserError(client.scrub(line), res.status === 401 ? EXIT.badInput : EXIT.unjudged);
 }
 
 const isRoot = (name: string) => name === '' || name.toLowerCase() === 'general';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolveSettings } from '../lib/config.ts';
-import { UserError, describeError } from '../lib/errors.ts';
+import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import { createJsonLog } from './log.ts';
 import { startExporter } from './server.ts';
 import { exporterSpec, toExporterOptions } from './settings.ts';
@@ -51,6 +51,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`rpi-exporter: ${describeError(err)}\n`);
-    process.exit(err instanceof UserError ? err.exitCode : 1);
+    process.exit(err instanceof UserError ? err.exitCode : EXIT.unjudged);
   },
 );

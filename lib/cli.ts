@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { addSettings, loadConfigFile, resolveSettings, type Resolved, type Spec } from './config.ts';
-import { UserError, describeError } from './errors.ts';
+import { EXIT, UserError, describeError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 
 // The CLI frame every command is declared in: settings from the shared config
@@ -46,7 +46,7 @@ export function defineCommand<S extends Spec>(parent: Command, def: CommandDef<S
     });
     const log = createLogger(`myhero-ops ${def.name}`, { level: globals.logLevel });
     const code = await def.run(cfg, { log, signal: shutdown.signal, out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`) }, self.args);
-    process.exitCode = typeof code === 'number' ? code : shutdown.signal.aborted ? 130 : 0;
+    process.exitCode = typeof code === 'number' ? code : shutdown.signal.aborted ? EXIT.interrupted : EXIT.passed;
   });
   return cmd;
 }
@@ -75,11 +75,24 @@ function installSignalHandlers(): void {
       shutdown.abort(new Error(sig));
     } else {
       process.stderr.write('myhero-ops: forced exit\n');
-      process.exit(130);
+      process.exit(EXIT.interrupted);
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+/**
+ * The exit code an error thrown out of a command means. commander reports help and
+ * version as "errors" with code 0; every other commander error is a usage error (unknown
+ * option or command, missing argument, bad choice) and exits 2 like any bad input. An
+ * error nobody classified stopped the run before a verdict: 3, never 1, which is kept
+ * for a threshold or verdict that failed.
+ */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.passed : EXIT.badInput;
+  if (err instanceof UserError) return err.exitCode;
+  return EXIT.unjudged;
 }
 
 /** Run the CLI: every error becomes one line on stderr and a non-zero exit. */
@@ -88,17 +101,10 @@ export async function runCli(program: Command, argv: string[]): Promise<never> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // Help and version are "errors" with exit code 0 in commander's model.
-      process.exitCode = err.exitCode;
-    } else if (err instanceof UserError) {
-      process.stderr.write(`myhero-ops: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-    } else {
-      process.stderr.write(`myhero-ops: ${describeError(err)}\n`);
-      if (process.env.MYHERO_OPS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-      process.exitCode = 1;
-    }
+    process.exitCode = exitCodeOf(err);
+    // commander has already printed its own one-line usage error (and help on request).
+    if (!(err instanceof CommanderError)) process.stderr.write(`myhero-ops: ${err instanceof UserError ? err.message : describeError(err)}\n`);
+    if (process.env.MYHERO_OPS_DEBUG && err instanceof Error && !(err instanceof UserError || err instanceof CommanderError)) process.stderr.write(`${err.stack}\n`);
   }
   // Long-running commands own servers and timers; once the command has returned, exit promptly.
   await new Promise((r) => process.stdout.write('', r));

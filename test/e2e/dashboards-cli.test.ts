@@ -94,9 +94,9 @@ describe('myhero-ops dashboards (CLI)', { timeout: 180_000 }, () => {
     grafana = await startGrafanaStandin({ token: 'the-right-token' });
     const cases: [string[], Record<string, string>, number, RegExp][] = [
       [['--url', grafana.url], {}, 2, /^myhero-ops: no Grafana credentials: pass --token-file FILE, set GRAFANA_TOKEN, or pass --basic-auth-file FILE\n$/],
-      [['--url', grafana.url, '--token-file', join(dir, 'token')], {}, 1, /^myhero-ops: Grafana at http:\/\/127\.0\.0\.1:\d+ rejected the credentials while reading folder myhero \(401 Unauthorized: Unauthorized\); check --token-file, GRAFANA_TOKEN or --basic-auth-file\n$/],
-      [['--url', `http://127.0.0.1:${await freePort()}`], { GRAFANA_TOKEN: TOKEN }, 1, /^myhero-ops: cannot reach Grafana at http:\/\/127\.0\.0\.1:\d+: [^\n]*ECONNREFUSED[^\n]*\n$/],
-      [['--url', grafana.url.replace('http:', 'https:')], { GRAFANA_TOKEN: TOKEN }, 1, /^myhero-ops: TLS problem talking to Grafana at https:\/\/127\.0\.0\.1:\d+: the server does not answer TLS on this port [^\n]*\n$/],
+      [['--url', grafana.url, '--token-file', join(dir, 'token')], {}, 2, /^myhero-ops: Grafana at http:\/\/127\.0\.0\.1:\d+ rejected the credentials while reading folder myhero \(401 Unauthorized: Unauthorized\); check --token-file, GRAFANA_TOKEN or --basic-auth-file\n$/],
+      [['--url', `http://127.0.0.1:${await freePort()}`], { GRAFANA_TOKEN: TOKEN }, 3, /^myhero-ops: cannot reach Grafana at http:\/\/127\.0\.0\.1:\d+: [^\n]*ECONNREFUSED[^\n]*\n$/],
+      [['--url', grafana.url.replace('http:', 'https:')], { GRAFANA_TOKEN: TOKEN }, 3, /^myhero-ops: TLS problem talking to Grafana at https:\/\/127\.0\.0\.1:\d+: the server does not answer TLS on this port [^\n]*\n$/],
     ];
     for (const [args, env, code, line] of cases) {
       const r = await run(['dashboards', 'push', ...args], env);
