@@ -62,6 +62,8 @@ export const K6 = {
   /** Gauges set by teardown once the queue has drained. */
   recordedDelta: 'myhero_recorded_delta',
   drainSeconds: 'myhero_drain_seconds',
+  /** Counter set once by setup() when it completed: its absence in the summary means the load never ran. */
+  setupCompleted: 'myhero_setup_completed',
 } as const;
 
 /** The ARM exporter (exporters/): the first three names are arm_exporter's and must not change. */

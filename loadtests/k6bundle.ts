@@ -2,8 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-// Bundles the TypeScript k6 scripts to plain JavaScript that any k6 version runs:
-// one ES module per script, ES2015 syntax, k6's own modules left as imports.
+// Bundles the TypeScript k6 scripts to plain JavaScript for k6: one ES module per
+// script, ES2015 syntax, k6's own modules left as imports. Being an ES module, it needs
+// k6's default (extended) compatibility mode: `--compatibility-mode=base` refuses it.
+// Checked with k6 v0.46 (loadtests/k6/README.md).
 // `npm run k6:build` writes dist/k6/; the k6-operator command bundles in memory,
 // or takes dist/k6/ where esbuild (a dev dependency) is not installed.
 

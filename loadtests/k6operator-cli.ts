@@ -8,7 +8,7 @@ import { UserError, describeError } from '../lib/errors.ts';
 import { bool, duration, int, list, number, oneOf, string, url } from '../lib/parse.ts';
 import { k6Script } from './k6bundle.ts';
 import { DEFAULTS, settingsFromEnv } from './k6/lib/options.ts';
-import { k6OperatorManifests, renderManifests } from './k6operator.ts';
+import { k6OperatorManifests, renderManifests, summaryRecipe } from './k6operator.ts';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS, type MixWeights } from './mix.ts';
 import { parseHeroWeights, parseMix, parseStages } from './plan.ts';
 import type { Stage } from './schedule.ts';
@@ -130,7 +130,8 @@ export function registerK6Operator(loadtestGroup: Command): void {
           `  kubectl -n ${cfg.namespace} create secret generic ${cfg.keySecret} --from-literal=${cfg.keySecretKey}="$MYHERO_APP_KEY"   # once`,
           `  kubectl apply -k ${dir}`,
           `  kubectl -n ${cfg.namespace} get testrun ${cfg.name} -w`,
-          `  kubectl -n ${cfg.namespace} logs -l k6_cr=${cfg.name},runner=true   # one JSON summary line per runner`,
+          '  # the runners\' summaries (one JSON line each, "report":"myhero-k6-vote"), reconciled:',
+          `  ${summaryRecipe(cfg.namespace, cfg.name).text.replace(/\n/g, '\n  ')}`,
         ].join('\n'),
       );
       return 0;

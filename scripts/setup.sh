@@ -13,6 +13,7 @@ declare -A NEED=(
   [mosquitto]=mosquitto
   [chromium]=chromium
   [prometheus-node-exporter]=prometheus-node-exporter
+  [jq]=jq
 )
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }

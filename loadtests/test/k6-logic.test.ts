@@ -6,7 +6,7 @@ import { PLAN_DEFAULTS } from '../plan.ts';
 import { classifyRead, classifyVote, SUMMARY_CLASSES } from '../k6/lib/classify.ts';
 import { DEFAULTS, k6Options, measuredSeconds, openConnections, parseDuration, settingsFromEnv } from '../k6/lib/options.ts';
 import { DrainWatch, reconcile, totalVotes } from '../k6/lib/reconcile.ts';
-import { runFromSummary, summaryText, type K6SummaryData } from '../k6/lib/summary.ts';
+import { SUMMARY_REPORT, runFromSummary, summaryText, type K6SummaryData } from '../k6/lib/summary.ts';
 import { parseOptions, setupProblem } from '../k6/lib/target.ts';
 import { errorSubmetric, parseK6Thresholds, toK6Threshold } from '../k6/lib/thresholds.ts';
 
@@ -118,6 +118,12 @@ describe('settings from env', () => {
     expect(env({ SEED: '0' }).seed).toBeUndefined();
   });
 
+  it('states the stages\' peak as the level, not the VOTERS or RATE default', () => {
+    expect(env({ STAGES: '10s:20,30s:35,10s:0' }).model).toEqual({ kind: 'closed', voters: 35, think: { text: '0s', seconds: 0 } });
+    expect(env({ VOTERS: '5', STAGES: '10s:20,10s:0' }).model).toMatchObject({ voters: 20 });
+    expect(env({ RATE: '1', STAGES: '10s:400,10s:0' }).model).toEqual({ kind: 'open', rate: 400, connections: 400 });
+  });
+
   it('turns thresholds off with an empty THRESHOLDS', () => {
     expect(env({ THRESHOLDS: '' }).thresholds).toEqual([]);
   });
@@ -222,8 +228,10 @@ describe('summary in the runner --json shape', () => {
       [K6.recordedDelta]: { type: 'gauge', values: { value: o.recorded ?? 325, min: 0, max: 0 } },
       [K6.drainSeconds]: { type: 'gauge', values: { value: 1.5, min: 0, max: 0 } },
       dropped_iterations: { type: 'counter', values: { count: 4, rate: 0.1 } },
+      [K6.setupCompleted]: { type: 'counter', values: { count: 1, rate: 0 } },
     },
   });
+  const without = (d: K6SummaryData, ...names: string[]): K6SummaryData => ({ ...d, metrics: Object.fromEntries(Object.entries(d.metrics).filter(([k]) => !names.includes(k))) });
 
   it('maps counters, latency, errors and reconciliation; k6 verdicts where k6 judged', () => {
     const s = env({ DURATION: '40s', WARMUP: '10s', THRESHOLDS: 'failed_rate<0.01,accepted_per_sec>=5,lost==0' });
@@ -246,6 +254,50 @@ describe('summary in the runner --json shape', () => {
     ]);
     expect(run.conditions).toMatchObject({ engine: 'k6', target: TARGET, model: 'closed', voters: 50, durationSeconds: 40, warmupSeconds: 10, measuredSeconds: 30 });
     expect(summaryText(run)).toMatch(/FAIL +lost==0 +\(judged here/);
+  });
+
+  it('leads with the report marker that picks the summary line out of a pod log', () => {
+    const line = JSON.stringify(runFromSummary(data(), env()));
+    expect(line.startsWith(`{"report":"${SUMMARY_REPORT}",`)).toBe(true);
+  });
+
+  it('summarises a run whose setup() failed as not run and not passed, every threshold unjudged', () => {
+    // What k6 hands to handleSummary after setup() threw: no samples, only the metrics thresholds name.
+    const empty: K6SummaryData = {
+      state: { testRunDurationMs: 40 },
+      metrics: {
+        [K6.voteDuration]: { type: 'trend', values: { med: 0, 'p(99)': 0, max: 0 }, thresholds: { 'p(99)<500': { ok: true } } },
+        [K6.voteFailedRate]: { type: 'rate', values: { rate: 0, passes: 0, fails: 0 }, thresholds: { 'rate<0.01': { ok: true } } },
+      },
+    };
+    const run = runFromSummary(empty, env());
+    expect(run).toMatchObject({ ran: false, attempted: 0, ok: false, notJudged: expect.stringMatching(/^setup\(\) did not complete/) });
+    expect(run.thresholds).toEqual([
+      { expr: 'p99<500ms', ok: false, judgedBy: 'none' },
+      { expr: 'failed_rate<0.01', ok: false, judgedBy: 'none' },
+    ]);
+    const text = summaryText(run);
+    expect(text).toMatch(/NOT JUDGED setup\(\) did not complete/);
+    expect(text).toMatch(/n\/a +p99<500ms +\(not judged/);
+    // The setup marker alone decides: the same figures with it are a run that measured nothing.
+    expect(runFromSummary(without(data(), K6.setupCompleted), env()).ran).toBe(false);
+  });
+
+  it('does not pass a run that measured no vote', () => {
+    const d = data();
+    d.metrics[K6.votesAttempted]!.values.count = 0;
+    const run = runFromSummary(d, env({ THRESHOLDS: 'attempted>=0' }));
+    expect(run).toMatchObject({ ran: true, ok: false, notJudged: 'no vote was measured' });
+    expect(runFromSummary(data(), env({ THRESHOLDS: '' })).ok).toBe(true);
+  });
+
+  it('states the stages\' peak in the conditions and the header', () => {
+    const closed = runFromSummary(data(), env({ STAGES: '10s:20,30s:35,10s:0' }));
+    expect(closed.conditions).toMatchObject({ model: 'closed', voters: 35, durationSeconds: 50 });
+    expect(summaryText(closed)).toMatch(/closed model, stages up to 35 voters,/);
+    const open = runFromSummary(data(), env({ RATE: '1', STAGES: '10s:400,10s:0' }));
+    expect(open.conditions).toMatchObject({ model: 'open', rate: 400, connections: 400 });
+    expect(summaryText(open)).toMatch(/open model, stages up to 400 requests\/s,/);
   });
 
   it('does not reconcile per instance when several k6 instances share the test', () => {

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { KEY_HEADER } from '../../lib/defaults.ts';
 import { startLab, type Lab } from '../../lab/lab.ts';
 import { bundleK6 } from '../k6bundle.ts';
 import type { K6Run } from '../k6/lib/summary.ts';
+import { summaryRecipe } from '../k6operator.ts';
 
 // The bundled vote script, byte for byte, run against the real lab twin. k6 itself
 // cannot be installed here, so its k6/* imports are served by a stand-in that runs
@@ -26,26 +27,35 @@ interface K6Exit {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** With `merged`: stdout and stderr in one stream, in the order written, as a pod log holds them. */
+  log: string;
   summary?: K6Run;
   ms: number;
 }
 
-/** `k6 run vote.js -e ...` with the stand-in, in a scratch folder; only PATH and HOME from this process. */
-function k6run(env: Record<string, string>): Promise<K6Exit> {
+/**
+ * `k6 run vote.js -e ...` with the stand-in, in a scratch folder; only PATH and HOME from this
+ * process. `merged` writes stdout and stderr to one file, as the container runtime does.
+ */
+function k6run(env: Record<string, string>, opts: { merged?: boolean } = {}): Promise<K6Exit> {
   const cwd = mkdtempSync(join(dir, 'run-'));
   const args = ['--import', TSX, RUN, 'run', script, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`])];
+  const logFile = join(cwd, 'pod.log');
+  const fd = opts.merged ? openSync(logFile, 'w') : undefined;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+    const stdio: StdioOptions = fd === undefined ? 'pipe' : ['ignore', fd, fd];
+    const child: ChildProcess = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
+      if (fd !== undefined) closeSync(fd);
       const file = join(cwd, 'summary.json');
       const summary = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as K6Run) : undefined;
-      resolve({ code, stdout, stderr, summary, ms: Date.now() - started });
+      resolve({ code, stdout, stderr, log: fd === undefined ? '' : readFileSync(logFile, 'utf8'), summary, ms: Date.now() - started });
     });
   });
 }
@@ -109,20 +119,48 @@ describe('vote.js on the direct-mode twin', () => {
     expect(r.stdout).toMatch(/FAIL +p50<0.001ms/);
   });
 
-  it('a wrong key stops in setup as an authentication failure, not as load, and is not printed', async () => {
+  it('a wrong key stops in setup as an authentication failure, not as load; the summary says it never ran', async () => {
     const wrong = 'Wrong-Key-b7e2';
     const r = await k6run({ TARGET: lab.appUrl, MYHERO_APP_KEY: wrong, DURATION: '1s' });
     expect(r.code).toBe(107);
-    expect(r.stderr.trim()).toMatch(/^ERRO authentication failed: GET \/options answered HTTP 401 .*MYHERO_APP_KEY/);
-    expect(r.summary).toBeUndefined();
-    expect(r.stdout + r.stderr).not.toContain(wrong);
+    expect(r.stderr.trim()).toMatch(/^time="[^"]+" level=error msg="authentication failed: GET \/options answered HTTP 401 .*MYHERO_APP_KEY.*" hint="script exception"$/);
+    // k6 calls handleSummary after a failed setup(): a run that never happened must not read as passed.
+    expect(r.summary).toMatchObject({ ran: false, ok: false, attempted: 0, recordedDelta: null });
+    expect(r.summary!.thresholds.every((t) => !t.ok && t.judgedBy === 'none')).toBe(true);
+    expect(r.stdout).toMatch(/NOT JUDGED setup\(\) did not complete/);
+    expect(r.stdout + r.stderr + JSON.stringify(r.summary)).not.toContain(wrong);
+  });
+
+  it('the k6-operator recipe picks each runner\'s summary line out of its pod log, k6\'s error lines around it', async () => {
+    // Two runners' pod logs: one crosses a threshold (k6 logs that after the summary), one fails setup.
+    const pod = { ...quick, TARGET: lab.appUrl, PARALLELISM: '2', SUMMARY_STDOUT: 'json', SUMMARY_JSON: '', VOTERS: '2', DURATION: '1s' };
+    const [crossed, noSetup] = await Promise.all([
+      k6run({ ...pod, THRESHOLDS: 'p50<0.001ms' }, { merged: true }),
+      k6run({ ...pod, MYHERO_APP_KEY: 'Wrong-Key-c4a1' }, { merged: true }),
+    ]);
+    expect([crossed.code, noSetup.code]).toEqual([99, 107]);
+    // The line a `--tail=1` would take is k6's error, not the summary.
+    expect(crossed.log.trim().split('\n').pop()).toMatch(/^time=".*" level=error msg="thresholds on metrics 'myhero_vote_duration' have been crossed"$/);
+    const line = crossed.log.split('\n').find((l) => l.startsWith('{'))!;
+    const summary = JSON.parse(line) as K6Run;
+    expect(summary.acceptedTotal).toBeGreaterThan(0);
+    const [jq, ...jqArgs] = summaryRecipe('default', 'myhero-vote').jq;
+    const out = JSON.parse(execFileSync(jq!, jqArgs, { input: crossed.log + noSetup.log, encoding: 'utf8' })) as Record<string, unknown>;
+    expect(out).toEqual({
+      runners: 2,
+      ok: false,
+      accepted: summary.acceptedTotal,
+      recorded: summary.recordedDelta,
+      lost: Math.max(0, summary.acceptedTotal - summary.recordedDelta!),
+    });
   });
 });
 
 it('an unreachable target stops in setup with one line', async () => {
   const r = await k6run({ TARGET: 'http://127.0.0.1:9', MYHERO_APP_KEY: KEY, DURATION: '1s' });
   expect(r.code).toBe(107);
-  expect(r.stderr.trim()).toBe('ERRO target http://127.0.0.1:9 unreachable (GET /options): dial: connection refused');
+  expect(r.stderr.trim()).toMatch(/^time="[^"]+" level=error msg="target http:\/\/127.0.0.1:9 unreachable \(GET \/options\): dial: connection refused" hint="script exception"$/);
+  expect(r.summary).toMatchObject({ ran: false, ok: false });
   expect(r.ms).toBeLessThan(5000);
 });
 

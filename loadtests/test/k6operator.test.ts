@@ -7,14 +7,18 @@ import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram, defineGroup } from '../../lib/cli.ts';
 import { ENV } from '../../lib/defaults.ts';
+import { validateObject } from '../../test/fixtures/k8s-schemas.ts';
 import { bundleK6 } from '../k6bundle.ts';
 import { settingsFromEnv } from '../k6/lib/options.ts';
-import { CONFIGMAP_LIMIT_BYTES, SCRIPT_FILE, k6OperatorManifests, renderManifests, type K6OperatorSpec } from '../k6operator.ts';
+import { CONFIGMAP_LIMIT_BYTES, SCRIPT_FILE, k6OperatorManifests, renderManifests, summaryRecipe, type K6OperatorSpec } from '../k6operator.ts';
 import { registerK6Operator } from '../k6operator-cli.ts';
+import { initializerArchiveArgv, operatorJobs, type TestRunLike } from './fixtures/k6-operator/operator.ts';
+import { CRD_VERSION, RELIED_ON, schemaAt, validateTestRun } from './fixtures/k6-operator/testrun-schema.ts';
 
-// k6-operator cannot run here (no cluster): the manifests are checked field by field
-// against the TestRun CRD (k6.io/v1alpha1, docs/crd-generated.md of grafana/k6-operator),
-// rendered by the real `kubectl kustomize`, and searched for the key.
+// k6-operator cannot run here (no cluster): the TestRun is validated against the k6-operator
+// CRD's schema (fixtures/k6-operator/, from v1.6.0) with ajv, the jobs k6-operator would make of
+// it against the Kubernetes schemas, the manifests are rendered by the real `kubectl kustomize`
+// and searched for the key, and the initializer's command line is rebuilt as k6-operator does.
 
 const BIN = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
 const KEY = 'Op-Secret-Key-91d3';
@@ -37,43 +41,56 @@ const base = (): K6OperatorSpec => ({
 });
 
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
-interface TestRun {
+interface PodPart {
+  image?: string;
+  env: EnvVar[];
+  metadata?: { labels: Record<string, string> };
+}
+interface TestRun extends TestRunLike {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string };
-  spec: {
-    parallelism: number;
-    script: { configMap: { name: string; file: string } };
-    arguments?: string;
-    separate?: boolean;
-    cleanup?: string;
-    runner: { image?: string; env: EnvVar[]; metadata?: { labels: Record<string, string> } };
-  };
+  spec: TestRunLike['spec'] & { separate?: boolean; cleanup?: string; initializer: PodPart; runner: PodPart };
 }
 
-/** The TestRun spec fields this suite writes, checked against the CRD's types and enums. */
+/** The CRD's schema, and what the API server checks beyond it when k6-operator creates the pods. */
 function checkTestRun(t: TestRun): void {
-  expect(t.apiVersion).toBe('k6.io/v1alpha1');
-  expect(t.kind).toBe('TestRun');
-  const allowed = ['parallelism', 'script', 'arguments', 'separate', 'cleanup', 'runner'];
-  expect(Object.keys(t.spec).every((k) => allowed.includes(k))).toBe(true);
-  expect(Number.isInteger(t.spec.parallelism) && t.spec.parallelism >= 1 && t.spec.parallelism < 2 ** 31).toBe(true);
-  expect(Object.keys(t.spec.script)).toEqual(['configMap']);
-  expect(typeof t.spec.script.configMap.name).toBe('string');
-  expect(typeof t.spec.script.configMap.file).toBe('string');
-  if (t.spec.arguments !== undefined) expect(typeof t.spec.arguments).toBe('string');
-  if (t.spec.cleanup !== undefined) expect(t.spec.cleanup).toBe('post');
-  for (const e of t.spec.runner.env) {
+  validateTestRun(t);
+  for (const e of [...t.spec.initializer.env, ...t.spec.runner.env]) {
     expect(e.name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
     // An EnvVar has a value or a valueFrom, never both.
     expect('value' in e !== 'valueFrom' in e).toBe(true);
-    if ('value' in e) expect(typeof e.value).toBe('string');
   }
 }
+
+const SECRETS = { [`myhero-app-key/${ENV.appKey}`]: KEY, [`app-key/${ENV.appKey}`]: KEY };
 
 function env(t: TestRun): Record<string, EnvVar> {
   return Object.fromEntries(t.spec.runner.env.map((e) => [e.name, e]));
 }
+
+describe(`the TestRun CRD fixture (k6-operator ${CRD_VERSION})`, () => {
+  it('still has every field the generated TestRun writes, with its type', () => {
+    for (const [path, type] of Object.entries(RELIED_ON)) expect(schemaAt(path)?.type, path).toBe(type);
+    expect(schemaAt('spec.cleanup')?.enum).toEqual(['post']);
+    expect(schemaAt('spec.parallelism')?.format).toBe('int32');
+  });
+
+  it.each([
+    ['a fractional parallelism', (t: TestRun) => void (t.spec.parallelism = 1.5), /\/spec\/parallelism must be integer/],
+    ['an int32 overflow', (t: TestRun) => void (t.spec.parallelism = 2 ** 31), /\/spec\/parallelism must match format "int32"/],
+    ['an unknown field', (t: TestRun) => void ((t.spec as Record<string, unknown>).runners = 2), /\/spec must NOT have additional properties \(runners\)/],
+    ['an unknown runner field', (t: TestRun) => void ((t.spec.runner as unknown as Record<string, unknown>).envs = []), /\/spec\/runner must NOT have additional properties \(envs\)/],
+    ['a cleanup outside the enum', (t: TestRun) => void (t.spec.cleanup = 'always'), /\/spec\/cleanup must be equal to one of the allowed values \(post\)/],
+    ['a number as an env value', (t: TestRun) => void ((t.spec.runner.env[0] as { value: unknown }).value = 3), /\/spec\/runner\/env\/0\/value must be string/],
+    ['a secretKeyRef without key', (t: TestRun) => void delete (t.spec.runner.env.find((e) => e.valueFrom)!.valueFrom!.secretKeyRef as { key?: string }).key, /secretKeyRef must have required property 'key'/],
+    ['no script', (t: TestRun) => void delete (t.spec as Partial<TestRun['spec']>).script, /\/spec must have required property 'script'/],
+  ])('refuses %s (negative control)', (_what, spoil, message) => {
+    const t = structuredClone(k6OperatorManifests(base()).testRun) as unknown as TestRun;
+    validateTestRun(t);
+    spoil(t);
+    expect(() => validateTestRun(t)).toThrow(message);
+  });
+});
 
 describe('k6OperatorManifests', () => {
   it('writes a TestRun that runs the ConfigMap script on N runners, the key from a Secret', () => {
@@ -97,6 +114,38 @@ describe('k6OperatorManifests', () => {
     expect(m.kustomization).toEqual({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: 'loadtest', resources: ['configmap.yaml', 'testrun.yaml'] });
   });
 
+  it('makes a ConfigMap and, through k6-operator, Jobs that the Kubernetes schemas accept, the script where they mount it', async () => {
+    const m = k6OperatorManifests({ ...base(), script, image: 'grafana/k6:0.46.0' });
+    await validateObject(m.configMap);
+    const jobs = operatorJobs(m.testRun as unknown as TestRun);
+    expect(jobs.map((j) => (j.metadata as { name: string }).name)).toEqual(['myhero-vote-initializer', 'myhero-vote-1', 'myhero-vote-2', 'myhero-vote-3', 'myhero-vote-4']);
+    for (const job of jobs) await validateObject(job);
+    const pod = (jobs[1] as { spec: { template: { spec: { volumes: { configMap: { name: string } }[]; containers: { image: string; env: EnvVar[] }[] } } } }).spec.template.spec;
+    expect(pod.volumes[0]!.configMap.name).toBe((m.configMap as { metadata: { name: string } }).metadata.name);
+    expect(pod.containers[0]!.image).toBe('grafana/k6:0.46.0');
+    expect(pod.containers[0]!.env.find((e) => e.name === 'MYHERO_APP_KEY')?.valueFrom).toEqual({ secretKeyRef: { name: 'myhero-app-key', key: ENV.appKey } });
+    // The negative control: a Job whose env var has a value of the wrong type.
+    const spoiled = structuredClone(jobs[1]!) as typeof jobs[number];
+    (spoiled as { spec: { template: { spec: { containers: { env: unknown[] }[] } } } }).spec.template.spec.containers[0]!.env[0] = { name: 'X', value: 3 };
+    await expect(validateObject(spoiled)).rejects.toThrow(/value/);
+  });
+
+  it('keeps the key off the initializer\'s `k6 archive` command line and out of its archive', () => {
+    const t = k6OperatorManifests({ ...base(), script }).testRun as unknown as TestRun;
+    const argv = initializerArchiveArgv(t, SECRETS);
+    expect(argv.slice(0, 3)).toEqual(['k6', 'archive', `/test/${SCRIPT_FILE}`]);
+    expect(argv).toContain('TARGET=http://myhero-app.default.svc');
+    expect(argv.join(' ')).not.toContain(KEY);
+    expect(env(t).MYHERO_APP_KEY?.valueFrom).toBeDefined();
+    // The initializer has everything else the runners have: it evaluates the script's options.
+    const withoutKey = t.spec.runner.env.filter((e) => e.name !== 'MYHERO_APP_KEY');
+    expect(t.spec.initializer.env).toEqual(withoutKey);
+    expect(() => settingsFromEnv(Object.fromEntries(t.spec.initializer.env.map((e) => [e.name, e.value])))).not.toThrow();
+    // The negative control: without an initializer section k6-operator copies the runner's, key included.
+    const { initializer: _dropped, ...spec } = t.spec;
+    expect(initializerArchiveArgv({ ...t, spec } as TestRunLike, SECRETS)).toContain(`MYHERO_APP_KEY=${KEY}`);
+  });
+
   it('gives the runners settings the script itself accepts', () => {
     const t = k6OperatorManifests(base()).testRun as unknown as TestRun;
     const values = Object.fromEntries(t.spec.runner.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
@@ -110,9 +159,10 @@ describe('k6OperatorManifests', () => {
     expect(plain).not.toHaveProperty('separate');
     expect(plain).not.toHaveProperty('cleanup');
     expect(plain.runner).not.toHaveProperty('image');
+    expect(plain.initializer).not.toHaveProperty('image');
     const t = k6OperatorManifests({ ...base(), image: 'grafana/k6:1.0.0', separate: true, cleanup: true }).testRun as unknown as TestRun;
     checkTestRun(t);
-    expect(t.spec).toMatchObject({ separate: true, cleanup: 'post', runner: { image: 'grafana/k6:1.0.0' } });
+    expect(t.spec).toMatchObject({ separate: true, cleanup: 'post', runner: { image: 'grafana/k6:1.0.0' }, initializer: { image: 'grafana/k6:1.0.0' } });
   });
 
   it.each([
@@ -133,6 +183,13 @@ describe('k6OperatorManifests', () => {
     expect(Object.keys(files).sort()).toEqual(['configmap.yaml', 'kustomization.yaml', 'testrun.yaml']);
     expect(parse(files['testrun.yaml']!)).toEqual(m.testRun);
     expect(parse(files['configmap.yaml']!)).toEqual(m.configMap);
+    // Shared objects (labels, env) are written out, not as YAML anchors.
+    expect(files['testrun.yaml']).not.toMatch(/[&*]a\d/);
+  });
+
+  it('documents the log recipe it prints', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../k6/README.md', import.meta.url)), 'utf8');
+    expect(readme).toContain(summaryRecipe('default', 'myhero-vote').text);
   });
 });
 
@@ -161,6 +218,7 @@ describe('myhero-ops loadtest k6-operator', () => {
     expect(docs.every((d) => d.metadata.namespace === 'myhero')).toBe(true);
     const t = docs.find((d) => d.kind === 'TestRun') as unknown as TestRun;
     checkTestRun(t);
+    expect(initializerArchiveArgv(t, SECRETS).join(' ')).not.toContain(KEY);
     const e = env(t);
     expect(e.RATE!.value).toBe('300');
     expect(e).not.toHaveProperty('VOTERS');

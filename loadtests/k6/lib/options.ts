@@ -35,8 +35,9 @@ export function openConnections(peakRate: number): number {
 export interface VoteSettings {
   target: string;
   model:
+    /** `voters` VUs (with stages, their peak). */
     | { kind: 'closed'; voters: number; think: Duration }
-    /** `rate` requests per second; `connections` VUs preallocated and the ceiling. */
+    /** `rate` requests per second (with stages, their peak); `connections` VUs preallocated and the ceiling. */
     | { kind: 'open'; rate: number; connections: number };
   /** Whole load, warm-up included; with stages, their total. */
   duration: Duration;
@@ -137,10 +138,15 @@ export function settingsFromEnv(env: Env): VoteSettings {
   const rate = rateRaw ? parseNumber(rateRaw, 'RATE', 0) : 0;
   const peak = stages ? Math.max(...stages.map((s) => s.target)) : rate;
   const connectionsRaw = get('CONNECTIONS');
+  // With stages the level is theirs: the model states the peak, as the runner's conditions do.
   const model: VoteSettings['model'] =
     rate > 0
-      ? { kind: 'open', rate, connections: Math.ceil(connectionsRaw ? parseNumber(connectionsRaw, 'CONNECTIONS', 1) : openConnections(peak)) }
-      : { kind: 'closed', voters: Math.floor(parseNumber(get('VOTERS') ?? String(DEFAULTS.voters), 'VOTERS', 1)), think: parseDuration(get('THINK') ?? '0s', 'THINK') };
+      ? { kind: 'open', rate: peak, connections: Math.ceil(connectionsRaw ? parseNumber(connectionsRaw, 'CONNECTIONS', 1) : openConnections(peak)) }
+      : {
+          kind: 'closed',
+          voters: stages ? peak : Math.floor(parseNumber(get('VOTERS') ?? String(DEFAULTS.voters), 'VOTERS', 1)),
+          think: parseDuration(get('THINK') ?? '0s', 'THINK'),
+        };
   const distribution = (get('DISTRIBUTION') ?? 'uniform') as HeroDistribution;
   if (!HERO_DISTRIBUTIONS.includes(distribution)) throw new Error(`invalid DISTRIBUTION "${distribution}": expected one of ${HERO_DISTRIBUTIONS.join('|')}`);
   // As with --seed, 0 means a random sequence.

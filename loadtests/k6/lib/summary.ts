@@ -8,6 +8,14 @@ import { errorSubmetric, toK6Threshold } from './thresholds.ts';
 
 // The end-of-test summary k6 hands to handleSummary(), turned into the main
 // runner's `--json` shape, so a k6 run and a `loadtest run` compare field by field.
+// k6 calls handleSummary() even when setup() threw, so a run that never happened
+// reaches here too and must not read as passed.
+
+/**
+ * The summary's first field: marks the summary line in a log that holds other lines
+ * too (k6-operator pod logs mix k6's own log lines, e.g. a threshold error, with it).
+ */
+export const SUMMARY_REPORT = 'myhero-k6-vote';
 
 /** The parts of k6's handleSummary() data this module reads. */
 export interface K6SummaryData {
@@ -18,13 +26,21 @@ export interface K6SummaryData {
 export interface ThresholdResult {
   expr: string;
   ok: boolean;
-  /** `k6` when k6 evaluated it (so it sets k6's exit code), `summary` when only the summary could. */
-  judgedBy: 'k6' | 'summary';
+  /**
+   * `k6` when k6 evaluated it (so it sets k6's exit code), `summary` when only the summary
+   * could, `none` when nothing was measured to judge it on (then `ok` is false).
+   */
+  judgedBy: 'k6' | 'summary' | 'none';
 }
 
 /** The runner's figures; reconciliation is null where a k6 instance cannot reconcile alone. */
 export interface K6Run extends LoadFigures {
+  report: typeof SUMMARY_REPORT;
   engine: 'k6';
+  /** setup() completed and the load ran; false when setup() threw (k6 still summarises). */
+  ran: boolean;
+  /** Why the run cannot be judged: it never ran, or it measured no vote. Then `ok` is false. */
+  notJudged?: string;
   /** Accepted votes including the warm-up: what the target should record (sum these over k6-operator runners). */
   acceptedTotal: number;
   readErrors: number;
@@ -39,7 +55,7 @@ export interface K6Run extends LoadFigures {
   conditions: Record<string, unknown>;
 }
 
-type Figures = Omit<K6Run, 'thresholds' | 'ok'>;
+type Figures = Omit<K6Run, 'report' | 'ran' | 'notJudged' | 'thresholds' | 'ok'>;
 
 export function runFromSummary(data: K6SummaryData, s: VoteSettings, extraConditions: Record<string, unknown> = {}): K6Run {
   const value = (metric: string, field: string): number | undefined => data.metrics[metric]?.values[field];
@@ -78,8 +94,16 @@ export function runFromSummary(data: K6SummaryData, s: VoteSettings, extraCondit
     drainSeconds: value(K6.drainSeconds, 'value') ?? null,
     conditions: conditionsOf(s, data, extraConditions),
   };
-  const thresholds = s.thresholds.map((t) => judge(t, data, run, seconds));
-  return { ...run, thresholds, ok: thresholds.every((t) => t.ok) };
+  const ran = count(K6.setupCompleted) > 0;
+  const notJudged = !ran
+    ? 'setup() did not complete, so no load was sent (k6 logged why)'
+    : run.attempted === 0
+      ? 'no vote was measured'
+      : undefined;
+  const thresholds = notJudged
+    ? s.thresholds.map((t): ThresholdResult => ({ expr: t.source, ok: false, judgedBy: 'none' }))
+    : s.thresholds.map((t) => judge(t, data, run, seconds));
+  return { report: SUMMARY_REPORT, ...run, ran, ...(notJudged ? { notJudged } : {}), thresholds, ok: !notJudged && thresholds.every((t) => t.ok) };
 }
 
 function judge(t: Threshold, data: K6SummaryData, run: Figures, seconds: number): ThresholdResult {
@@ -120,19 +144,27 @@ function round(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
+const thresholdNote: Record<ThresholdResult['judgedBy'], string> = {
+  k6: '',
+  summary: '  (judged here, not by k6: not in its exit code)',
+  none: '  (not judged: nothing measured)',
+};
+
 /** A short plain-text report for the terminal (k6's own summary is replaced by handleSummary). */
 export function summaryText(run: K6Run): string {
   const c = run.conditions;
-  const load = c.model === 'closed' ? `${c.voters} voters` : `${c.rate} requests/s`;
+  const level = c.model === 'closed' ? `${c.voters} voters` : `${c.rate} requests/s`;
+  const load = c.stages ? `stages up to ${level}` : level;
   const errors = Object.entries(run.errors).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
   const na = (v: number | null) => (v === null ? 'n/a' : String(v));
   const lines = [
     `myhero vote load (k6): ${c.target}, ${c.model} model, ${load}, ${c.measuredSeconds} s measured after ${c.warmupSeconds} s warm-up`,
+    ...(run.notJudged ? [`  NOT JUDGED ${run.notJudged}`] : []),
     `  votes      attempted ${run.attempted}  accepted ${run.accepted}  failed ${run.failed}  (${run.acceptedPerSec} accepted/s, ${run.requestsPerSec} requests/s)`,
     `  latency ms p50 ${run.latencyMs.p50}  p90 ${run.latencyMs.p90}  p99 ${run.latencyMs.p99}  p99.9 ${run.latencyMs.p999}  max ${run.latencyMs.max}`,
     `  errors     ${errors}  read errors ${run.readErrors}${run.dropped ? `  dropped ${run.dropped}` : ''}`,
     `  recorded   delta ${na(run.recordedDelta)}  lost ${na(run.lost)}  extra ${na(run.extra)}  drain ${na(run.drainSeconds)} s`,
-    ...run.thresholds.map((t) => `  ${t.ok ? 'ok  ' : 'FAIL'}       ${t.expr}${t.judgedBy === 'summary' ? '  (judged here, not by k6: not in its exit code)' : ''}`),
+    ...run.thresholds.map((t) => `  ${t.judgedBy === 'none' ? 'n/a ' : t.ok ? 'ok  ' : 'FAIL'}       ${t.expr}${thresholdNote[t.judgedBy]}`),
   ];
   return `${lines.join('\n')}\n`;
 }
