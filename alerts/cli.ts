@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { UserError, describeError } from '../lib/errors.ts';
+import { describeMonitoring } from '../lib/monitoring.ts';
 import { bool, string } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { buildBundle } from './bundle.ts';
@@ -52,7 +53,7 @@ export function registerAlerts(program: Command): void {
       '  alertmanager/alertmanager.yml  routes, receivers, inhibit rules; templates/ beside it',
       '  kubernetes/                    PrometheusRule, Alertmanager config Secret, kustomization,',
       '                                 and the Slack webhook Secret shape (placeholders only)',
-      'Settings come from flags, env, or the `alerts` section of the config file.',
+      'Selectors, thresholds and the runbook base come from the monitoring config (section `monitoring` of the config file, shared with the dashboards); the other settings from the `alerts` section; flags and env override both. The build prints the effective selectors.',
     ].join('\n'),
     section: 'alerts',
     spec: { out: setting({ flag: '--out <dir>', describe: 'output directory', default: 'out/alerts', parse: string }), json, ...alertsSpec },
@@ -63,9 +64,18 @@ export function registerAlerts(program: Command): void {
       writeBundle(out, files);
       const paths = Object.keys(files).sort();
       if (v.json) {
-        ctx.out(JSON.stringify({ out, alerts: allAlerts(groups).map((a) => ({ name: a.name, severity: a.severity, for: a.for })), files: paths }));
+        const { selectors, thresholds, runbookBaseUrl } = cfg;
+        ctx.out(
+          JSON.stringify({
+            out,
+            monitoring: { selectors, thresholds, runbookBaseUrl },
+            alerts: allAlerts(groups).map((a) => ({ name: a.name, severity: a.severity, for: a.for })),
+            files: paths,
+          }),
+        );
       } else {
         ctx.out(`wrote ${paths.length} files (${allAlerts(groups).length} alerts) to ${out}:\n${paths.map((p) => `  ${p}`).join('\n')}`);
+        ctx.out(describeMonitoring(cfg));
       }
       return 0;
     },

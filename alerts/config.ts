@@ -1,17 +1,15 @@
 import { setting, type Resolved } from '../lib/config.ts';
 import { UserError } from '../lib/errors.ts';
-import { list, number, string, bool, type Parser } from '../lib/parse.ts';
+import { monitoringFromSettings, monitoringSpec, type MonitoringConfig } from '../lib/monitoring.ts';
+import { list, string, bool, type Parser } from '../lib/parse.ts';
 import { DEFAULT_TIMING, operatorSecretPath, type EmailSettings, type SlackSettings, type Timing } from './alertmanager.ts';
-import { DEFAULT_THRESHOLDS, type Duration, type Thresholds } from './rule.ts';
-import { DEFAULT_SELECTORS, type Selectors } from './selectors.ts';
+import type { Duration } from './rule.ts';
 
-// The `alerts` settings (YAML section `alerts`, env, flags) and the one config
-// object the rules, routes and manifests are built from.
+// The `alerts` settings (YAML section `alerts`, env, flags) on top of the
+// shared monitoring config (section `monitoring`, lib/monitoring.ts), and the
+// one config object the rules, routes and manifests are built from.
 
-export interface AlertsConfig {
-  selectors: Selectors;
-  thresholds: Thresholds;
-  runbookBaseUrl: string;
+export interface AlertsConfig extends MonitoringConfig {
   slack: SlackSettings;
   email?: EmailSettings;
   timing: Timing;
@@ -26,8 +24,6 @@ export interface AlertsConfig {
   };
 }
 
-/** Runbooks live next to the rules; set a web URL of the repository to make the Slack links clickable. */
-export const DEFAULT_RUNBOOK_BASE_URL = 'alerts/runbooks';
 export const SLACK_SECRET = { name: 'myhero-alertmanager-slack', criticalKey: 'critical-url', alertsKey: 'alerts-url' } as const;
 
 /** A Prometheus/Alertmanager duration string, checked and kept as text. */
@@ -36,10 +32,6 @@ const promDuration: Parser<Duration> = (raw, name) => {
   if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(s)) throw new UserError(`invalid ${name} "${raw}": expected a duration such as 30s, 5m, 4h`, 2);
   return s as Duration;
 };
-
-const ratio: Parser<number> = number(0.0001, 0.5);
-
-const seconds: Parser<number> = number(0.001, 59);
 
 /** `k=v,k2=v2` → a label map. */
 const labelList: Parser<Record<string, string>> = (raw, name) =>
@@ -51,24 +43,9 @@ const labelList: Parser<Record<string, string>> = (raw, name) =>
     }),
   );
 
-const s = DEFAULT_SELECTORS;
-const d = DEFAULT_THRESHOLDS;
-
-/** Settings shared by `alerts build` and `alerts test`. */
+/** Settings shared by `alerts build` and `alerts test`: the monitoring config, then the alerts' own. */
 export const alertsSpec = {
-  namespace: setting({ flag: '--namespace <ns>', describe: "namespace myhero runs in ('' = any)", default: s.namespace, parse: string, env: ['MYHERO_NAMESPACE'] }),
-  appJob: setting({ flag: '--app-job <job>', describe: 'job label of the myhero-app targets', default: s.jobs.app, parse: string }),
-  dataJob: setting({ flag: '--data-job <job>', describe: 'job label of the myhero-data targets', default: s.jobs.data, parse: string }),
-  ernstJob: setting({ flag: '--ernst-job <job>', describe: 'job label of the myhero-ernst targets', default: s.jobs.ernst, parse: string }),
-  exporterJob: setting({ flag: '--exporter-job <job>', describe: 'job label of the ARM temperature exporter', default: s.jobs.exporter, parse: string }),
-  ksmJob: setting({ flag: '--ksm-job <job>', describe: 'job label of kube-state-metrics', default: s.jobs.kubeStateMetrics, parse: string }),
-  appDeployment: setting({ flag: '--app-deployment <name>', describe: 'Deployment of myhero-app', default: s.appDeployment, parse: string }),
-  workloadPattern: setting({ flag: '--workload-pattern <regex>', describe: "regex of myhero's Deployment, HPA and pod names", default: s.workloadPattern, parse: string }),
-  errorRatio: setting({ flag: '--error-ratio <r>', describe: 'MyheroErrorRatioHigh threshold, a share of requests', default: d.errorRatio, parse: ratio }),
-  appLatencyP99: setting({ flag: '--app-latency-p99 <s>', describe: 'MyheroLatencyP99High threshold, seconds', default: d.appLatencyP99Seconds, parse: seconds }),
-  dataLatencyP99: setting({ flag: '--data-latency-p99 <s>', describe: 'MyheroDataSaturated threshold, seconds', default: d.dataLatencyP99Seconds, parse: seconds }),
-  lostVoteRatio: setting({ flag: '--lost-vote-ratio <r>', describe: 'MyheroVotesLost threshold, a share of accepted votes', default: d.lostVoteRatio, parse: ratio }),
-  runbookBaseUrl: setting({ flag: '--runbook-base-url <url>', describe: 'base of runbook_url (the runbooks folder on your Git host)', default: DEFAULT_RUNBOOK_BASE_URL, parse: string }),
+  ...monitoringSpec,
   slackCriticalChannel: setting({ flag: '--slack-critical-channel <ch>', describe: 'Slack channel for critical alerts', default: '#myhero-critical', parse: string }),
   slackAlertsChannel: setting({ flag: '--slack-alerts-channel <ch>', describe: 'Slack channel for warnings', default: '#myhero-alerts', parse: string }),
   slackCriticalUrlFile: setting({
@@ -108,19 +85,7 @@ export type AlertsSettings = Resolved<typeof alertsSpec>;
 
 export function configFromSettings(v: AlertsSettings): AlertsConfig {
   return {
-    selectors: {
-      namespace: v.namespace,
-      jobs: { app: v.appJob, data: v.dataJob, ernst: v.ernstJob, exporter: v.exporterJob, kubeStateMetrics: v.ksmJob },
-      appDeployment: v.appDeployment,
-      workloadPattern: v.workloadPattern,
-    },
-    thresholds: {
-      errorRatio: v.errorRatio,
-      appLatencyP99Seconds: v.appLatencyP99,
-      dataLatencyP99Seconds: v.dataLatencyP99,
-      lostVoteRatio: v.lostVoteRatio,
-    },
-    runbookBaseUrl: v.runbookBaseUrl,
+    ...monitoringFromSettings(v),
     slack: {
       criticalChannel: v.slackCriticalChannel,
       alertsChannel: v.slackAlertsChannel,

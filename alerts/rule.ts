@@ -1,4 +1,4 @@
-import type { Selectors } from './selectors.ts';
+import type { Selectors, Thresholds } from '../lib/monitoring.ts';
 
 // The typed shape every alert is declared in, kubernetes-mixin style: a
 // severity label, summary/description annotations that name the labels
@@ -37,25 +37,6 @@ export interface RuleGroup {
   interval: Duration;
   alerts: Alert[];
 }
-
-/** Thresholds that are a matter of taste for a cluster; the Pi's thermal limits are firmware facts (lib/defaults.ts). */
-export interface Thresholds {
-  /** Share of app requests answered 5xx or `vote submission failed`. */
-  errorRatio: number;
-  /** p99 latency of the app, seconds. */
-  appLatencyP99Seconds: number;
-  /** p99 latency of data's vote route in direct mode, seconds. */
-  dataLatencyP99Seconds: number;
-  /** Share of accepted votes neither recorded nor waiting in the queue. */
-  lostVoteRatio: number;
-}
-
-export const DEFAULT_THRESHOLDS: Thresholds = {
-  errorRatio: 0.05,
-  appLatencyP99Seconds: 1,
-  dataLatencyP99Seconds: 0.5,
-  lostVoteRatio: 0.01,
-};
 
 /** What every rule group builder receives. */
 export interface RuleContext {

@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_RUNBOOK_BASE_URL } from '../alerts/config.ts';
 import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
+import { describeMonitoring, monitoringFromSettings, monitoringSpec } from '../lib/monitoring.ts';
 import { bool, duration, string, url } from '../lib/parse.ts';
 import { readSecret } from '../lib/secrets.ts';
 import { createGrafanaClient, type GrafanaAuth } from './grafana-client.ts';
@@ -19,21 +19,15 @@ import { buildDashboards } from './registry.ts';
 const SECTION = 'dashboards';
 const DEFAULT_FOLDER = 'myhero';
 
-const runbookBaseUrl = setting({
-  flag: '--runbook-base-url <url>',
-  describe: 'where alerts/runbooks/<Alert>.md is published (e.g. https://github.com/ORG/REPO/blob/main/alerts/runbooks); panel and dashboard links point there',
-  default: DEFAULT_RUNBOOK_BASE_URL,
-  parse: string,
-});
 const folder = setting({ flag: '--folder <name>', describe: 'Grafana folder for the dashboards ("General" = root)', default: DEFAULT_FOLDER, parse: string });
 const json = setting({ flag: '--json', describe: 'print the result as JSON on stdout', default: false, parse: bool });
 
 const buildSpec = {
   out: setting({ flag: '--out <dir>', describe: 'output directory', default: 'out/dashboards', parse: string }),
-  runbookBaseUrl,
+  ...monitoringSpec,
   folder,
-  namespace: setting({
-    flag: '--namespace <ns>',
+  monitoringNamespace: setting({
+    flag: '--monitoring-namespace <ns>',
     describe: 'namespace of the ConfigMaps (where the Grafana sidecar looks)',
     default: 'monitoring',
     parse: string,
@@ -54,7 +48,7 @@ const lintSpec = {
     default: '',
     parse: url,
   }),
-  runbookBaseUrl,
+  ...monitoringSpec,
   json,
 };
 
@@ -74,7 +68,7 @@ const pushSpec = {
   dryRun: setting({ flag: '--dry-run', describe: 'compare with Grafana and report, change nothing', default: false, parse: bool }),
   message: setting({ flag: '--message <text>', describe: "version-history message in Grafana", default: 'pushed by myhero-ops dashboards push', parse: string }),
   timeout: setting({ flag: '--timeout <duration>', describe: 'per-request timeout', default: 15_000, shown: '15s', parse: duration }),
-  runbookBaseUrl,
+  ...monitoringSpec,
   json,
 };
 
@@ -127,15 +121,17 @@ export function registerDashboards(program: Command): void {
       'Builds every dashboard from code, lints it (a finding fails the build), and writes to --out:',
       "- <name>.json: one per dashboard, importable through Grafana's UI (Dashboards > New > Import).",
       '- provisioning/dashboards/myhero.yaml: a file provider; put it in /etc/grafana/provisioning/dashboards/ and the JSON files in --provisioning-path.',
-      '- kubernetes/: ConfigMaps labelled grafana_dashboard: "1" for the kube-prometheus-stack sidecar, and a kustomization (kubectl apply -k OUT/kubernetes).',
+      '- kubernetes/: ConfigMaps labelled grafana_dashboard: "1" for the kube-prometheus-stack sidecar (in --monitoring-namespace), and a kustomization (kubectl apply -k OUT/kubernetes).',
+      'Job names, the workload pattern, thresholds and the runbook base come from the monitoring config (section `monitoring` of the config file, shared with the alerts); the build prints the effective values.',
       'Example: myhero-ops dashboards build --out out/dashboards --runbook-base-url https://github.com/ORG/REPO/blob/main/alerts/runbooks',
     ].join('\n\n'),
     section: SECTION,
     spec: buildSpec,
     async run(cfg, ctx) {
       const started = performance.now();
-      const built = buildDashboards({ runbookBaseUrl: cfg.runbookBaseUrl });
-      const files = packageDashboards(built, { folder: cfg.folder, namespace: cfg.namespace, provisioningPath: cfg.provisioningPath });
+      const monitoring = monitoringFromSettings(cfg);
+      const built = buildDashboards(monitoring);
+      const files = packageDashboards(built, { folder: cfg.folder, namespace: cfg.monitoringNamespace, provisioningPath: cfg.provisioningPath });
       const buildMs = performance.now() - started;
       const findings = lintDashboards(built.map((d) => ({ name: d.slug, json: d.json })));
       if (findings.length) {
@@ -153,6 +149,7 @@ export function registerDashboards(program: Command): void {
           JSON.stringify({
             out,
             buildMs: Math.round(buildMs * 10) / 10,
+            monitoring,
             dashboards: built.map((d) => ({ uid: d.uid, title: d.title, file: `${d.slug}.json`, panels: d.json.panels?.length ?? 0 })),
             files: files.map((f) => f.path),
           }),
@@ -160,9 +157,7 @@ export function registerDashboards(program: Command): void {
       } else {
         ctx.out(`built ${built.length} dashboards in ${buildMs.toFixed(1)} ms → ${out}`);
         for (const f of files) ctx.out(`  ${f.path}`);
-        if (!/^https?:\/\//.test(cfg.runbookBaseUrl)) {
-          ctx.out(`note: runbook links point to "${cfg.runbookBaseUrl}", not a web URL; pass --runbook-base-url https://... so they open from Grafana`);
-        }
+        ctx.out(describeMonitoring(monitoring, 'node-exporter and kube-state-metrics jobs, workloads, thresholds, runbooks (namespace and myhero jobs: the $namespace/$job variables)'));
       }
       return 0;
     },
@@ -185,7 +180,7 @@ export function registerDashboards(program: Command): void {
       const files = args;
       const dashboards = files.length
         ? files.map(readDashboardFile)
-        : buildDashboards({ runbookBaseUrl: cfg.runbookBaseUrl }).map((d) => ({ name: d.slug, json: d.json }));
+        : buildDashboards(monitoringFromSettings(cfg)).map((d) => ({ name: d.slug, json: d.json }));
       const findings = lintDashboards(dashboards);
       let queries = 0;
       if (cfg.prometheus) {
@@ -221,7 +216,7 @@ export function registerDashboards(program: Command): void {
       const auth = readAuth(cfg);
       const ca = cfg.caFile ? readCa(cfg.caFile) : undefined;
       const client = createGrafanaClient({ url: cfg.url, auth, ca, timeoutMs: cfg.timeout, signal: ctx.signal });
-      const built = buildDashboards({ runbookBaseUrl: cfg.runbookBaseUrl });
+      const built = buildDashboards(monitoringFromSettings(cfg));
       const { folder: target, results } = await pushDashboards(client, built, {
         folder: cfg.folder,
         overwrite: cfg.overwrite,

@@ -1,15 +1,19 @@
 import { ISTIO, KSM, LABELS, LOADTEST, TRAEFIK, TWIN } from '../lib/catalog.ts';
-import { bucket, quantile, rate, sel, sumBy, when } from './promql.ts';
+import type { Selectors } from '../lib/monitoring.ts';
+import { bucket, quantile, rate, sel, sumBy, when, type Matchers, type Metric } from './promql.ts';
 
 // The PromQL expressions more than one dashboard shows (the game day page
-// repeats pieces of the service and workloads pages), written once.
+// repeats pieces of the service and workloads pages), written once. Job names
+// and the workload pattern come from the monitoring config (lib/monitoring.ts).
 
-export const NAMESPACE = 'namespace=~"$namespace"';
-export const JOB = 'job=~"$job"';
-/** myhero's Deployments, HPAs and pods by name, so other workloads in the namespace stay out. */
-export const MYHERO_DEPLOYMENTS = 'deployment=~"myhero-.*"';
-export const MYHERO_PODS = 'pod=~"myhero-.*"';
-export const MYHERO_HPAS = 'horizontalpodautoscaler=~"myhero-.*"';
+export const NAMESPACE = { namespace: { re: '$namespace' } } as const satisfies Matchers;
+export const JOB = { job: { re: '$job' } } as const satisfies Matchers;
+
+/** myhero's Deployments, HPAs or pods by name, so other workloads in the namespace stay out. */
+export const myhero = (s: Selectors, objectLabel: 'deployment' | 'pod' | 'horizontalpodautoscaler'): Matchers => ({ [objectLabel]: { re: s.workloadPattern } });
+
+/** A kube-state-metrics series of the chosen namespaces, from the configured ksm job. */
+export const ksm = (s: Selectors, metric: Metric, matchers: Matchers = {}) => sel(metric, { job: s.jobs.kubeStateMetrics, ...NAMESPACE, ...matchers });
 
 /** `tier` from a Deployment named myhero-<tier> or a pod myhero-<tier>-<hash>-<id>. */
 export const tierOfDeployment = (expr: string) => `label_replace(${expr}, "tier", "$1", "deployment", "myhero-(.*)")`;
@@ -17,28 +21,28 @@ export const tierOfPod = (expr: string) => `label_replace(${expr}, "tier", "$1",
 
 // ---------------------------------------------------------------- kube-state-metrics
 
-export const desiredPerTier = () => tierOfDeployment(sumBy(['deployment'], sel(KSM.deploymentSpecReplicas, NAMESPACE, MYHERO_DEPLOYMENTS)));
-export const availablePerTier = () =>
-  tierOfDeployment(sumBy(['deployment'], sel(KSM.deploymentAvailableReplicas, NAMESPACE, MYHERO_DEPLOYMENTS)));
-export const readyPodsPerTier = () => sumBy(['tier'], tierOfPod(sel(KSM.podStatusReady, NAMESPACE, MYHERO_PODS, 'condition="true"')));
-export const hpaReplicas = (metric: string) => `max by (horizontalpodautoscaler) (${sel(metric, NAMESPACE, MYHERO_HPAS)})`;
-export const readyNodes = () => sel(KSM.nodeStatusCondition, 'condition="Ready"', 'status="true"');
+export const desiredPerTier = (s: Selectors) => tierOfDeployment(sumBy(['deployment'], ksm(s, KSM.deploymentSpecReplicas, myhero(s, 'deployment'))));
+export const availablePerTier = (s: Selectors) => tierOfDeployment(sumBy(['deployment'], ksm(s, KSM.deploymentAvailableReplicas, myhero(s, 'deployment'))));
+export const readyPodsPerTier = (s: Selectors) => sumBy(['tier'], tierOfPod(ksm(s, KSM.podStatusReady, { ...myhero(s, 'pod'), condition: 'true' })));
+export const hpaReplicas = (s: Selectors, metric: Metric) => `max by (horizontalpodautoscaler) (${ksm(s, metric, myhero(s, 'horizontalpodautoscaler'))})`;
+/** Nodes carry no namespace: only ksm's job selects them. */
+export const readyNodes = (s: Selectors) => sel(KSM.nodeStatusCondition, { job: s.jobs.kubeStateMetrics, condition: 'Ready', status: 'true' });
 
 // ---------------------------------------------------------------- the twin's RED metrics and vote counters
 
-export const twin = (metric: string, ...matchers: string[]) => sel(metric, JOB, NAMESPACE, ...matchers);
+export const twin = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...JOB, ...NAMESPACE, ...matchers });
 
 /** Share of requests answered 5xx; 0 rather than no data while nothing fails. */
-export function twinErrorRatio(by: readonly string[], ...matchers: string[]): string {
-  const all = sumBy(by, rate(twin(TWIN.httpRequests, ...matchers)));
-  const failed = sumBy(by, rate(twin(TWIN.httpRequests, `${LABELS.code}=~"5.."`, ...matchers)));
+export function twinErrorRatio(by: readonly string[], matchers: Matchers = {}): string {
+  const all = sumBy(by, rate(twin(TWIN.httpRequests, matchers)));
+  const failed = sumBy(by, rate(twin(TWIN.httpRequests, { [LABELS.code]: { re: '5..' }, ...matchers })));
   return `(${failed} or ${all} * 0) / ${all}`;
 }
 
-export const twinQuantile = (q: number, by: readonly string[], ...matchers: string[]) =>
-  quantile(q, rate(twin(bucket(TWIN.httpDuration), ...matchers)), by);
+export const twinQuantile = (q: number, by: readonly string[], matchers: Matchers = {}) =>
+  quantile(q, rate(twin(bucket(TWIN.httpDuration), matchers)), by);
 
-export const votesPerSecond = (counter: string, by: readonly string[] = []) => sumBy(by, rate(twin(counter)));
+export const votesPerSecond = (counter: Metric, by: readonly string[] = []) => sumBy(by, rate(twin(counter)));
 
 /**
  * Votes in the queue: published by the app minus taken off by ernst. A counter
@@ -50,9 +54,13 @@ export const queueBacklog = () => `clamp_min(${sumBy([], twin(TWIN.votesPublishe
 // ---------------------------------------------------------------- ingress metrics, for deployments without the twin
 
 /** Traefik v2 names services `<namespace>-<service>-<port>@<provider>`. */
-const TRAEFIK_SERVICES = 'service=~"($namespace)-myhero-.+@.+"';
+const traefikServices = (s: Selectors): Matchers => ({ service: { re: `($namespace)-(?:${s.workloadPattern})-[^-@]+@.+` } });
 const traefikTier = (expr: string) => `label_replace(${expr}, "service", "$1", "service", "(?:.*-)?myhero-([a-z]+)-[^-@]+@.*")`;
-const ISTIO_WORKLOADS = ['reporter="destination"', 'destination_workload_namespace=~"$namespace"', 'destination_workload=~"myhero-.*"'];
+const istioWorkloads = (s: Selectors): Matchers => ({
+  reporter: 'destination',
+  destination_workload_namespace: { re: '$namespace' },
+  destination_workload: { re: s.workloadPattern },
+});
 const istioTier = (expr: string) => `label_replace(${expr}, "service", "$1", "destination_workload", "myhero-(.*)")`;
 
 /** Where RED metrics come from: the twin's own, or the ingress in front of a real myhero. */
@@ -67,55 +75,55 @@ export interface RedQuery {
 }
 
 /** Requests per second per service (and route, or method where the ingress has no route). */
-export function redRate(): RedQuery[] {
+export function redRate(s: Selectors): RedQuery[] {
   return [
     { source: 'twin', expr: sumBy(['service', 'route'], rate(twin(TWIN.httpRequests))), legend: '{{service}} {{route}}' },
     {
       source: 'traefik',
-      expr: traefikTier(sumBy(['service', 'method'], rate(sel(TRAEFIK.requests, TRAEFIK_SERVICES)))),
+      expr: traefikTier(sumBy(['service', 'method'], rate(sel(TRAEFIK.requests, traefikServices(s))))),
       legend: '{{service}} {{method}}',
     },
     {
       source: 'istio',
-      expr: istioTier(sumBy(['destination_workload'], rate(sel(ISTIO.requests, ...ISTIO_WORKLOADS)))),
+      expr: istioTier(sumBy(['destination_workload'], rate(sel(ISTIO.requests, istioWorkloads(s))))),
       legend: '{{service}}',
     },
   ];
 }
 
-export function redErrorRatio(): RedQuery[] {
-  const ratio = (metric: string, codeLabel: string, by: string[], ...matchers: string[]) => {
-    const all = sumBy(by, rate(sel(metric, ...matchers)));
-    const failed = sumBy(by, rate(sel(metric, ...matchers, `${codeLabel}=~"5.."`)));
+export function redErrorRatio(s: Selectors): RedQuery[] {
+  const ratio = (metric: Metric, codeLabel: string, by: string[], matchers: Matchers) => {
+    const all = sumBy(by, rate(sel(metric, matchers)));
+    const failed = sumBy(by, rate(sel(metric, { ...matchers, [codeLabel]: { re: '5..' } })));
     return `(${failed} or ${all} * 0) / ${all}`;
   };
   return [
     { source: 'twin', expr: twinErrorRatio(['service', 'route']), legend: '{{service}} {{route}}' },
     {
       source: 'traefik',
-      expr: traefikTier(ratio(TRAEFIK.requests, 'code', ['service', 'method'], TRAEFIK_SERVICES)),
+      expr: traefikTier(ratio(TRAEFIK.requests, 'code', ['service', 'method'], traefikServices(s))),
       legend: '{{service}} {{method}}',
     },
     {
       source: 'istio',
-      expr: istioTier(ratio(ISTIO.requests, 'response_code', ['destination_workload'], ...ISTIO_WORKLOADS)),
+      expr: istioTier(ratio(ISTIO.requests, 'response_code', ['destination_workload'], istioWorkloads(s))),
       legend: '{{service}}',
     },
   ];
 }
 
 /** Latency quantile in seconds (Istio reports milliseconds). */
-export function redLatency(q: number): RedQuery[] {
+export function redLatency(s: Selectors, q: number): RedQuery[] {
   return [
     { source: 'twin', expr: twinQuantile(q, ['service', 'route']), legend: '{{service}} {{route}}' },
     {
       source: 'traefik',
-      expr: traefikTier(quantile(q, rate(sel(TRAEFIK.durationBucket, TRAEFIK_SERVICES)), ['service', 'method'])),
+      expr: traefikTier(quantile(q, rate(sel(TRAEFIK.durationBucket, traefikServices(s))), ['service', 'method'])),
       legend: '{{service}} {{method}}',
     },
     {
       source: 'istio',
-      expr: istioTier(`${quantile(q, rate(sel(ISTIO.durationBucket, ...ISTIO_WORKLOADS)), ['destination_workload'])} / 1000`),
+      expr: istioTier(`${quantile(q, rate(sel(ISTIO.durationBucket, istioWorkloads(s))), ['destination_workload'])} / 1000`),
       legend: '{{service}}',
     },
   ];
@@ -126,8 +134,8 @@ export const gated = (queries: RedQuery[]) => queries.map((r) => ({ ...r, expr: 
 
 // ---------------------------------------------------------------- the load runner's live metrics
 
-export const LOADTEST_JOB = 'job=~"$loadtest_job"';
-export const loadtest = (metric: string, ...matchers: string[]) => sel(metric, LOADTEST_JOB, ...matchers);
+export const LOADTEST_JOB = { job: { re: '$loadtest_job' } } as const satisfies Matchers;
+export const loadtest = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...LOADTEST_JOB, ...matchers });
 
 export function loadtestErrorRatio(by: readonly string[] = []): string {
   const all = sumBy(by, rate(loadtest(LOADTEST.requests)));

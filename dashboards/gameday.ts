@@ -3,22 +3,24 @@ import { KSM, LABELS, LOADTEST, PROMETHEUS, RPI, TWIN } from '../lib/catalog.ts'
 import { CHAOS_ANNOTATION_TAG, K8S, PI_THERMAL } from '../lib/defaults.ts';
 import {
   JOB,
-  MYHERO_PODS,
   NAMESPACE,
   availablePerTier,
   desiredPerTier,
   hpaReplicas,
+  ksm,
   loadtest,
   loadtestErrorRatio,
   loadtestQuantile,
+  myhero,
   queueBacklog,
   readyNodes,
   twinErrorRatio,
   twinQuantile,
   votesPerSecond,
 } from './exprs.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook, type LinkOptions } from './links.ts';
-import { increase, rate, sel, sumBy } from './promql.ts';
+import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
+import { increase, rate, sel, sumBy, type Matchers } from './promql.ts';
 import {
   VOTES,
   VOTES_PER_SECOND,
@@ -44,10 +46,9 @@ import {
 // every chaos action and every firing alert drawn across all panels.
 
 /** The app's routes that are user traffic (not probes or scrapes). */
-const USER_ROUTES = `${LABELS.route}!~"/health|/metrics"`;
-const APP_SERVICE = `${LABELS.service}="app"`;
+const APP_USER_TRAFFIC = { [LABELS.service]: 'app', [LABELS.route]: { notRe: '/health|/metrics' } } as const satisfies Matchers;
 
-export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
+export function gamedayDashboard(opts: MonitoringConfig): dashboard.Dashboard {
   const d = DASHBOARDS.gameday;
   const b = newDashboard({
     uid: d.uid,
@@ -76,7 +77,7 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
   b.annotation(
     promAnnotation({
       name: 'Firing alerts',
-      expr: sel(PROMETHEUS.alerts, 'alertstate="firing"', NAMESPACE),
+      expr: sel(PROMETHEUS.alerts, { alertstate: 'firing', ...NAMESPACE }),
       title: '{{alertname}}',
       text: '{{severity}} {{namespace}} {{instance}}',
       tagKeys: ['alertname', 'severity'],
@@ -91,8 +92,8 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
       description:
         'Share of failed requests: as the app answers them (5xx, twin metrics) and as the load runner sees them (any failure class, including refused connections while no pod is Ready). The budget lines are the alert thresholds.',
       unit: units.PercentUnit,
-      queries: [q(twinErrorRatio([], APP_SERVICE, USER_ROUTES), 'app (server side)'), q(loadtestErrorRatio(), 'load runner (client side)')],
-      ...errorRatioBudget(),
+      queries: [q(twinErrorRatio([], APP_USER_TRAFFIC), 'app (server side)'), q(loadtestErrorRatio(), 'load runner (client side)')],
+      ...errorRatioBudget(opts.thresholds),
       links: [runbook(opts, 'MyheroErrorRatioHigh')],
     }),
   );
@@ -101,8 +102,8 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'p99 latency',
       description: '99th percentile latency of app requests (server side) and of the load runner requests (client side, includes connection waits).',
       unit: units.Seconds,
-      queries: [q(twinQuantile(0.99, [], APP_SERVICE, USER_ROUTES), 'app (server side)'), q(loadtestQuantile(0.99), 'load runner (client side)')],
-      ...latencyBudget(),
+      queries: [q(twinQuantile(0.99, [], APP_USER_TRAFFIC), 'app (server side)'), q(loadtestQuantile(0.99), 'load runner (client side)')],
+      ...latencyBudget(opts.thresholds),
       links: [runbook(opts, 'MyheroLatencyP99High')],
     }),
   );
@@ -137,7 +138,7 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Available replicas per tier',
       description: 'Replicas passing readiness per myhero tier against what each Deployment wants: dips are the kills and their recovery time.',
       unit: units.Short,
-      queries: [q(availablePerTier(), '{{tier}} available'), q(desiredPerTier(), '{{tier}} desired')],
+      queries: [q(availablePerTier(opts.selectors), '{{tier}} available'), q(desiredPerTier(opts.selectors), '{{tier}} desired')],
       min: 0,
       decimals: 0,
       links: [runbook(opts, 'MyheroPodNotReady'), runbook(opts, 'MyheroDeploymentReplicasMismatch')],
@@ -149,9 +150,9 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
       description: `Current and desired replicas of the HPAs (${K8S.appDeployment} in the hardening overlay) against their max: scale-out under load, then scale-in after the stabilisation window.`,
       unit: units.Short,
       queries: [
-        q(hpaReplicas(KSM.hpaCurrentReplicas), '{{horizontalpodautoscaler}} current'),
-        q(hpaReplicas(KSM.hpaDesiredReplicas), '{{horizontalpodautoscaler}} desired'),
-        q(hpaReplicas(KSM.hpaMaxReplicas), '{{horizontalpodautoscaler}} max'),
+        q(hpaReplicas(opts.selectors, KSM.hpaCurrentReplicas), '{{horizontalpodautoscaler}} current'),
+        q(hpaReplicas(opts.selectors, KSM.hpaDesiredReplicas), '{{horizontalpodautoscaler}} desired'),
+        q(hpaReplicas(opts.selectors, KSM.hpaMaxReplicas), '{{horizontalpodautoscaler}} max'),
       ],
       min: 0,
       decimals: 0,
@@ -163,7 +164,7 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Nodes Ready',
       description: 'Nodes whose Ready condition is true now: a node-kill experiment takes one away until its kubelet returns.',
       unit: units.Short,
-      queries: [q(`sum(${readyNodes()})`, 'ready', true)],
+      queries: [q(`sum(${readyNodes(opts.selectors)})`, 'ready', true)],
       thresholds: steps('red', [1, 'green']),
       sparkline: true,
       width: 6,
@@ -175,7 +176,7 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Twin targets up',
       description: 'Twin services Prometheus can scrape now, out of those it knows: a killed service drops out here first.',
       unit: units.Short,
-      queries: [q(`sum(${sel(PROMETHEUS.up, JOB, NAMESPACE)})`, 'up', true)],
+      queries: [q(`sum(${sel(PROMETHEUS.up, { ...JOB, ...NAMESPACE })})`, 'up', true)],
       sparkline: true,
       width: 6,
       links: [runbook(opts, 'MyheroAppDown')],
@@ -200,7 +201,7 @@ export function gamedayDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Container restarts',
       description: 'Container restarts of myhero pods per 5 minutes: kills show as replacements (new pods), crash loops as restarts.',
       unit: units.Short,
-      queries: [q(sumBy(['pod'], increase(sel(KSM.containerRestarts, NAMESPACE, MYHERO_PODS), '5m')), '{{pod}}')],
+      queries: [q(sumBy(['pod'], increase(ksm(opts.selectors, KSM.containerRestarts, myhero(opts.selectors, 'pod')), '5m')), '{{pod}}')],
       min: 0,
       decimals: 0,
       width: 12,

@@ -1,4 +1,5 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type { MonitoringConfig } from '../lib/monitoring.ts';
 import type { Link } from './toolkit.ts';
 
 // Identities of the suite's dashboards and the links between them and to the
@@ -18,10 +19,8 @@ export type DashboardKey = keyof typeof DASHBOARDS;
 /** Tag on every suite dashboard: the "myhero dashboards" dropdown lists them by it. */
 export const SUITE_TAG = 'myhero';
 
-export interface LinkOptions {
-  /** Where alerts/runbooks/<Alert>.md is published; the alert rules' runbook_url uses the same base (alerts/config.ts). */
-  runbookBaseUrl: string;
-}
+/** Where alerts/runbooks/<Alert>.md is published: the monitoring config's base, which the alert rules' runbook_url uses too. */
+export type LinkOptions = Pick<MonitoringConfig, 'runbookBaseUrl'>;
 
 /** Link to the runbook of an alert of alerts/rules (the runbook's file name is the alert name). */
 export function runbook(opts: LinkOptions, alert: string): Link {

@@ -1,7 +1,8 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { LABELS, LOADTEST } from '../lib/catalog.ts';
 import { loadtest, loadtestErrorRatio, loadtestQuantile } from './exprs.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook, type LinkOptions } from './links.ts';
+import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
 import { increase, rate, sumBy } from './promql.ts';
 import {
   VOTES,
@@ -25,7 +26,7 @@ import {
 
 const BY_MODE = [LABELS.mode];
 
-export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
+export function loadtestDashboard(opts: MonitoringConfig): dashboard.Dashboard {
   const d = DASHBOARDS.loadtest;
   const b = newDashboard({
     uid: d.uid,
@@ -118,7 +119,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
         q(loadtestQuantile(0.99, BY_MODE), '{{mode}} p99'),
         q(loadtestQuantile(0.999, BY_MODE), '{{mode}} p99.9'),
       ],
-      ...latencyBudget(),
+      ...latencyBudget(opts.thresholds),
       links: [runbook(opts, 'MyheroLatencyP99High')],
     }),
   );
@@ -140,7 +141,7 @@ export function loadtestDashboard(opts: LinkOptions): dashboard.Dashboard {
       description: 'Failed requests as a share of all requests the runner sent.',
       unit: units.PercentUnit,
       queries: [q(loadtestErrorRatio(BY_MODE), '{{mode}}')],
-      ...errorRatioBudget(),
+      ...errorRatioBudget(opts.thresholds),
     }),
   );
   b.withPanel(

@@ -14,7 +14,8 @@ import {
   votesPerSecond,
   type RedQuery,
 } from './exprs.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook, type LinkOptions } from './links.ts';
+import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
 import { increase, rate, sel, sumBy } from './promql.ts';
 import {
   VOTES,
@@ -42,7 +43,7 @@ import {
 
 const redQueries = (reds: RedQuery[]): Query[] => gated(reds).map((r) => q(r.expr, r.legend));
 
-export function myheroServiceDashboard(opts: LinkOptions): dashboard.Dashboard {
+export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashboard {
   const d = DASHBOARDS.service;
   const b = newDashboard({
     uid: d.uid,
@@ -82,7 +83,7 @@ export function myheroServiceDashboard(opts: LinkOptions): dashboard.Dashboard {
       description:
         "Requests answered per second, per service and route (twin) or per service and method (Traefik), per workload (Istio), as picked by the 'Metrics source' variable.",
       unit: units.RequestsPerSecond,
-      queries: redQueries(redRate()),
+      queries: redQueries(redRate(opts.selectors)),
       min: 0,
       width: 24,
       links: [runbook(opts, 'MyheroAppDown')],
@@ -94,8 +95,8 @@ export function myheroServiceDashboard(opts: LinkOptions): dashboard.Dashboard {
       description:
         'Share of requests answered with HTTP 5xx. A refused vote in myhero is HTTP 200 with "vote submission failed": see Failed votes below.',
       unit: units.PercentUnit,
-      queries: redQueries(redErrorRatio()),
-      ...errorRatioBudget(),
+      queries: redQueries(redErrorRatio(opts.selectors)),
+      ...errorRatioBudget(opts.thresholds),
       links: [runbook(opts, 'MyheroErrorRatioHigh')],
     }),
   );
@@ -104,8 +105,8 @@ export function myheroServiceDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'p99 latency',
       description: '99th percentile of the time to answer, per service and route, from the request-duration histogram.',
       unit: units.Seconds,
-      queries: redQueries(redLatency(0.99)),
-      ...latencyBudget(),
+      queries: redQueries(redLatency(opts.selectors, 0.99)),
+      ...latencyBudget(opts.thresholds),
       links: [runbook(opts, 'MyheroLatencyP99High'), runbook(opts, 'MyheroDataSaturated')],
     }),
   );
@@ -114,7 +115,7 @@ export function myheroServiceDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Median latency',
       description: 'Median (p50) time to answer, per service and route: the typical voter, against the p99 tail beside it.',
       unit: units.Seconds,
-      queries: redQueries(redLatency(0.5)),
+      queries: redQueries(redLatency(opts.selectors, 0.5)),
       min: 0,
       width: 24,
     }),
@@ -168,7 +169,7 @@ export function myheroServiceDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Targets up',
       description: 'Whether Prometheus could scrape each twin service (up): a service down stops its counters, so read the vote panels with it.',
       unit: units.NoUnit,
-      queries: [q(`max by (job) (${sel(PROMETHEUS.up, JOB, NAMESPACE)})`, '{{job}}')],
+      queries: [q(`max by (job) (${sel(PROMETHEUS.up, { ...JOB, ...NAMESPACE })})`, '{{job}}')],
       mappings: valueMappings({ 0: ['DOWN', 'red'], 1: ['UP', 'green'] }),
       thresholds: steps('red', [1, 'green']),
       width: 12,

@@ -1,8 +1,10 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { NODE, PROMETHEUS, RPI } from '../lib/catalog.ts';
 import { PI_THERMAL } from '../lib/defaults.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook, type LinkOptions } from './links.ts';
-import { rate, sel } from './promql.ts';
+import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
+import { nodeExporterMatchers } from '../lib/monitoring.ts';
+import { rate, sel, type Matchers, type Metric } from './promql.ts';
 import {
   NODE_MATCHER,
   finish,
@@ -28,18 +30,21 @@ import {
 /** `node` = host part of `instance`, so both exporters' series share a legend. */
 const byNode = (expr: string) => `label_replace(${expr}, "node", "$1", "instance", "([^:]+).*")`;
 
-const rpi = (metric: string, ...matchers: string[]) => sel(metric, 'job=~"$job"', NODE_MATCHER, ...matchers);
-const node = (metric: string, ...matchers: string[]) => sel(metric, NODE_MATCHER, ...matchers);
+const JOB = { job: { re: '$job' } } as const satisfies Matchers;
+const rpi = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...JOB, ...NODE_MATCHER, ...matchers });
 
 /** Devices that are not the board's own network or storage. */
-const REAL_NIC = 'device!~"lo|veth.*|cni.*|flannel.*|docker.*|br-.*"';
-const REAL_DISK = 'device=~"mmcblk[0-9]+|sd[a-z]+|nvme[0-9]+n[0-9]+"';
-const ROOT_FS = 'mountpoint="/", fstype!~"tmpfs|overlay|squashfs"';
+const REAL_NIC: Matchers = { device: { notRe: 'lo|veth.*|cni.*|flannel.*|docker.*|br-.*' } };
+const REAL_DISK: Matchers = { device: { re: 'mmcblk[0-9]+|sd[a-z]+|nvme[0-9]+n[0-9]+' } };
+const ROOT_FS: Matchers = { mountpoint: '/', fstype: { notRe: 'tmpfs|overlay|squashfs' } };
+const IDLE: Matchers = { mode: 'idle' };
 
 const utilisationSteps = () => steps('green', [0.8, 'orange'], [0.9, 'red']);
 
-export function piClusterDashboard(opts: LinkOptions): dashboard.Dashboard {
+export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard {
   const d = DASHBOARDS.piCluster;
+  // node-exporter by its configured job: a second node-exporter job on the same instance would make `/ on (instance)` fail.
+  const node = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...nodeExporterMatchers(opts.selectors), ...NODE_MATCHER, ...matchers });
   const b = newDashboard({
     uid: d.uid,
     title: d.title,
@@ -109,7 +114,7 @@ export function piClusterDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Throttling and under-voltage now',
       description: `Firmware flags from \`vcgencmd get_throttled\` (${RPI.throttled}, period="now"): under_voltage, arm_frequency_capped, throttled, soft_temp_limit. Red while active.`,
       unit: units.NoUnit,
-      queries: [q(byNode(`max by (instance, reason) (${rpi(RPI.throttled, 'period="now"')})`), '{{node}} {{reason}}')],
+      queries: [q(byNode(`max by (instance, reason) (${rpi(RPI.throttled, { period: 'now' })})`), '{{node}} {{reason}}')],
       mappings: flagMappings('OK', 'ACTIVE'),
       thresholds: steps('green', [1, 'red']),
       width: 16,
@@ -121,7 +126,7 @@ export function piClusterDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Since boot',
       description: `The sticky bits of \`vcgencmd get_throttled\` (${RPI.throttled}, period="since_boot"): any under-voltage or throttling since the board booted. Under-voltage means a weak power supply or cable.`,
       unit: units.NoUnit,
-      queries: [q(byNode(`max by (instance, reason) (${rpi(RPI.throttled, 'period="since_boot"')})`), '{{node}} {{reason}}', true)],
+      queries: [q(byNode(`max by (instance, reason) (${rpi(RPI.throttled, { period: 'since_boot' })})`), '{{node}} {{reason}}', true)],
       mappings: flagMappings('never', 'occurred'),
       thresholds: steps('green', [1, 'red']),
       background: true,
@@ -155,7 +160,7 @@ export function piClusterDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'CPU utilisation',
       description: 'Share of CPU time not idle, all cores of a node averaged (node-exporter). Read it against the temperature above.',
       unit: units.PercentUnit,
-      queries: [q(byNode(`1 - avg by (instance) (${rate(node(NODE.cpuSeconds, 'mode="idle"'))})`), '{{node}}')],
+      queries: [q(byNode(`1 - avg by (instance) (${rate(node(NODE.cpuSeconds, IDLE))})`), '{{node}}')],
       thresholds: utilisationSteps(),
       thresholdStyle: 'lines',
       min: 0,
@@ -168,8 +173,8 @@ export function piClusterDashboard(opts: LinkOptions): dashboard.Dashboard {
       description: 'Run-queue length (1 and 15 minute load averages) divided by the number of cores: above 1 the node is saturated.',
       unit: units.Short,
       queries: [
-        q(byNode(`${node(NODE.load1)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, 'mode="idle"')})`), '{{node}} 1m'),
-        q(byNode(`${node(NODE.load15)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, 'mode="idle"')})`), '{{node}} 15m'),
+        q(byNode(`${node(NODE.load1)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, IDLE)})`), '{{node}} 1m'),
+        q(byNode(`${node(NODE.load15)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, IDLE)})`), '{{node}} 15m'),
       ],
       thresholds: steps('green', [1, 'red']),
       thresholdStyle: 'lines',
@@ -234,7 +239,7 @@ export function piClusterDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Exporter targets up',
       description: 'Whether Prometheus could scrape each ARM exporter target (up). Down means no temperature data and no temperature alerts for that node.',
       unit: units.NoUnit,
-      queries: [q(byNode(`max by (instance) (${sel(PROMETHEUS.up, 'job=~"$job"', NODE_MATCHER)})`), '{{node}}')],
+      queries: [q(byNode(`max by (instance) (${sel(PROMETHEUS.up, { ...JOB, ...NODE_MATCHER })})`), '{{node}}')],
       mappings: valueMappings({ 0: ['DOWN', 'red'], 1: ['UP', 'green'] }),
       thresholds: steps('red', [1, 'green']),
       links: [runbook(opts, 'PiExporterDown'), runbook(opts, 'PiExporterAbsent')],

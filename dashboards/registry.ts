@@ -1,12 +1,13 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { gamedayDashboard } from './gameday.ts';
-import { DASHBOARDS, type DashboardKey, type LinkOptions } from './links.ts';
+import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { DASHBOARDS, type DashboardKey } from './links.ts';
 import { loadtestDashboard } from './loadtest.ts';
 import { myheroServiceDashboard } from './myhero-service.ts';
 import { piClusterDashboard } from './pi-cluster.ts';
 import { workloadsDashboard } from './workloads-autoscaling.ts';
 
-// Every dashboard the suite ships, built from code with the given options.
+// Every dashboard the suite ships, built from code and the monitoring config.
 
 export interface BuiltDashboard {
   key: DashboardKey;
@@ -18,7 +19,7 @@ export interface BuiltDashboard {
   json: dashboard.Dashboard;
 }
 
-const BUILDERS: Record<DashboardKey, (opts: LinkOptions) => dashboard.Dashboard> = {
+const BUILDERS: Record<DashboardKey, (cfg: MonitoringConfig) => dashboard.Dashboard> = {
   piCluster: piClusterDashboard,
   service: myheroServiceDashboard,
   workloads: workloadsDashboard,
@@ -26,12 +27,12 @@ const BUILDERS: Record<DashboardKey, (opts: LinkOptions) => dashboard.Dashboard>
   gameday: gamedayDashboard,
 };
 
-export function buildDashboards(opts: LinkOptions): BuiltDashboard[] {
+export function buildDashboards(cfg: MonitoringConfig): BuiltDashboard[] {
   return (Object.keys(BUILDERS) as DashboardKey[]).map((key) => ({
     key,
     slug: DASHBOARDS[key].slug,
     uid: DASHBOARDS[key].uid,
     title: DASHBOARDS[key].title,
-    json: BUILDERS[key](opts),
+    json: BUILDERS[key](cfg),
   }));
 }

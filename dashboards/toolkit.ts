@@ -6,8 +6,9 @@ import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as StateTimelineBuilder } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { DEFAULT_THRESHOLDS } from '../alerts/rule.ts';
 import { PI_THERMAL } from '../lib/defaults.ts';
+import type { Thresholds } from '../lib/monitoring.ts';
+import type { Matchers } from './promql.ts';
 
 // The shared panel and variable toolkit every dashboard is built from. Each
 // helper demands what the lint rules demand (a description, a unit, queries),
@@ -113,7 +114,7 @@ export const nodeVariable = (metric: string): dashboard.QueryVariableBuilder =>
   });
 
 /** Label matcher selecting `$node` on any exporter port. */
-export const NODE_MATCHER = 'instance=~"($node)(:[0-9]+)?"';
+export const NODE_MATCHER = { instance: { re: '($node)(:[0-9]+)?' } } as const satisfies Matchers;
 
 // ---------------------------------------------------------------- thresholds and mappings
 
@@ -131,18 +132,19 @@ export const thermalSteps = (): dashboard.ThresholdsConfigBuilder =>
 
 /**
  * Budget lines of the error-ratio and latency panels: red at the threshold of the
- * matching alert (MyheroErrorRatioHigh, MyheroLatencyP99High), orange where the
- * ratio is a fifth of it or the latency half of it, an early look before it fires.
+ * matching alert (MyheroErrorRatioHigh, MyheroLatencyP99High, both from the
+ * monitoring config), orange where the ratio is a fifth of it or the latency
+ * half of it, an early look before it fires.
  */
-export const errorRatioBudget = () =>
+export const errorRatioBudget = (t: Thresholds) =>
   ({
-    thresholds: steps('green', [DEFAULT_THRESHOLDS.errorRatio / 5, 'orange'], [DEFAULT_THRESHOLDS.errorRatio, 'red']),
+    thresholds: steps('green', [t.errorRatio / 5, 'orange'], [t.errorRatio, 'red']),
     thresholdStyle: 'lines',
     min: 0,
   }) as const satisfies Partial<TimeseriesSpec>;
-export const latencyBudget = () =>
+export const latencyBudget = (t: Thresholds) =>
   ({
-    thresholds: steps('green', [DEFAULT_THRESHOLDS.appLatencyP99Seconds / 2, 'orange'], [DEFAULT_THRESHOLDS.appLatencyP99Seconds, 'red']),
+    thresholds: steps('green', [t.appLatencyP99Seconds / 2, 'orange'], [t.appLatencyP99Seconds, 'red']),
     thresholdStyle: 'lines',
     min: 0,
   }) as const satisfies Partial<TimeseriesSpec>;

@@ -1,17 +1,9 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { KSM } from '../lib/catalog.ts';
-import {
-  MYHERO_PODS,
-  NAMESPACE,
-  availablePerTier,
-  desiredPerTier,
-  hpaReplicas,
-  readyNodes,
-  readyPodsPerTier,
-  tierOfPod,
-} from './exprs.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook, type LinkOptions } from './links.ts';
-import { increase, sel, sumBy } from './promql.ts';
+import { availablePerTier, desiredPerTier, hpaReplicas, ksm, myhero, readyNodes, readyPodsPerTier, tierOfPod } from './exprs.ts';
+import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
+import { increase, sumBy } from './promql.ts';
 import {
   finish,
   namespaceVariable,
@@ -33,8 +25,10 @@ import {
 /** A pod younger than this counts as churn: it replaced a killed, evicted or rescheduled one, or scaled out. */
 const YOUNG_POD_SECONDS = 300;
 
-export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
+export function workloadsDashboard(opts: MonitoringConfig): dashboard.Dashboard {
   const d = DASHBOARDS.workloads;
+  const s = opts.selectors;
+  const pods = myhero(s, 'pod');
   const b = newDashboard({
     uid: d.uid,
     title: d.title,
@@ -53,10 +47,10 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
         'Per HorizontalPodAutoscaler: current and desired replicas between its min and max. Desired ≠ current for long = the Deployment cannot scale (quota, scheduling); current = max = no headroom left.',
       unit: units.Short,
       queries: [
-        q(hpaReplicas(KSM.hpaCurrentReplicas), '{{horizontalpodautoscaler}} current'),
-        q(hpaReplicas(KSM.hpaDesiredReplicas), '{{horizontalpodautoscaler}} desired'),
-        q(hpaReplicas(KSM.hpaMinReplicas), '{{horizontalpodautoscaler}} min'),
-        q(hpaReplicas(KSM.hpaMaxReplicas), '{{horizontalpodautoscaler}} max'),
+        q(hpaReplicas(s, KSM.hpaCurrentReplicas), '{{horizontalpodautoscaler}} current'),
+        q(hpaReplicas(s, KSM.hpaDesiredReplicas), '{{horizontalpodautoscaler}} desired'),
+        q(hpaReplicas(s, KSM.hpaMinReplicas), '{{horizontalpodautoscaler}} min'),
+        q(hpaReplicas(s, KSM.hpaMaxReplicas), '{{horizontalpodautoscaler}} max'),
       ],
       min: 0,
       decimals: 0,
@@ -70,7 +64,7 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       description: 'Current replicas as a share of the HPA maximum: 100 % means the autoscaler cannot add another pod.',
       unit: units.PercentUnit,
       queries: [
-        q(`${hpaReplicas(KSM.hpaCurrentReplicas)} / ${hpaReplicas(KSM.hpaMaxReplicas)}`, '{{horizontalpodautoscaler}}', true),
+        q(`${hpaReplicas(s, KSM.hpaCurrentReplicas)} / ${hpaReplicas(s, KSM.hpaMaxReplicas)}`, '{{horizontalpodautoscaler}}', true),
       ],
       thresholds: steps('green', [0.8, 'orange'], [1, 'red']),
       text: 'value_and_name',
@@ -86,7 +80,7 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       description:
         'Pods passing their readiness probe per myhero tier against the replicas its Deployment wants. A gap is pods starting, crash-looping or unschedulable; traffic only reaches the Ready ones.',
       unit: units.Short,
-      queries: [q(readyPodsPerTier(), '{{tier}} ready'), q(desiredPerTier(), '{{tier}} desired')],
+      queries: [q(readyPodsPerTier(s), '{{tier}} ready'), q(desiredPerTier(s), '{{tier}} desired')],
       min: 0,
       decimals: 0,
       width: 16,
@@ -98,7 +92,7 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Replicas missing',
       description: 'Desired minus available replicas per tier right now: 0 everywhere means every tier is whole.',
       unit: units.Short,
-      queries: [q(`${desiredPerTier()} - ${availablePerTier()}`, '{{tier}}', true)],
+      queries: [q(`${desiredPerTier(s)} - ${availablePerTier(s)}`, '{{tier}}', true)],
       thresholds: steps('green', [1, 'red']),
       text: 'value_and_name',
       background: true,
@@ -112,7 +106,7 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       description: 'Container restarts per pod in the last 5 minutes: steady restarts mean a crash loop (failing liveness probe, OOM kill at the 48M limit).',
       unit: units.Short,
       queries: [
-        q(sumBy(['pod'], increase(sel(KSM.containerRestarts, NAMESPACE, MYHERO_PODS), '5m')), '{{pod}}'),
+        q(sumBy(['pod'], increase(ksm(s, KSM.containerRestarts, pods), '5m')), '{{pod}}'),
       ],
       min: 0,
       links: [runbook(opts, 'MyheroPodCrashLooping')],
@@ -123,7 +117,7 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Pods waiting, by reason',
       description: 'Containers not running and why (CrashLoopBackOff, ImagePullBackOff, ContainerCreating ...).',
       unit: units.Short,
-      queries: [q(sumBy(['reason'], sel(KSM.containerWaitingReason, NAMESPACE, MYHERO_PODS)), '{{reason}}')],
+      queries: [q(sumBy(['reason'], ksm(s, KSM.containerWaitingReason, pods)), '{{reason}}')],
       min: 0,
       decimals: 0,
     }),
@@ -135,7 +129,7 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       unit: units.Short,
       queries: [
         q(
-          sumBy(['tier'], tierOfPod(`(time() - ${sel(KSM.podCreated, NAMESPACE, MYHERO_PODS)}) < bool ${YOUNG_POD_SECONDS}`)),
+          sumBy(['tier'], tierOfPod(`(time() - ${ksm(s, KSM.podCreated, pods)}) < bool ${YOUNG_POD_SECONDS}`)),
           '{{tier}}',
         ),
       ],
@@ -148,7 +142,7 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'myhero pods per node',
       description: 'Where the myhero pods run: pods move off a drained or lost node and pile up on the others.',
       unit: units.Short,
-      queries: [q(`count by (node) (${sel(KSM.podInfo, NAMESPACE, MYHERO_PODS)})`, '{{node}}')],
+      queries: [q(`count by (node) (${ksm(s, KSM.podInfo, pods)})`, '{{node}}')],
       min: 0,
       decimals: 0,
       stack: true,
@@ -161,7 +155,7 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       title: 'Node readiness',
       description: 'Each node\'s Ready condition. NotReady: the kubelet stopped reporting (node lost, k3s-agent stopped, network).',
       unit: units.NoUnit,
-      queries: [q(`max by (node) (${readyNodes()})`, '{{node}}')],
+      queries: [q(`max by (node) (${readyNodes(s)})`, '{{node}}')],
       mappings: valueMappings({ 0: ['NotReady', 'red'], 1: ['Ready', 'green'] }),
       thresholds: steps('red', [1, 'green']),
       width: 16,
@@ -174,8 +168,8 @@ export function workloadsDashboard(opts: LinkOptions): dashboard.Dashboard {
       description: 'Nodes whose Ready condition is true, out of all nodes the cluster reports.',
       unit: units.Short,
       queries: [
-        q(`sum(${readyNodes()})`, 'ready', true),
-        q(`count(${readyNodes()})`, 'nodes', true),
+        q(`sum(${readyNodes(s)})`, 'ready', true),
+        q(`count(${readyNodes(s)})`, 'nodes', true),
       ],
       text: 'value_and_name',
       width: 8,

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { addSettings, loadConfigFile, resolveSettings, type Resolved, type Spec } from './config.ts';
+import { addSettings, loadConfigFile, resolveSettings, sectionOf, type Resolved, type Spec } from './config.ts';
 import { EXIT, UserError, describeError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 
@@ -39,11 +39,7 @@ export function defineCommand<S extends Spec>(parent: Command, def: CommandDef<S
     const self = params[params.length - 1] as Command;
     const globals = self.optsWithGlobals<{ config?: string; logLevel?: string }>();
     const file = loadConfigFile(globals.config);
-    const section = file[def.section];
-    const cfg = resolveSettings(def.spec, {
-      file: section && typeof section === 'object' ? (section as Record<string, unknown>) : undefined,
-      flags: self.opts(),
-    });
+    const cfg = resolveSettings(def.spec, { file: sectionOf(file, def.section), sections: file, flags: self.opts() });
     const log = createLogger(`myhero-ops ${def.name}`, { level: globals.logLevel });
     const code = await def.run(cfg, { log, signal: shutdown.signal, out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`) }, self.args);
     process.exitCode = typeof code === 'number' ? code : shutdown.signal.aborted ? EXIT.interrupted : EXIT.passed;

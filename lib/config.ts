@@ -20,6 +20,11 @@ export interface Setting<T> {
   secret?: boolean;
   /** How help shows the default when its value reads badly, e.g. `30s` for a duration held in ms ('' = not shown). */
   shown?: string;
+  /**
+   * Config-file section holding this setting when several commands share it
+   * (e.g. `monitoring`, read by alerts and dashboards), instead of the command's own.
+   */
+  section?: string;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -83,9 +88,19 @@ function fromFile(value: unknown): string | undefined {
 export interface Sources {
   /** The section of the config file for this command. */
   file?: Record<string, unknown>;
+  /** The whole config file, for settings that live in a shared section. */
+  sections?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
   /** Commander's parsed options (`cmd.opts()`). */
   flags?: Record<string, unknown>;
+}
+
+/** A section of the config file as a mapping; anything else is bad input. */
+export function sectionOf(file: Record<string, unknown> | undefined, name: string): Record<string, unknown> | undefined {
+  const section = file?.[name];
+  if (section == null) return undefined;
+  if (typeof section !== 'object' || Array.isArray(section)) throw new UserError(`config file: section "${name}" must be a mapping of settings`, 2);
+  return section as Record<string, unknown>;
 }
 
 /** Resolve every setting of a spec: default < file < env < flag. */
@@ -95,8 +110,12 @@ export function resolveSettings<S extends Spec>(spec: S, sources: Sources): Reso
   for (const [key, s] of Object.entries(spec)) {
     const name = s.flag.split(/[ ,]/).find((p) => p.startsWith('--')) ?? key;
     let value: unknown = s.default;
-    const fileRaw = fromFile(sources.file?.[key]);
-    if (fileRaw !== undefined) value = s.parse(fileRaw, `${name} (config file)`);
+    if (s.section && sources.file?.[key] !== undefined) {
+      throw new UserError(`config file: "${key}" belongs in the "${s.section}" section, which every command reading it shares; move it there`, 2);
+    }
+    const section = s.section ? sectionOf(sources.sections, s.section) : sources.file;
+    const fileRaw = fromFile(section?.[key]);
+    if (fileRaw !== undefined) value = s.parse(fileRaw, `${name} (config file${s.section ? `, section ${s.section}` : ''})`);
     const envName = s.env?.find((e) => env[e] !== undefined && env[e] !== '');
     if (envName) value = s.parse(env[envName]!, envName);
     const flag = sources.flags?.[attributeOf(s.flag)];

@@ -1,5 +1,6 @@
 import type { Duration } from '../rule.ts';
-import { series, type CatalogMetric, type Selectors } from '../selectors.ts';
+import type { Selectors } from '../../lib/monitoring.ts';
+import { sel, type Metric } from '../../lib/promql.ts';
 
 // promtool unit-test cases as data: input series, a time, and the alerts that
 // must be firing then (none = must not fire). Cases are built from the same
@@ -32,8 +33,8 @@ export interface AlertCase {
   expect: ExpectedAlert[];
 }
 
-export function input(metric: CatalogMetric | `${CatalogMetric}_bucket`, labels: Record<string, string>, values: string): SeriesInput {
-  return { series: series(metric, labels), values };
+export function input(metric: Metric, labels: Record<string, string>, values: string): SeriesInput {
+  return { series: sel(metric, labels), values };
 }
 
 /** The namespace input series carry: the configured one, or a sample when the rules match any namespace. */

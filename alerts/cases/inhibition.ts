@@ -1,5 +1,5 @@
 import { FAMILY_LABEL } from '../rule.ts';
-import type { Selectors } from '../selectors.ts';
+import type { Selectors } from '../../lib/monitoring.ts';
 import { sampleNamespace } from './case.ts';
 
 // Alerts posted together to a real Alertmanager, and whether each must end up

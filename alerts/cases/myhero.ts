@@ -1,6 +1,6 @@
 import { KSM, PROMETHEUS, TWIN } from '../../lib/catalog.ts';
 import type { RuleContext } from '../rule.ts';
-import { buckets } from '../selectors.ts';
+import { bucket } from '../../lib/promql.ts';
 import { humanizeDuration, humanizePercentage } from '../format.ts';
 import { input, sampleNamespace, type AlertCase, type SeriesInput } from './case.ts';
 
@@ -43,7 +43,7 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
       [String(low), 0],
       [String(high), perMinute],
       ['+Inf', perMinute],
-    ].map(([le, n]) => input(buckets(TWIN.httpDuration), { ...labels, le: String(le) }, `0+${n}x20`));
+    ].map(([le, n]) => input(bucket(TWIN.httpDuration), { ...labels, le: String(le) }, `0+${n}x20`));
   /** histogram_quantile(0.99) of observations spread evenly through the bucket (low, high]. */
   const p99Between = (low: number, high: number) => low + (high - low) * 0.99;
 

@@ -1,6 +1,7 @@
 import { KSM } from '../../lib/catalog.ts';
 import type { RuleContext, RuleGroup } from '../rule.ts';
-import { ksmMatchers, series } from '../selectors.ts';
+import { ksmMatchers } from '../../lib/monitoring.ts';
+import { sel } from '../../lib/promql.ts';
 
 // Kubernetes objects that carry myhero, from kube-state-metrics. Evaluated
 // every minute: ksm itself refreshes objects on watch events and is scraped
@@ -20,9 +21,9 @@ export function kubernetesRules(ctx: RuleContext): RuleGroup {
       {
         name: 'MyheroHpaMaxedOut',
         expr: [
-          `${series(KSM.hpaCurrentReplicas, hpa)} == ${series(KSM.hpaMaxReplicas, hpa)}`,
+          `${sel(KSM.hpaCurrentReplicas, hpa)} == ${sel(KSM.hpaMaxReplicas, hpa)}`,
           `and`,
-          `${series(KSM.hpaMaxReplicas, hpa)} != ${series(KSM.hpaMinReplicas, hpa)}`,
+          `${sel(KSM.hpaMaxReplicas, hpa)} != ${sel(KSM.hpaMinReplicas, hpa)}`,
         ].join('\n'),
         for: '15m',
         severity: 'warning',
@@ -32,7 +33,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroup {
       },
       {
         name: 'MyheroHpaReplicasMismatch',
-        expr: `${series(KSM.hpaDesiredReplicas, hpa)} != ${series(KSM.hpaCurrentReplicas, hpa)}`,
+        expr: `${sel(KSM.hpaDesiredReplicas, hpa)} != ${sel(KSM.hpaCurrentReplicas, hpa)}`,
         for: '15m',
         severity: 'warning',
         summary: 'HPA {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has not reached its desired replicas',
@@ -41,7 +42,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroup {
       },
       {
         name: 'MyheroPodCrashLooping',
-        expr: `max_over_time(${series(KSM.containerWaitingReason, { ...pod, reason: 'CrashLoopBackOff' })}[5m]) >= 1`,
+        expr: `max_over_time(${sel(KSM.containerWaitingReason, { ...pod, reason: 'CrashLoopBackOff' })}[5m]) >= 1`,
         for: '15m',
         severity: 'warning',
         summary: 'Pod {{ $labels.namespace }}/{{ $labels.pod }} is crash-looping',
@@ -50,7 +51,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroup {
       },
       {
         name: 'MyheroPodNotReady',
-        expr: `${series(KSM.podStatusReady, { ...pod, condition: 'true' })} == 0`,
+        expr: `${sel(KSM.podStatusReady, { ...pod, condition: 'true' })} == 0`,
         for: '15m',
         severity: 'warning',
         summary: 'Pod {{ $labels.namespace }}/{{ $labels.pod }} is not ready',
@@ -59,7 +60,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroup {
       },
       {
         name: 'MyheroDeploymentReplicasMismatch',
-        expr: `${series(KSM.deploymentSpecReplicas, deployment)} != ${series(KSM.deploymentAvailableReplicas, deployment)}`,
+        expr: `${sel(KSM.deploymentSpecReplicas, deployment)} != ${sel(KSM.deploymentAvailableReplicas, deployment)}`,
         for: '15m',
         severity: 'warning',
         summary: 'Deployment {{ $labels.namespace }}/{{ $labels.deployment }} lacks available replicas',
@@ -68,7 +69,7 @@ export function kubernetesRules(ctx: RuleContext): RuleGroup {
       },
       {
         name: 'KubeNodeNotReady',
-        expr: `${series(KSM.nodeStatusCondition, node)} == 0`,
+        expr: `${sel(KSM.nodeStatusCondition, node)} == 0`,
         for: '5m',
         severity: 'warning',
         summary: 'Node {{ $labels.node }} is not ready',

@@ -1,7 +1,8 @@
 import { KSM, PROMETHEUS, TWIN } from '../../lib/catalog.ts';
 import { humanizePercentage } from '../format.ts';
 import type { RuleContext, RuleGroup } from '../rule.ts';
-import { buckets, jobMatchers, ksmMatchers, series, type Matcher } from '../selectors.ts';
+import { jobMatchers, ksmMatchers } from '../../lib/monitoring.ts';
+import { bucket, increase, quantile, rate, sel, sumBy, type Matchers } from '../../lib/promql.ts';
 
 // The myhero service, from its own RED metrics and vote counters (names in
 // lib/catalog.ts TWIN) and kube-state-metrics for "is any app pod Ready".
@@ -16,23 +17,22 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
   const app = jobMatchers(s, 'app');
   const data = jobMatchers(s, 'data');
   const ernst = jobMatchers(s, 'ernst');
-  const rate = (sel: string, window = '5m') => `rate(${sel}[${window}])`;
-  const byNs = (expr: string) => `sum by (namespace) (${expr})`;
+  const rate5m = (selector: string) => rate(selector, '5m');
+  const byNs = (expr: string) => sumBy(['namespace'], expr);
 
   // Votes waiting in the queue grow by what the app publishes minus what ernst
   // takes off. In direct mode neither counter moves; when ernst has no series at
   // all (gone), the whole publish rate counts as growth.
-  const published = byNs(rate(series(TWIN.votesPublished, app)));
-  const processed = byNs(rate(series(TWIN.votesProcessed, ernst)));
+  const published = byNs(rate5m(sel(TWIN.votesPublished, app)));
+  const processed = byNs(rate5m(sel(TWIN.votesProcessed, ernst)));
 
   // Over 15 m: accepted − recorded − (queue growth) = votes neither counted nor waiting.
-  const increase = (sel: string) => byNs(`increase(${sel}[15m])`);
-  const accepted15 = increase(series(TWIN.votesAccepted, app));
-  const recorded15 = increase(series(TWIN.votesRecorded, data));
-  const queueGrowth15 = `(${increase(series(TWIN.votesPublished, app))} - ${increase(series(TWIN.votesProcessed, ernst))})`;
+  const increase15m = (selector: string) => byNs(increase(selector, '15m'));
+  const accepted15 = increase15m(sel(TWIN.votesAccepted, app));
+  const recorded15 = increase15m(sel(TWIN.votesRecorded, data));
+  const queueGrowth15 = `(${increase15m(sel(TWIN.votesPublished, app))} - ${increase15m(sel(TWIN.votesProcessed, ernst))})`;
 
-  const p99 = (matchers: Record<string, Matcher>) =>
-    `histogram_quantile(0.99, sum by (namespace, job, le) (${rate(series(buckets(TWIN.httpDuration), matchers))}))`;
+  const p99 = (matchers: Matchers) => quantile(0.99, rate5m(sel(bucket(TWIN.httpDuration), matchers)), ['namespace', 'job']);
 
   return {
     name: 'myhero-ops.myhero',
@@ -41,8 +41,8 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
       {
         name: 'MyheroAppDown',
         expr: [
-          `${byNs(series(PROMETHEUS.up, app))} == 0`,
-          `${byNs(series(KSM.deploymentAvailableReplicas, { ...ksmMatchers(s), deployment: s.appDeployment }))} == 0`,
+          `${byNs(sel(PROMETHEUS.up, app))} == 0`,
+          `${byNs(sel(KSM.deploymentAvailableReplicas, { ...ksmMatchers(s), deployment: s.appDeployment }))} == 0`,
         ].join('\nor\n'),
         for: '2m',
         severity: 'critical',
@@ -54,9 +54,9 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
         name: 'MyheroErrorRatioHigh',
         expr: [
           `(`,
-          `  sum by (namespace, job) (${rate(series(TWIN.httpRequests, { ...app, code: { re: '5..' } }))} or ${rate(series(TWIN.votesFailed, app))})`,
+          `  sum by (namespace, job) (${rate5m(sel(TWIN.httpRequests, { ...app, code: { re: '5..' } }))} or ${rate5m(sel(TWIN.votesFailed, app))})`,
           `/`,
-          `  sum by (namespace, job) (${rate(series(TWIN.httpRequests, app))})`,
+          `  sum by (namespace, job) (${rate5m(sel(TWIN.httpRequests, app))})`,
           `) > ${t.errorRatio}`,
         ].join('\n'),
         for: '5m',
@@ -102,7 +102,7 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
         expr: [
           `${p99({ ...data, route: { re: '/vote.*' } })} > ${t.dataLatencyP99Seconds}`,
           `and on (namespace)`,
-          `(max by (namespace) (${series(TWIN.appMode, { ...app, mode: 'direct' })}) == 1)`,
+          `(max by (namespace) (${sel(TWIN.appMode, { ...app, mode: 'direct' })}) == 1)`,
         ].join('\n'),
         for: '5m',
         severity: 'warning',

@@ -1,7 +1,8 @@
 import { PROMETHEUS, RPI } from '../../lib/catalog.ts';
 import { PI_THERMAL } from '../../lib/defaults.ts';
 import type { RuleContext, RuleGroup } from '../rule.ts';
-import { exporterMatchers, series } from '../selectors.ts';
+import { exporterMatchers } from '../../lib/monitoring.ts';
+import { sel } from '../../lib/promql.ts';
 
 // Raspberry Pi hardware, from the ARM exporter (arm_exporter's metric names).
 // Evaluated every 30 s: a Pi heats from 70 to 80 °C in well under a minute
@@ -9,13 +10,13 @@ import { exporterMatchers, series } from '../selectors.ts';
 
 /** `rpi_throttled` flags are 0/1 per `reason` and `period` (vcgencmd get_throttled bits). */
 function throttledFlag(ctx: RuleContext, reason: 'throttled' | 'under_voltage', period: 'now' | 'since_boot'): string {
-  return `${series(RPI.throttled, { ...exporterMatchers(ctx.selectors), reason, period })} == 1`;
+  return `${sel(RPI.throttled, { ...exporterMatchers(ctx.selectors), reason, period })} == 1`;
 }
 
 export function piRules(ctx: RuleContext): RuleGroup {
   const exporter = exporterMatchers(ctx.selectors);
-  const temperature = series(RPI.cpuTemperature, exporter);
-  const up = series(PROMETHEUS.up, exporter);
+  const temperature = sel(RPI.cpuTemperature, exporter);
+  const up = sel(PROMETHEUS.up, exporter);
   return {
     name: 'myhero-ops.pi',
     interval: '30s',

@@ -25,7 +25,7 @@ describe('bin/myhero-ops alerts', () => {
   it('build writes rule files, a PrometheusRule, alertmanager.yml, templates and a Secret shape with placeholders only', async () => {
     const out = join(tmp, 'build');
     const config = join(tmp, 'myhero-ops.yaml');
-    writeFileSync(config, 'alerts:\n  namespace: votes\n  runbookBaseUrl: https://git.example.org/ops/myhero-ops/-/blob/main/alerts/runbooks\n');
+    writeFileSync(config, 'monitoring:\n  namespace: votes\n  runbookBaseUrl: https://git.example.org/ops/myhero-ops/-/blob/main/alerts/runbooks\nalerts:\n  slackAlertsChannel: "#votes"\n');
     const r = await cli(['--config', config, 'alerts', 'build', '--out', out, '--json', '--exporter-job', 'rpi']);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { files: string[]; alerts: { name: string }[] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_THRESHOLDS } from '../../alerts/rule.ts';
 import { buildDashboards } from '../registry.ts';
+import { DEFAULT_THRESHOLDS, defaultMonitoring } from '../../lib/monitoring.ts';
 
 // The red budget line of a panel that links an alert's runbook sits at that alert's threshold.
 const ALERT_THRESHOLDS: Record<string, number> = {
@@ -17,7 +17,7 @@ interface PanelJson {
 describe('budget lines', () => {
   it('put the red line of error-ratio and latency panels at the alert thresholds', () => {
     let checked = 0;
-    for (const { json } of buildDashboards({ runbookBaseUrl: 'https://git.example.com/runbooks' })) {
+    for (const { json } of buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/runbooks' }))) {
       for (const panel of (json.panels ?? []) as PanelJson[]) {
         const alert = Object.keys(ALERT_THRESHOLDS).find((a) => panel.links?.some((l) => l.url.endsWith(`/${a}.md`)));
         if (!alert) continue;

@@ -6,12 +6,13 @@ import { knownMetrics } from '../lint.ts';
 import { DASHBOARDS } from '../links.ts';
 import { allPanels, asArray } from '../queries.ts';
 import { buildDashboards } from '../registry.ts';
+import { defaultMonitoring } from '../../lib/monitoring.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RUNBOOKS = 'https://git.example.com/myhero-ops/blob/main/alerts/runbooks';
-const built = () => buildDashboards({ runbookBaseUrl: RUNBOOKS });
+const built = () => buildDashboards(defaultMonitoring({ runbookBaseUrl: RUNBOOKS }));
 const panelsOf = (d: Json): Json[] => allPanels(d) as Json[];
 
 describe('building the dashboards', () => {

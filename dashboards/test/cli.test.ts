@@ -8,7 +8,7 @@ describe('the dashboards command group', () => {
   const group = program.commands.find((c) => c.name() === 'dashboards')!;
 
   it.each([
-    ['build', ['--out <dir>', '--runbook-base-url <url>', '--folder <name>', '--namespace <ns>', '--provisioning-path <dir>', '--json']],
+    ['build', ['--out <dir>', '--runbook-base-url <url>', '--node-exporter-job <job>', '--workload-pattern <regex>', '--folder <name>', '--monitoring-namespace <ns>', '--provisioning-path <dir>', '--json']],
     ['lint', ['--prometheus <url>', '--runbook-base-url <url>', '--json']],
     ['push', ['--url <url>', '--token-file <file>', '--basic-auth-file <file>', '--ca-file <file>', '--folder <name>', '--no-overwrite', '--dry-run', '--message <text>', '--timeout <duration>', '--json']],
   ])('%s has help with its options and an example', (name, flags) => {

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { TWIN } from '../../lib/catalog.ts';
 import { RULES, lintDashboard, lintDashboards, type Rule } from '../lint.ts';
 import { buildDashboards } from '../registry.ts';
+import { defaultMonitoring } from '../../lib/monitoring.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const built = () => buildDashboards({ runbookBaseUrl: 'https://git.example.com/runbooks' });
+const built = () => buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/runbooks' }));
 /** A fresh deep copy of the service dashboard to break in one way. */
 const service = (): Json => structuredClone(built()[1]!.json) as Json;
 const rulesOf = (dash: unknown) => [...new Set(lintDashboard(dash, 'test').map((f) => f.rule))];

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROVISIONING_FILE, folderUid, packageDashboards } from '../package.ts';
 import { buildDashboards } from '../registry.ts';
+import { defaultMonitoring } from '../../lib/monitoring.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const dashboards = buildDashboards({ runbookBaseUrl: 'https://git.example.com/runbooks' });
+const dashboards = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/runbooks' }));
 const files = packageDashboards(dashboards, { folder: 'myhero ops', namespace: 'monitoring', provisioningPath: '/var/lib/grafana/dashboards/myhero' });
 const file = (path: string) => files.find((f) => f.path === path)?.content ?? '';
 

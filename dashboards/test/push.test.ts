@@ -3,11 +3,12 @@ import { freePort } from '../../lib/net.ts';
 import { createGrafanaClient, type GrafanaAuth } from '../grafana-client.ts';
 import { pushDashboards, type PushOptions } from '../push.ts';
 import { buildDashboards } from '../registry.ts';
+import { defaultMonitoring } from '../../lib/monitoring.ts';
 import { startGrafanaStandin, type GrafanaStandin, type StandinOptions } from './fixtures/grafana-standin.ts';
 import { selfSignedCert } from './fixtures/self-signed.ts';
 
 const TOKEN = 'glsa_standin-test-token-0123456789';
-const BASE = { runbookBaseUrl: 'https://git.example.com/myhero-ops/alerts/runbooks' };
+const BASE = defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/myhero-ops/alerts/runbooks' });
 const OPTS: PushOptions = { folder: 'myhero', overwrite: true, dryRun: false, message: 'test push' };
 
 let standin: GrafanaStandin | undefined;
@@ -51,12 +52,12 @@ describe('dashboards push against a Grafana API stand-in', () => {
     expect(g.requests.filter((r) => r.method === 'POST')).toHaveLength(1 + dashboards.length);
 
     // A different runbook base changes every panel link: all dashboards update, to version 2.
-    const changed = buildDashboards({ runbookBaseUrl: 'https://wiki.example.com/runbooks' });
+    const changed = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://wiki.example.com/runbooks' }));
     const third = await pushDashboards(client(g.url), changed, OPTS);
     expect(third.results.map((r) => [r.outcome, r.version])).toEqual(changed.map(() => ['updated', 2]));
 
     // Only one dashboard changed → only that one is saved.
-    const oneChanged = buildDashboards({ runbookBaseUrl: 'https://wiki.example.com/runbooks' });
+    const oneChanged = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://wiki.example.com/runbooks' }));
     oneChanged[1]!.json.title = 'myhero / Service (renamed)';
     const fourth = await pushDashboards(client(g.url), oneChanged, OPTS);
     expect(fourth.results.map((r) => r.outcome)).toEqual(['unchanged', 'updated', 'unchanged', 'unchanged', 'unchanged']);
@@ -163,7 +164,7 @@ describe('dashboards push against a Grafana API stand-in', () => {
     const g = await start();
     const dashboards = buildDashboards(BASE);
     await pushDashboards(client(g.url), dashboards, OPTS);
-    const changed = buildDashboards({ runbookBaseUrl: 'https://wiki.example.com/runbooks' });
+    const changed = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://wiki.example.com/runbooks' }));
 
     g.editAfterNextRead(dashboards[0]!.uid);
     const message = await failure(pushDashboards(client(g.url), changed, { ...OPTS, overwrite: false }));

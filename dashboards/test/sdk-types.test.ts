@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildDashboards } from '../registry.ts';
+import { defaultMonitoring } from '../../lib/monitoring.ts';
 import { typecheckDashboards } from './fixtures/sdk-typecheck.ts';
 
 // The compiler loads the SDK's declaration files: a few seconds on a busy machine.
 describe('the built JSON against the types @grafana/grafana-foundation-sdk ships', () => {
   it('every dashboard and panel (options, field config, queries) type-checks; a broken copy does not', { timeout: 120_000 }, () => {
-    const built = buildDashboards({ runbookBaseUrl: 'https://git.example.com/runbooks' }).map((d) => ({
+    const built = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/runbooks' })).map((d) => ({
       name: d.slug,
       json: JSON.parse(JSON.stringify(d.json)) as unknown,
     }));

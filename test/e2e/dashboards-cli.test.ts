@@ -50,8 +50,9 @@ describe('myhero-ops dashboards (CLI)', { timeout: 180_000 }, () => {
     const r = await run(['dashboards', 'build', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^built 5 dashboards in \d+\.\d ms → /);
-    expect(r.stdout).toMatch(/note: runbook links point to "alerts\/runbooks", not a web URL/);
-    const listed = r.stdout.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim());
+    expect(r.stdout).toMatch(/^ {2}jobs {13}app=myhero-app .* node-exporter=node-exporter kube-state-metrics=kube-state-metrics$/m);
+    expect(r.stdout).toMatch(/note: the runbook base "alerts\/runbooks" is not a web URL/);
+    const listed = r.stdout.split('\n').filter((l) => /^ {2}\S+\.(json|yaml)$/.test(l)).map((l) => l.trim());
     expect(listed).toHaveLength(12);
     for (const f of listed) expect(readFileSync(join(out, f), 'utf8').length).toBeGreaterThan(100);
     const cm = parse(readFileSync(join(out, 'kubernetes', 'grafana-dashboard-gameday.yaml'), 'utf8')) as { metadata: { labels: Record<string, string> } };

@@ -6,6 +6,7 @@ import { knownMetrics } from '../../dashboards/lint.ts';
 import { metricNames } from '../../dashboards/metric-names.ts';
 import { runQueries, type QueryOutcome } from '../../dashboards/promql-check.ts';
 import { buildDashboards } from '../../dashboards/registry.ts';
+import { defaultMonitoring } from '../../lib/monitoring.ts';
 import { startExporter } from '../../exporters/server.ts';
 import { installFakeVcgencmd } from '../../exporters/test/fixtures/fake-vcgencmd.ts';
 import { makeSysfs } from '../../exporters/test/fixtures/sysfs.ts';
@@ -110,7 +111,7 @@ describe('dashboards against the running lab, exporter and load tests', () => {
     await prom.waitFor(`sum(${TWIN.votesFailed})`, (s) => (s[0]?.value ?? 0) > 0, 30_000);
     await prom.waitFor(`count(${RPI.throttled})`, (s) => (s[0]?.value ?? 0) > 0, 30_000);
 
-    const dashboards = buildDashboards({ runbookBaseUrl: 'https://git.example.com/runbooks' }).map((d) => ({ name: d.slug, json: d.json }));
+    const dashboards = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/runbooks' })).map((d) => ({ name: d.slug, json: d.json }));
     const outcomes = await runQueries(prom.url, dashboards, { substitution: { interval: '5s', rateInterval: '1m', range: '5m' } });
     const own = outcomes.filter((o) => metricNames(o.expr).every((m) => OWN.has(m)));
     const describe = (o: QueryOutcome) => `${o.dashboard} ${o.where}: ${o.error ?? `${o.series} series`}\n  ${o.sent}`;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOURCES, SOURCE_VAR } from '../../dashboards/exprs.ts';
 import { runQueries } from '../../dashboards/promql-check.ts';
 import { buildDashboards } from '../../dashboards/registry.ts';
+import { defaultMonitoring } from '../../lib/monitoring.ts';
 import { startPrometheus, type RunningPrometheus } from '../../lab/promstack.ts';
 
 // Every PromQL expression of every dashboard (panels, variable queries,
@@ -12,7 +13,7 @@ import { startPrometheus, type RunningPrometheus } from '../../lab/promstack.ts'
 // real Debian Prometheus: a parse or execution error fails.
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'myhero-ops');
-const dashboards = buildDashboards({ runbookBaseUrl: 'https://git.example.com/runbooks' }).map((d) => ({ name: d.slug, json: d.json }));
+const dashboards = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/runbooks' })).map((d) => ({ name: d.slug, json: d.json }));
 
 let prom: RunningPrometheus;
 beforeAll(async () => {

@@ -29,6 +29,17 @@ describe('resolveSettings', () => {
     expect(() => resolveSettings(spec, { env: {}, file: { duration: '10 parsecs' } })).toThrow(/config file/);
   });
 
+  it('reads a shared setting from its own section, for every command, and refuses it in a command section', () => {
+    const shared = { ...spec, namespace: setting({ flag: '--namespace <ns>', describe: 'ns', default: 'default', parse: p.string, section: 'monitoring' }) };
+    const sections = { monitoring: { namespace: 'votes' }, loadtest: { voters: 20 } };
+    expect(resolveSettings(shared, { env: {}, file: sections.loadtest, sections })).toMatchObject({ namespace: 'votes', voters: 20 });
+    expect(resolveSettings(shared, { env: {}, sections, flags: { namespace: 'other' } }).namespace).toBe('other');
+    expect(() => resolveSettings(shared, { env: {}, file: { namespace: 'x' }, sections })).toThrow(
+      'config file: "namespace" belongs in the "monitoring" section, which every command reading it shares; move it there',
+    );
+    expect(() => resolveSettings(shared, { env: {}, sections: { monitoring: ['votes'] } })).toThrow('config file: section "monitoring" must be a mapping of settings');
+  });
+
   it('masks secrets when settings are shown', () => {
     const cfg = resolveSettings(spec, { env: { MYHERO_APP_KEY: 'SecureApp' } });
     expect(cfg.key).toBe('SecureApp');
