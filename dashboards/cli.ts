@@ -5,12 +5,14 @@ import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import { describeMonitoring, monitoringFromSettings, monitoringSpec } from '../lib/monitoring.ts';
-import { bool, duration, string, url } from '../lib/parse.ts';
+import { bool, duration, list, oneOf, string, url, type Parser } from '../lib/parse.ts';
+import { prometheusApi } from '../lib/prometheus-api.ts';
 import { readSecret } from '../lib/secrets.ts';
+import { SELECTIONS, evaluateDashboards, formatEvaluation, panelRows, refusedQueries } from './evaluate.ts';
+import type { VariableValue } from './grafana-template.ts';
 import { createGrafanaClient, type GrafanaAuth } from './grafana-client.ts';
 import { RULES, lintDashboards, type Finding } from './lint.ts';
 import { packageDashboards } from './package.ts';
-import { runQueries } from './promql-check.ts';
 import { pushDashboards, type PushResult } from './push.ts';
 import { buildDashboards } from './registry.ts';
 
@@ -41,12 +43,50 @@ const buildSpec = {
   json,
 };
 
+/** `name=value,name=a|b`: fixed variable values (`|` separates the values of a multi-value variable). */
+const variableValues: Parser<Record<string, VariableValue>> = (raw, name) =>
+  Object.fromEntries(
+    list(string)(raw, name).map((pair) => {
+      const m = /^([A-Za-z_]\w*)=(.*)$/.exec(pair);
+      if (!m) throw new UserError(`invalid ${name} "${pair}": expected name=value, e.g. source=traefik or node=pi-1|pi-2`, EXIT.badInput);
+      return [m[1]!, m[2]!.includes('|') ? m[2]!.split('|') : m[2]!];
+    }),
+  );
+
 const lintSpec = {
   prometheus: setting({
     flag: '--prometheus <url>',
-    describe: 'also run every query (macros and variables substituted) on this Prometheus; errors fail the lint',
+    describe: 'also open the dashboards on this Prometheus as Grafana would (variables resolved, macros filled in) and run every query; a query it refuses fails the lint',
     default: '',
     parse: url,
+  }),
+  data: setting({
+    flag: '--data',
+    describe:
+      'with --prometheus: also run every panel for each variable selection (--selections) and fail on a panel with no data while something it reads has series; panels whose inputs are all absent are listed as not judged',
+    default: false,
+    parse: bool,
+  }),
+  selections: setting({
+    flag: '--selections <list>',
+    describe: 'with --data: the variable selections to open each dashboard with: all (All), one (the first value), two (the first two values)',
+    default: [...SELECTIONS],
+    parse: list(oneOf(SELECTIONS)),
+  }),
+  vary: setting({
+    flag: '--vary <variables>',
+    describe: 'the variables the selections apply to (default: every multi-value query variable)',
+    default: [] as string[],
+    parse: list(string),
+  }),
+  var: setting({ flag: '--var <name=value,...>', describe: 'fix variables whatever the selection, e.g. source=traefik or node=pi-1|pi-2', default: {}, shown: '', parse: variableValues }),
+  range: setting({ flag: '--range <duration>', describe: "the time range ending now (default: each dashboard's own, e.g. 1h)", default: 0, shown: '', parse: duration }),
+  scrapeInterval: setting({
+    flag: '--scrape-interval <duration>',
+    describe: "the Grafana data source's Scrape interval setting, from which $__interval and $__rate_interval follow",
+    default: 15_000,
+    shown: '15s',
+    parse: duration,
   }),
   ...monitoringSpec,
   json,
@@ -168,10 +208,11 @@ export function registerDashboards(program: Command): void {
     summary: 'Check the dashboards (or the given JSON files) against the dashboard rules',
     help: [
       'Without files, lints the dashboards this suite builds; with files, Grafana dashboard JSON (UI export or API form). Exit code 1 when anything is found.',
+      'With --prometheus URL each dashboard is opened as Grafana opens it: query variables resolved on that Prometheus (label_values, query_result, regex, sort, All as the values found or the custom all value), multi-value values escaped and joined as the Prometheus data source does, $__interval, $__rate_interval and $__range computed from the time range, the panel width and --scrape-interval; every panel query then runs over the range. With --data the report shows, per panel and selection, data, no data, error, or not judged (nothing it reads has series there, e.g. kube-state-metrics not scraped).',
       `Rules: ${Object.entries(RULES)
         .map(([id, text]) => `${id} (${text})`)
         .join('; ')}.`,
-      'Example: myhero-ops dashboards lint --prometheus http://127.0.0.1:9090 exported-dashboard.json',
+      'Example: myhero-ops dashboards lint --prometheus http://prometheus.monitoring:9090 --data --scrape-interval 30s --var source=traefik',
     ].join('\n\n'),
     args: ['[files...]'],
     section: SECTION,
@@ -182,22 +223,46 @@ export function registerDashboards(program: Command): void {
         ? files.map(readDashboardFile)
         : buildDashboards(monitoringFromSettings(cfg)).map((d) => ({ name: d.slug, json: d.json }));
       const findings = lintDashboards(dashboards);
-      let queries = 0;
-      if (cfg.prometheus) {
-        const outcomes = await runQueries(cfg.prometheus, dashboards, { signal: ctx.signal });
-        queries = outcomes.length;
-        for (const o of outcomes) {
-          if (o.error) findings.push({ dashboard: o.dashboard, rule: 'promql', where: o.where, message: `Prometheus refused ${o.sent}: ${o.error}` });
+      if (cfg.data && !cfg.prometheus) throw new UserError('--data needs --prometheus URL', EXIT.badInput);
+      if (!cfg.prometheus) {
+        if (cfg.json) ctx.out(JSON.stringify({ dashboards: dashboards.length, findings }));
+        else {
+          for (const f of findings) ctx.out(findingLine(f));
+          ctx.out(`${dashboards.length} dashboard(s): ${findings.length ? `${findings.length} finding(s)` : 'clean'}`);
         }
+        return findings.length ? EXIT.failed : EXIT.passed;
       }
-      if (cfg.json) ctx.out(JSON.stringify({ dashboards: dashboards.length, queriesRun: queries, findings }));
+
+      const api = prometheusApi(cfg.prometheus, { signal: ctx.signal });
+      const evals = await evaluateDashboards(api, dashboards, {
+        selections: cfg.data ? cfg.selections : ['all'],
+        ...(cfg.vary.length ? { vary: cfg.vary } : {}),
+        fixed: cfg.var,
+        ...(cfg.range ? { rangeMs: cfg.range } : {}),
+        scrapeIntervalMs: cfg.scrapeInterval,
+      });
+      for (const r of refusedQueries(evals)) findings.push({ dashboard: r.dashboard, rule: 'promql', where: r.where, message: `Prometheus refused ${r.sent}: ${r.error}` });
+      const rows = cfg.data ? panelRows(evals) : [];
+      for (const r of rows) {
+        const empty = Object.entries(r.verdicts).filter(([, v]) => v === 'no data').map(([k]) => k);
+        if (empty.length) findings.push({ dashboard: r.dashboard, rule: 'data', where: `panel ${r.id} "${r.title}"`, message: `no data with ${empty.join(', ')} although ${r.sources.join(', ')} series exist` });
+      }
+      const judged = rows.filter((r) => !Object.values(r.verdicts).includes('not judged')).length;
+      const queries = evals.reduce((n, e) => n + e.selections.reduce((m, s) => m + s.variables.length + s.annotations.length + s.panels.reduce((k, p) => k + p.queries.length, 0), 0), 0);
+
+      if (cfg.json) ctx.out(JSON.stringify({ dashboards: dashboards.length, prometheus: cfg.prometheus, queriesRun: queries, findings, ...(cfg.data ? { panels: rows, selections: evals.map((e) => ({ dashboard: e.name, picked: Object.fromEntries(e.selections.map((s) => [s.kind, s.picked])) })) } : {}) }));
       else {
+        if (cfg.data) ctx.out(formatEvaluation(evals));
         for (const f of findings) ctx.out(findingLine(f));
-        ctx.out(
-          `${dashboards.length} dashboard(s)${cfg.prometheus ? `, ${queries} queries run on ${cfg.prometheus}` : ''}: ${findings.length ? `${findings.length} finding(s)` : 'clean'}`,
-        );
+        const dataText = cfg.data ? `, ${judged} of ${rows.length} panels judged (${rows.length - judged} not judged: what they read has no series there)` : '';
+        ctx.out(`${dashboards.length} dashboard(s), ${queries} queries run on ${cfg.prometheus}${dataText}: ${findings.length ? `${findings.length} finding(s)` : 'clean'}`);
       }
-      return findings.length ? 1 : 0;
+      if (findings.length) return EXIT.failed;
+      if (cfg.data && judged === 0) {
+        process.stderr.write(`no panel could be judged: nothing the dashboards read has series on ${cfg.prometheus} in the time range\n`);
+        return EXIT.unjudged;
+      }
+      return EXIT.passed;
     },
   });
 

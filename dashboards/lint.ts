@@ -27,7 +27,8 @@ export const RULES = {
   'thermal-bands': `temperature panels carry the ${PI_THERMAL.softLimit}/${PI_THERMAL.warning}/${PI_THERMAL.throttle} °C thresholds`,
   layout: 'panels fit the 24-column grid without overlapping',
   links: 'the dashboard links to related dashboards',
-  promql: 'with --prometheus URL: every query runs on that Prometheus (Grafana macros and variables substituted)',
+  promql: 'with --prometheus URL: every query, variables resolved and macros filled in as Grafana does, runs on that Prometheus',
+  data: 'with --prometheus URL --data: every panel shows data in every variable selection where something it reads has series',
 } as const;
 export type Rule = keyof typeof RULES;
 

@@ -88,38 +88,3 @@ export function metricNames(expr: string): string[] {
   }
   return [...names].sort();
 }
-
-/** Split `a, b` at top-level commas (not inside brackets or strings). */
-function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '"' || c === "'" || c === '`') {
-      i = skipString(s, i) - 1;
-      continue;
-    }
-    if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c)) depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(s.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(s.slice(start).trim());
-  return out;
-}
-
-/**
- * The PromQL inside a Grafana Prometheus variable query, or undefined when it
- * has none: `label_values(expr, label)` → expr, `query_result(expr)` → expr;
- * `label_values(label)`, `label_names()` and `metrics(re)` select no series.
- */
-export function variableExpression(query: string): string | undefined {
-  const m = /^\s*(label_values|query_result)\s*\(([\s\S]*)\)\s*$/.exec(query);
-  if (!m) return undefined;
-  if (m[1] === 'query_result') return m[2]!.trim();
-  const args = splitArgs(m[2]!);
-  return args.length >= 2 ? args.slice(0, -1).join(', ') : undefined;
-}

@@ -18,6 +18,7 @@ import type { MonitoringConfig } from '../lib/monitoring.ts';
 import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
 import { increase, rate, sel, sumBy } from './promql.ts';
 import {
+  ALL_INCLUDING_ABSENT,
   VOTES,
   VOTES_PER_SECOND,
   customVariable,
@@ -65,6 +66,7 @@ export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashbo
         label: 'Namespace',
         description: 'Kubernetes namespace of myhero (All also matches series without the label, e.g. the lab).',
         query: 'label_values(namespace)',
+        allValue: ALL_INCLUDING_ABSENT,
       }),
       queryVariable({
         name: 'job',
@@ -167,9 +169,9 @@ export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashbo
   b.withPanel(
     stateTimeline({
       title: 'Targets up',
-      description: 'Whether Prometheus could scrape each twin service (up): a service down stops its counters, so read the vote panels with it.',
+      description: 'Whether Prometheus could scrape each twin service target (up), per job and instance: a service down stops its counters, so read the vote panels with it.',
       unit: units.NoUnit,
-      queries: [q(`max by (job) (${sel(PROMETHEUS.up, { ...JOB, ...NAMESPACE })})`, '{{job}}')],
+      queries: [q(`max by (job, instance) (${sel(PROMETHEUS.up, { ...JOB, ...NAMESPACE })})`, '{{job}} {{instance}}')],
       mappings: valueMappings({ 0: ['DOWN', 'red'], 1: ['UP', 'green'] }),
       thresholds: steps('red', [1, 'green']),
       width: 12,

@@ -1,19 +1,17 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { NODE, PROMETHEUS, RPI } from '../lib/catalog.ts';
 import { PI_THERMAL } from '../lib/defaults.ts';
-import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { nodeExporterMatchers, type MonitoringConfig, type Selectors } from '../lib/monitoring.ts';
 import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
-import { nodeExporterMatchers } from '../lib/monitoring.ts';
 import { rate, sel, type Matchers, type Metric } from './promql.ts';
 import {
-  NODE_MATCHER,
   finish,
   flagMappings,
   gauge,
   jobVariable,
   newDashboard,
-  nodeVariable,
   q,
+  queryVariable,
   row,
   stat,
   stateTimeline,
@@ -26,12 +24,45 @@ import {
 
 // Pi cluster: heat and throttling from the ARM exporter next to node-exporter's
 // USE signals, one row per concern, so a hot board can be read against its load.
-
-/** `node` = host part of `instance`, so both exporters' series share a legend. */
-const byNode = (expr: string) => `label_replace(${expr}, "node", "$1", "instance", "([^:]+).*")`;
+//
+// One `$node` choice selects both exporters of a board although they label it
+// differently. The Pi exporter's `instance` is the node name (its ServiceMonitor
+// and static config set it so), possibly with a port. node-exporter's `instance`
+// is the node name under kube-prometheus but `IP:9100` under
+// kube-prometheus-stack's defaults, so its series are selected and labelled
+// through the `nodename` label of its uname info series instead (the host name,
+// which k3s uses as the node name), as node-mixin does: that works with either
+// relabeling.
 
 const JOB = { job: { re: '$job' } } as const satisfies Matchers;
-const rpi = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...JOB, ...NODE_MATCHER, ...matchers });
+/** Pi exporter series of the selected nodes: `instance` is the node name, maybe with a port. */
+const PI_NODE_MATCHER = { instance: { re: '($node)(:[0-9]+)?' } } as const satisfies Matchers;
+/** `node` = host part of the Pi exporter's `instance`, for legends. */
+const byNode = (expr: string) => `label_replace(${expr}, "node", "$1", "instance", "([^:]+).*")`;
+
+const rpi = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...JOB, ...PI_NODE_MATCHER, ...matchers });
+
+/**
+ * node-exporter series (one or more per `instance`) of the selected nodes, with
+ * the node's name added as `nodename`, whatever `instance` holds.
+ */
+const onNodes = (s: Selectors, expr: string) =>
+  `(${expr}) * on (instance) group_left (nodename) ${sel(NODE.unameInfo, { ...nodeExporterMatchers(s), nodename: { re: '$node' } })}`;
+
+/**
+ * `$node`'s values: the Pi exporter's nodes and node-exporter's `nodename`s,
+ * seen at any time in the range (so amd64 nodes, and a Pi whose exporter has
+ * been down for a while, can still be picked). One query returns both, so
+ * `query_result` with a regex picking the `node` label out of each result.
+ */
+const nodeVariable = (s: Selectors) =>
+  queryVariable({
+    name: 'node',
+    label: 'Node',
+    description: `Cluster node: the Pi exporter's node name and node-exporter's nodename (${NODE.unameInfo}), seen in the time range.`,
+    query: `query_result(group by (node) (${byNode(`last_over_time(${sel(RPI.cpuTemperature, JOB)}[$__range])`)} or label_replace(last_over_time(${sel(NODE.unameInfo, nodeExporterMatchers(s))}[$__range]), "node", "$1", "nodename", "(.+)")))`,
+    regex: '/node="([^"]+)"/',
+  });
 
 /** Devices that are not the board's own network or storage. */
 const REAL_NIC: Matchers = { device: { notRe: 'lo|veth.*|cni.*|flannel.*|docker.*|br-.*' } };
@@ -43,15 +74,16 @@ const utilisationSteps = () => steps('green', [0.8, 'orange'], [0.9, 'red']);
 
 export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard {
   const d = DASHBOARDS.piCluster;
-  // node-exporter by its configured job: a second node-exporter job on the same instance would make `/ on (instance)` fail.
-  const node = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...nodeExporterMatchers(opts.selectors), ...NODE_MATCHER, ...matchers });
+  // node-exporter by its configured job: a second node-exporter job on the same instance would make `on (instance)` fail.
+  const node = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...nodeExporterMatchers(opts.selectors), ...matchers });
+  const joined = (expr: string) => onNodes(opts.selectors, expr);
   const b = newDashboard({
     uid: d.uid,
     title: d.title,
     description:
       'Raspberry Pi nodes: CPU/GPU temperature against the 60/70/80 °C bands, throttling and under-voltage, CPU frequency and thermal zones from the ARM exporter, beside node-exporter CPU, memory, disk, network and load.',
     tags: [SUITE_TAG, 'raspberry-pi', 'hardware'],
-    variables: [jobVariable(RPI.cpuTemperature, 'the ARM temperature exporter'), nodeVariable(RPI.cpuTemperature)],
+    variables: [jobVariable(RPI.cpuTemperature, 'the ARM temperature exporter'), nodeVariable(opts.selectors)],
     links: dashboardLinks(opts, ['gameday', 'workloads']),
   });
 
@@ -101,7 +133,7 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       unit: units.Celsius,
       queries: [
         q(byNode(rpi(RPI.thermalZoneTemperature)), '{{node}} {{type}} (zone {{zone}})'),
-        q(byNode(node(NODE.thermalZoneTemp)), '{{node}} {{type}} (node-exporter)'),
+        q(joined(node(NODE.thermalZoneTemp)), '{{nodename}} {{type}} (node-exporter)'),
       ],
       thresholds: thermalSteps(),
       thresholdStyle: 'lines',
@@ -160,7 +192,7 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       title: 'CPU utilisation',
       description: 'Share of CPU time not idle, all cores of a node averaged (node-exporter). Read it against the temperature above.',
       unit: units.PercentUnit,
-      queries: [q(byNode(`1 - avg by (instance) (${rate(node(NODE.cpuSeconds, IDLE))})`), '{{node}}')],
+      queries: [q(joined(`1 - avg by (instance) (${rate(node(NODE.cpuSeconds, IDLE))})`), '{{nodename}}')],
       thresholds: utilisationSteps(),
       thresholdStyle: 'lines',
       min: 0,
@@ -173,8 +205,8 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       description: 'Run-queue length (1 and 15 minute load averages) divided by the number of cores: above 1 the node is saturated.',
       unit: units.Short,
       queries: [
-        q(byNode(`${node(NODE.load1)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, IDLE)})`), '{{node}} 1m'),
-        q(byNode(`${node(NODE.load15)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, IDLE)})`), '{{node}} 15m'),
+        q(joined(`${node(NODE.load1)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, IDLE)})`), '{{nodename}} 1m'),
+        q(joined(`${node(NODE.load15)} / on (instance) count by (instance) (${node(NODE.cpuSeconds, IDLE)})`), '{{nodename}} 15m'),
       ],
       thresholds: steps('green', [1, 'red']),
       thresholdStyle: 'lines',
@@ -186,7 +218,7 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       title: 'Memory utilisation',
       description: 'Share of memory not available to new work (1 − MemAvailable / MemTotal). A 1 GB Pi is tight above 90 %.',
       unit: units.PercentUnit,
-      queries: [q(byNode(`1 - ${node(NODE.memAvailable)} / ${node(NODE.memTotal)}`), '{{node}}')],
+      queries: [q(joined(`1 - ${node(NODE.memAvailable)} / ${node(NODE.memTotal)}`), '{{nodename}}')],
       thresholds: utilisationSteps(),
       thresholdStyle: 'lines',
       min: 0,
@@ -199,7 +231,7 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       title: 'Root filesystem used',
       description: 'Share of the root filesystem (SD card) in use. votes.txt of myhero-data lives on a node disk.',
       unit: units.PercentUnit,
-      queries: [q(byNode(`1 - ${node(NODE.filesystemAvail, ROOT_FS)} / ${node(NODE.filesystemSize, ROOT_FS)}`), '{{node}}')],
+      queries: [q(joined(`1 - ${node(NODE.filesystemAvail, ROOT_FS)} / ${node(NODE.filesystemSize, ROOT_FS)}`), '{{nodename}}')],
       thresholds: utilisationSteps(),
       thresholdStyle: 'lines',
       min: 0,
@@ -212,7 +244,7 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       title: 'Disk busy',
       description: 'Share of time the SD card or disk had I/O in flight (rate of node_disk_io_time). Near 100 % the data tier waits on storage.',
       unit: units.PercentUnit,
-      queries: [q(byNode(`max by (instance) (${rate(node(NODE.diskIoTime, REAL_DISK))})`), '{{node}}')],
+      queries: [q(joined(`max by (instance) (${rate(node(NODE.diskIoTime, REAL_DISK))})`), '{{nodename}}')],
       thresholds: utilisationSteps(),
       thresholdStyle: 'lines',
       min: 0,
@@ -226,8 +258,8 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       description: 'Bytes per second received and transmitted per node on its physical interfaces (loopback, veth, CNI and bridge devices left out).',
       unit: units.BytesPerSecondSI,
       queries: [
-        q(byNode(`sum by (instance) (${rate(node(NODE.networkReceive, REAL_NIC))})`), '{{node}} in'),
-        q(byNode(`sum by (instance) (${rate(node(NODE.networkTransmit, REAL_NIC))})`), '{{node}} out'),
+        q(joined(`sum by (instance) (${rate(node(NODE.networkReceive, REAL_NIC))})`), '{{nodename}} in'),
+        q(joined(`sum by (instance) (${rate(node(NODE.networkTransmit, REAL_NIC))})`), '{{nodename}} out'),
       ],
       width: 24,
     }),
@@ -237,9 +269,9 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
   b.withPanel(
     stateTimeline({
       title: 'Exporter targets up',
-      description: 'Whether Prometheus could scrape each ARM exporter target (up). Down means no temperature data and no temperature alerts for that node.',
+      description: 'Whether Prometheus could scrape each ARM exporter target (up), per job and node. Down means no temperature data and no temperature alerts for that node.',
       unit: units.NoUnit,
-      queries: [q(byNode(`max by (instance) (${sel(PROMETHEUS.up, { ...JOB, ...NODE_MATCHER })})`), '{{node}}')],
+      queries: [q(byNode(`max by (job, instance) (${sel(PROMETHEUS.up, { ...JOB, ...PI_NODE_MATCHER })})`), '{{node}} ({{job}})')],
       mappings: valueMappings({ 0: ['DOWN', 'red'], 1: ['UP', 'green'] }),
       thresholds: steps('red', [1, 'green']),
       links: [runbook(opts, 'PiExporterDown'), runbook(opts, 'PiExporterAbsent')],

@@ -1,9 +1,5 @@
-import { duration } from '../lib/parse.ts';
-import { variableExpression } from './metric-names.ts';
-
-// Every PromQL expression of a dashboard JSON (panel targets, variable queries,
-// annotation queries), and Grafana's macro and variable substitution, so they
-// can be sent to a real Prometheus exactly as Grafana would send them.
+// Every PromQL expression of a dashboard JSON: panel targets, variable queries
+// (parsed as Grafana's Prometheus data source reads them) and annotation queries.
 
 type Json = Record<string, unknown>;
 
@@ -43,6 +39,45 @@ export function variableQueryText(v: Json): string | undefined {
   return str(v.query) ?? (isObject(v.query) ? str(v.query.query) : undefined);
 }
 
+/** The forms of a Prometheus variable query (packages/grafana-prometheus/src/metric_find_query.ts). */
+export type VariableQuery =
+  | { kind: 'label_names' }
+  | { kind: 'label_values'; label: string; match?: string }
+  | { kind: 'metrics'; pattern: string }
+  | { kind: 'query_result'; expr: string }
+  /** Anything else is a series selector: its series, printed as `name{labels}`. */
+  | { kind: 'series'; match: string };
+
+/** Grafana's reading of a variable query, with its own regexes (`PrometheusMetricFindQuery.process`). */
+export function parseVariableQuery(query: string): VariableQuery {
+  if (/^label_names\(\)\s*$/.test(query)) return { kind: 'label_names' };
+  const lv = /^label_values\((?:(.+),\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\)\s*$/.exec(query);
+  if (lv) {
+    // A blank or `{}` filter counts as none (`isFilterDefined`).
+    const match = lv[1] && lv[1].replace(/\s/g, '') !== '{}' ? lv[1] : undefined;
+    return { kind: 'label_values', label: lv[2]!, ...(match ? { match } : {}) };
+  }
+  const metrics = /^metrics\((.+)\)\s*$/.exec(query);
+  if (metrics) return { kind: 'metrics', pattern: metrics[1]! };
+  const result = /^query_result\((.+)\)\s*$/.exec(query);
+  if (result) return { kind: 'query_result', expr: result[1]! };
+  return { kind: 'series', match: query };
+}
+
+/**
+ * The PromQL a variable query selects series with, or undefined when it has
+ * none: `label_values(expr, label)` → expr, `query_result(expr)` → expr, a bare
+ * series selector → itself; `label_values(label)`, `label_names()` and
+ * `metrics(re)` select no series.
+ */
+export function variableExpression(query: string): string | undefined {
+  const q = parseVariableQuery(query);
+  if (q.kind === 'label_values') return q.match;
+  if (q.kind === 'query_result') return q.expr;
+  if (q.kind === 'series') return q.match.trim() || undefined;
+  return undefined;
+}
+
 export function panelLabel(p: Json): string {
   return `panel ${typeof p.id === 'number' ? p.id : '?'} "${str(p.title) ?? ''}"`;
 }
@@ -75,59 +110,4 @@ export function dashboardQueries(dash: unknown): FoundQuery[] {
     if (expr?.trim()) found.push({ kind: 'annotation', where: `annotation "${str(a.name)}"`, expr });
   }
   return found;
-}
-
-// ---------------------------------------------------------------- substitution
-
-export interface Substitution {
-  /** What Grafana would compute for the panel: `$__interval` and `$__rate_interval`, as Prometheus durations. */
-  interval: string;
-  rateInterval: string;
-  /** The dashboard time range (`$__range`), a Prometheus duration; its end is "now". */
-  range: string;
-  /** Values of the dashboard's own variables. */
-  variables: Record<string, string>;
-}
-
-export const DEFAULT_SUBSTITUTION: Omit<Substitution, 'variables'> = { interval: '15s', rateInterval: '1m', range: '1h' };
-
-const seconds = (d: string) => duration(d, 'duration') / 1000;
-
-/** Replace Grafana's global macros and the dashboard variables, as Grafana does before querying. */
-export function substitute(expr: string, sub: Substitution, now = Date.now()): string {
-  const rangeS = seconds(sub.range);
-  const macros: Record<string, string> = {
-    __rate_interval: sub.rateInterval,
-    __interval_ms: String(seconds(sub.interval) * 1000),
-    __interval: sub.interval,
-    __range_ms: String(rangeS * 1000),
-    __range_s: String(rangeS),
-    __range: sub.range,
-    __from: String(now - rangeS * 1000),
-    __to: String(now),
-  };
-  const values = { ...sub.variables, ...macros };
-  const lookup = (name: string, whole: string) => values[name] ?? whole;
-  return expr
-    .replace(/\$\{([a-zA-Z0-9_]+)(?::[^}]*)?\}/g, (whole, name: string) => lookup(name, whole))
-    .replace(/\[\[([a-zA-Z0-9_]+)(?::[^\]]*)?\]\]/g, (whole, name: string) => lookup(name, whole))
-    .replace(/\$([a-zA-Z0-9_]+)/g, (whole, name: string) => lookup(name, whole));
-}
-
-/**
- * The values a dashboard opens with: a custom variable's current choice, "All"
- * (its allValue, `.*` by default) for multi-select query variables, a
- * constant's or textbox's value.
- */
-export function defaultVariableValues(dash: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of variablesOf(dash)) {
-    const name = str(v.name);
-    if (!name || v.type === 'datasource') continue;
-    const current = isObject(v.current) ? v.current.value : undefined;
-    const currentValue = Array.isArray(current) ? str(current[0]) : str(current);
-    if (v.type === 'query') out[name] = currentValue && currentValue !== '$__all' ? currentValue : str(v.allValue) ?? '.*';
-    else out[name] = currentValue && currentValue !== '$__all' ? currentValue : variableQueryText(v)?.split(',')[0]?.trim() ?? '';
-  }
-  return out;
 }

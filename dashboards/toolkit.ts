@@ -8,7 +8,6 @@ import { PanelBuilder as StateTimelineBuilder } from '@grafana/grafana-foundatio
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { PI_THERMAL } from '../lib/defaults.ts';
 import type { Thresholds } from '../lib/monitoring.ts';
-import type { Matchers } from './promql.ts';
 
 // The shared panel and variable toolkit every dashboard is built from. Each
 // helper demands what the lint rules demand (a description, a unit, queries),
@@ -24,8 +23,13 @@ export const promDatasource = (): common.DataSourceRef => ({ type: 'prometheus',
 export const VOTES = 'suffix:votes';
 export const VOTES_PER_SECOND = 'suffix:votes/s';
 
-/** The value a multi-select variable takes for "All": a regex that also matches an absent label. */
-export const ALL = '.*';
+/**
+ * A custom "All" value that also matches series without the label, for the one
+ * variable where that is intended (`$namespace`: the lab's series have none).
+ * Every other variable's All means "the values found" (Grafana then sends
+ * `(a|b|c)`): a `.*` there would also select the same label of other jobs.
+ */
+export const ALL_INCLUDING_ABSENT = '.*';
 
 // ---------------------------------------------------------------- variables
 
@@ -46,6 +50,8 @@ export interface QueryVariableSpec {
   regex?: string;
   /** Multi-select with an "All" option (default); false for a single choice. */
   multi?: boolean;
+  /** A custom value for All (see ALL_INCLUDING_ABSENT); without it All is every value found. */
+  allValue?: string;
 }
 
 export function queryVariable(spec: QueryVariableSpec): dashboard.QueryVariableBuilder {
@@ -60,7 +66,8 @@ export function queryVariable(spec: QueryVariableSpec): dashboard.QueryVariableB
     .sort(dashboard.VariableSort.NaturalAsc)
     .multi(multi)
     .includeAll(multi);
-  if (multi) v.allValue(ALL).current({ text: 'All', value: '$__all', selected: true });
+  if (multi) v.current({ text: 'All', value: '$__all', selected: true });
+  if (multi && spec.allValue) v.allValue(spec.allValue);
   if (spec.regex) v.regex(spec.regex);
   return v;
 }
@@ -89,6 +96,7 @@ export const namespaceVariable = (metric: string): dashboard.QueryVariableBuilde
     label: 'Namespace',
     description: 'Kubernetes namespace of the myhero workloads (All also matches series without the label, e.g. the lab).',
     query: `label_values(${metric}, namespace)`,
+    allValue: ALL_INCLUDING_ABSENT,
   });
 
 /** `$job` from the scrape jobs exposing `metric`. */
@@ -99,22 +107,6 @@ export const jobVariable = (metric: string, what: string): dashboard.QueryVariab
     description: `Prometheus scrape job(s) of ${what}.`,
     query: `label_values(${metric}, job)`,
   });
-
-/**
- * `$node`: the host part of `instance` (port stripped), so one selection matches
- * the Pi exporter (:9243) and node-exporter (:9100) on the same board.
- */
-export const nodeVariable = (metric: string): dashboard.QueryVariableBuilder =>
-  queryVariable({
-    name: 'node',
-    label: 'Node',
-    description: 'Cluster node (host part of the instance label), shared by the Pi exporter and node-exporter.',
-    query: `label_values(${metric}{job=~"$job"}, instance)`,
-    regex: '/^([^:]+)/',
-  });
-
-/** Label matcher selecting `$node` on any exporter port. */
-export const NODE_MATCHER = { instance: { re: '($node)(:[0-9]+)?' } } as const satisfies Matchers;
 
 // ---------------------------------------------------------------- thresholds and mappings
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricNames, variableExpression } from '../metric-names.ts';
+import { metricNames } from '../metric-names.ts';
 
 describe('metricNames: the metrics a PromQL expression reads', () => {
   const cases: [string, string[]][] = [
@@ -27,19 +27,5 @@ describe('metricNames: the metrics a PromQL expression reads', () => {
   ];
   it.each(cases)('%s', (expr, expected) => {
     expect(metricNames(expr)).toEqual(expected);
-  });
-});
-
-describe('variableExpression: the PromQL inside a Grafana variable query', () => {
-  it.each([
-    ['label_values(up{job=~"$job"}, instance)', 'up{job=~"$job"}'],
-    ['label_values(sum by (a, b) (x), b)', 'sum by (a, b) (x)'],
-    ['label_values(m{a="x,y"}, a)', 'm{a="x,y"}'],
-    [' query_result(topk(5, rate(y[5m]))) ', 'topk(5, rate(y[5m]))'],
-  ])('%s → %s', (query, expr) => {
-    expect(variableExpression(query)).toBe(expr);
-  });
-  it.each(['label_values(namespace)', 'label_names()', 'metrics(node_.*)', 'up'])('%s selects no series', (query) => {
-    expect(variableExpression(query)).toBeUndefined();
   });
 });

@@ -1,23 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dashboardQueries, defaultVariableValues, substitute, type Substitution } from '../queries.ts';
-
-const SUB: Substitution = { interval: '15s', rateInterval: '1m', range: '2h', variables: { job: 'myhero-.*', node: '.*', source: 'twin' } };
-
-describe('substitute: Grafana macros and variables', () => {
-  it('replaces every macro, the longest name first', () => {
-    const now = 1_700_000_000_000;
-    expect(substitute('rate(x[$__rate_interval]) $__interval $__interval_ms $__range $__range_s $__range_ms $__from $__to', SUB, now)).toBe(
-      `rate(x[1m]) 15s 15000 2h 7200 7200000 ${now - 7_200_000} ${now}`,
-    );
-  });
-
-  it('replaces $var, ${var}, ${var:format} and [[var]], and leaves label_replace references and unknown names alone', () => {
-    expect(substitute('m{job=~"$job", a=~"${node}", b=~"${node:regex}", c="[[source]]"}', SUB)).toBe('m{job=~"myhero-.*", a=~".*", b=~".*", c="twin"}');
-    expect(substitute('label_replace(m, "x", "$1", "y", "(.*)") + $unknown', SUB)).toBe('label_replace(m, "x", "$1", "y", "(.*)") + $unknown');
-    // $job must not eat a longer name.
-    expect(substitute('$jobs $job', SUB)).toBe('$jobs myhero-.*');
-  });
-});
+import { dashboardQueries, parseVariableQuery, variableExpression } from '../queries.ts';
 
 const dashboard = {
   uid: 'x',
@@ -39,7 +21,7 @@ const dashboard = {
   ],
 };
 
-describe('dashboardQueries and defaultVariableValues', () => {
+describe('dashboardQueries', () => {
   it('finds every panel query (also in collapsed rows), variable query and annotation query', () => {
     expect(dashboardQueries(dashboard).map((q) => [q.kind, q.where, q.expr])).toEqual([
       ['panel', 'panel 2 "a" query A', 'up'],
@@ -49,8 +31,37 @@ describe('dashboardQueries and defaultVariableValues', () => {
       ['annotation', 'annotation "alerts"', 'ALERTS'],
     ]);
   });
+});
 
-  it('opens with the custom choice, All for query variables, and constants', () => {
-    expect(defaultVariableValues(dashboard)).toEqual({ source: 'traefik', job: '.*', node: '.+', ns: '.*', k: '42' });
+describe('parseVariableQuery: the forms of a Prometheus variable query, read with Grafana\'s own patterns', () => {
+  it.each([
+    ['label_values(job)', { kind: 'label_values', label: 'job' }],
+    ['label_values({}, job)', { kind: 'label_values', label: 'job' }],
+    ['label_values(up{job=~"$job"}, instance)', { kind: 'label_values', label: 'instance', match: 'up{job=~"$job"}' }],
+    // The last comma splits: a selector with commas stays whole.
+    ['label_values(m{a="x", b="y"}, a)', { kind: 'label_values', label: 'a', match: 'm{a="x", b="y"}' }],
+    ['label_names()', { kind: 'label_names' }],
+    ['metrics(node_.*)', { kind: 'metrics', pattern: 'node_.*' }],
+    ['query_result(topk(5, rate(y[5m])))', { kind: 'query_result', expr: 'topk(5, rate(y[5m]))' }],
+    // Anything else (a leading space included, as in Grafana) is a series selector.
+    [' query_result(x)', { kind: 'series', match: ' query_result(x)' }],
+    ['up{job="a"}', { kind: 'series', match: 'up{job="a"}' }],
+  ])('%s', (query, parsed) => {
+    expect(parseVariableQuery(query)).toEqual(parsed);
+  });
+});
+
+describe('variableExpression: the PromQL a variable query selects series with', () => {
+  it.each([
+    ['label_values(up{job=~"$job"}, instance)', 'up{job=~"$job"}'],
+    ['label_values(sum by (a, b) (x), b)', 'sum by (a, b) (x)'],
+    ['label_values(m{a="x,y"}, a)', 'm{a="x,y"}'],
+    ['query_result(topk(5, rate(y[5m])))', 'topk(5, rate(y[5m]))'],
+    ['up', 'up'],
+  ])('%s → %s', (query, expr) => {
+    expect(variableExpression(query)).toBe(expr);
+  });
+  it.each(['label_values(namespace)', 'label_names()', 'metrics(node_.*)', ''])('%s selects no series', (query) => {
+    expect(variableExpression(query)).toBeUndefined();
   });
 });
