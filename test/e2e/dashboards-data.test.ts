@@ -140,6 +140,9 @@ afterAll(async () => {
   for (const n of nodes) rmSync(n.dir, { recursive: true, force: true });
 });
 
+/** Every target scraped at least 5 times, so `rate` over `$__rate_interval` (4 s here) has samples wherever a test starts. */
+const settled = (prom: RunningPrometheus) => prom.waitFor(`min(count_over_time(${PROMETHEUS.up}[1m]))`, (s) => (s[0]?.value ?? 0) >= 5, 30_000);
+
 const describeRow = (r: PanelRow) => `${r.dashboard} "${r.title}" ${JSON.stringify(r.verdicts)} (${r.sources.join(', ')})`;
 const evaluations: Record<string, DashboardEvaluation[]> = {};
 
@@ -181,6 +184,7 @@ describe('dashboards on real exporters, opened as Grafana opens them', () => {
     await kp!.waitFor(`sum(${LOADTEST.votesAccepted})`, (s) => (s[0]?.value ?? 0) === queued.accepted + direct.accepted, 30_000);
     await kp!.waitFor(`sum(${TWIN.votesFailed})`, (s) => (s[0]?.value ?? 0) > 0, 30_000);
 
+    await settled(kp!);
     const api = prometheusApi(kp!.url);
     const evals = await evaluateDashboards(api, dashboards, OPTIONS);
     evaluations['kube-prometheus'] = evals;
@@ -202,6 +206,7 @@ describe('dashboards on real exporters, opened as Grafana opens them', () => {
   });
 
   it('kube-prometheus-stack defaults (node-exporter instance = IP:9100): the node-exporter and Pi panels still fill for All, one and two nodes; the twin\'s show nothing', { timeout: 60_000 }, async () => {
+    await settled(kps!);
     const evals = await evaluateDashboards(prometheusApi(kps!.url), dashboards, OPTIONS);
     evaluations['kube-prometheus-stack'] = evals;
     // Here the twin and the load runner are not running either: their panels are not judged, never "data".
@@ -222,6 +227,7 @@ describe('dashboards on real exporters, opened as Grafana opens them', () => {
 
   it('a node without the Pi exporter (amd64) can be picked: its node-exporter panels fill, its Pi panels are empty', { timeout: 60_000 }, async () => {
     for (const prom of [kp!, kps!]) {
+      await settled(prom);
       const [e] = await evaluateDashboards(prometheusApi(prom.url), dashboards.filter((d) => d.name === 'pi-cluster'), { ...OPTIONS, selections: ['all'], fixed: { node: ['vm-node-3'] } });
       const rows = panelRows([e!]);
       const bySource = (s: string) => rows.filter((r) => r.sources.length === 1 && r.sources[0] === s).map((r) => r.verdicts.all);
