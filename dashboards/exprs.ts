@@ -42,14 +42,22 @@ export function twinErrorRatio(by: readonly string[], matchers: Matchers = {}): 
 export const twinQuantile = (q: number, by: readonly string[], matchers: Matchers = {}) =>
   quantile(q, rate(twin(bucket(TWIN.httpDuration), matchers)), by);
 
-export const votesPerSecond = (counter: Metric, by: readonly string[] = []) => sumBy(by, rate(twin(counter)));
+/**
+ * The vote pipeline's counters (accepted, recorded, published, processed, ernst's
+ * retries) come from the app, data and ernst together: `$job` does not filter
+ * them, as picking one service would empty every panel comparing two of them.
+ * `$namespace` still does.
+ */
+export const pipeline = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...NAMESPACE, ...matchers });
+
+export const votesPerSecond = (counter: Metric, by: readonly string[] = []) => sumBy(by, rate(pipeline(counter)));
 
 /**
  * Votes in the queue: published by the app minus taken off by ernst. A counter
  * difference across two processes: exact until one of them restarts (its
  * counter starts again from 0), which the fill/drain rates do not suffer from.
  */
-export const queueBacklog = () => `clamp_min(${sumBy([], twin(TWIN.votesPublished))} - ${sumBy([], twin(TWIN.votesProcessed))}, 0)`;
+export const queueBacklog = () => `clamp_min(${sumBy([], pipeline(TWIN.votesPublished))} - ${sumBy([], pipeline(TWIN.votesProcessed))}, 0)`;
 
 // ---------------------------------------------------------------- ingress metrics, for deployments without the twin
 

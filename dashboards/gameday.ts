@@ -60,7 +60,7 @@ export function gamedayDashboard(opts: MonitoringConfig): dashboard.Dashboard {
       queryVariable({
         name: 'job',
         label: 'Twin jobs',
-        description: "Scrape jobs of the twin's services, where the twin runs.",
+        description: "Scrape jobs of the twin's services, where the twin runs: they filter the twin's error, latency and targets-up panels; the vote pipeline panels always span all of them.",
         query: `label_values(${TWIN.httpRequests}, job)`,
       }),
       queryVariable({

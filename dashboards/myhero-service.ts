@@ -6,6 +6,7 @@ import {
   SOURCES,
   SOURCE_VAR,
   gated,
+  pipeline,
   queueBacklog,
   redErrorRatio,
   redLatency,
@@ -71,7 +72,7 @@ export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashbo
       queryVariable({
         name: 'job',
         label: 'Job',
-        description: "Scrape jobs of the twin's services (app, data, ernst).",
+        description: "Scrape jobs of the twin's services (app, data, ernst): they filter the RED panels and targets up; the vote pipeline panels always span all three.",
         query: `label_values(${sel(TWIN.httpRequests, NAMESPACE)}, job)`,
       }),
     ],
@@ -143,7 +144,7 @@ export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashbo
       unit: VOTES,
       queries: [
         q(
-          `${sumBy([], increase(twin(TWIN.votesAccepted), '$__range'))} - ${sumBy([], increase(twin(TWIN.votesRecorded), '$__range'))}`,
+          `${sumBy([], increase(pipeline(TWIN.votesAccepted), '$__range'))} - ${sumBy([], increase(pipeline(TWIN.votesRecorded), '$__range'))}`,
           'accepted − recorded',
           true,
         ),
@@ -219,7 +220,7 @@ export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashbo
       queries: [
         q(votesPerSecond(TWIN.votesPublished), 'fill (published)'),
         q(votesPerSecond(TWIN.votesProcessed), 'drain (processed)'),
-        q(sumBy([], rate(twin(TWIN.ernstRetries))), 'ernst retries'),
+        q(sumBy([], rate(pipeline(TWIN.ernstRetries))), 'ernst retries'),
       ],
       min: 0,
     }),

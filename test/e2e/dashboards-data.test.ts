@@ -37,9 +37,10 @@ import { startLiveMetrics, type LiveMetrics } from '../../loadtests/metrics.ts';
 //   on 127.0.0.1), the Pi exporter's = node name (what our ServiceMonitor sets on
 //   any stack). No twin runs there: the negative control of the twin's panels.
 //
-// Every panel fed by these sources must show data with $node at All, at one node
-// and at two nodes; panels fed only by kube-state-metrics, Traefik or Istio
-// (which cannot run here) are "not judged", and listed.
+// Every panel fed by these sources must show data with its variables at All, at
+// one value and at two values ($node: one node, two nodes; $job: one service...);
+// panels fed only by kube-state-metrics, Traefik or Istio (which cannot run here)
+// are "not judged", and listed.
 
 const NODES: { name: string; ip: string; board?: Board }[] = [
   { name: 'pi-node-1', ip: '192.168.1.11', board: 'pi4' },
@@ -49,11 +50,12 @@ const NODES: { name: string; ip: string; board?: Board }[] = [
 const UNRUNNABLE = new Set(['kube-state-metrics', 'Traefik', 'Istio']);
 const dashboards = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/runbooks' })).map((d) => ({ name: d.slug, json: d.json }));
 /**
- * Grafana's data source "Scrape interval" set to what these Prometheus servers use, and
+ * Every multi-value variable varied (the default), Grafana's data source "Scrape
+ * interval" set to what these Prometheus servers use, and
  * the last 5 minutes as the time range: the data is seconds old, and Grafana aligns a
  * range query's end down to its step (10 s for a 1 h range on a narrow panel).
  */
-const OPTIONS = { selections: ['all', 'one', 'two'], vary: ['node'], scrapeIntervalMs: 1000, rangeMs: 5 * 60_000 } as const;
+const OPTIONS = { selections: ['all', 'one', 'two'], scrapeIntervalMs: 1000, rangeMs: 5 * 60_000 } as const;
 
 interface Node {
   name: string;
