@@ -6,6 +6,7 @@ import { setting } from '../lib/config.ts';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import { describeMonitoring, monitoringFromSettings, monitoringSpec } from '../lib/monitoring.ts';
 import { bool, duration, list, oneOf, string, url, type Parser } from '../lib/parse.ts';
+import { createProgress } from '../lib/progress.ts';
 import { prometheusApi } from '../lib/prometheus-api.ts';
 import { readSecret } from '../lib/secrets.ts';
 import { SELECTIONS, evaluateDashboards, formatEvaluation, panelRows, refusedQueries } from './evaluate.ts';
@@ -234,13 +235,16 @@ export function registerDashboards(program: Command): void {
       }
 
       const api = prometheusApi(cfg.prometheus, { signal: ctx.signal });
+      const progress = createProgress(ctx.log, { label: `opening dashboards on ${cfg.prometheus}` });
       const evals = await evaluateDashboards(api, dashboards, {
+        onDashboard: (name, i, total) => progress.update({ dashboard: `${i}/${total} ${name}` }),
         selections: cfg.data ? cfg.selections : ['all'],
         ...(cfg.vary.length ? { vary: cfg.vary } : {}),
         fixed: cfg.var,
         ...(cfg.range ? { rangeMs: cfg.range } : {}),
         scrapeIntervalMs: cfg.scrapeInterval,
       });
+      progress.done();
       for (const r of refusedQueries(evals)) findings.push({ dashboard: r.dashboard, rule: 'promql', where: r.where, message: `Prometheus refused ${r.sent}: ${r.error}` });
       const rows = cfg.data ? panelRows(evals) : [];
       for (const r of rows) {

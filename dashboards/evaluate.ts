@@ -29,6 +29,8 @@ export interface EvaluateOptions {
   fixed?: Readonly<Record<string, VariableValue>>;
   /** Screen width in pixels: a panel's maxDataPoints is its width in pixels, as in Grafana. */
   viewportWidth?: number;
+  /** Called as each dashboard is opened, for a progress line. */
+  onDashboard?: (name: string, index: number, total: number) => void;
 }
 
 export interface QueryResult {
@@ -254,7 +256,10 @@ export async function evaluateDashboards(
   opts: EvaluateOptions = {},
 ): Promise<DashboardEvaluation[]> {
   const out: DashboardEvaluation[] = [];
-  for (const d of dashboards) out.push(await evaluateDashboard(api, d, opts));
+  for (const [i, d] of dashboards.entries()) {
+    opts.onDashboard?.(d.name, i + 1, dashboards.length);
+    out.push(await evaluateDashboard(api, d, opts));
+  }
   return out;
 }
 
