@@ -72,6 +72,21 @@ let live: LiveMetrics | undefined;
 let kp: RunningPrometheus | undefined;
 let kps: RunningPrometheus | undefined;
 
+/** How to stop everything started so far, and the fixture directories: a start that fails half-way leaks nothing. */
+const cleanups: (() => unknown)[] = [];
+const dirs: string[] = [];
+async function started<T>(starting: Promise<T>, stop: (t: T) => unknown): Promise<T> {
+  const t = await starting;
+  cleanups.push(() => stop(t));
+  return t;
+}
+/** Promise.all, but failing only once every start has settled (and been registered for cleanup). */
+async function all<const T extends readonly Promise<unknown>[]>(starts: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const failed = (await Promise.allSettled(starts)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return Promise.all(starts);
+}
+
 const hostOf = (url: string) => new URL(url).host;
 
 /** One target per node, carrying the node's name and host IP as service discovery would. */
@@ -91,33 +106,35 @@ function piScrapeJobs(nodeExporterRelabeling: object[]) {
 }
 
 beforeAll(async () => {
-  nodes = await Promise.all(
+  nodes = await all(
     NODES.map(async (spec) => {
       const dir = mkdtempSync(join(tmpdir(), `myhero-dash-${spec.name}-`));
+      dirs.push(dir);
       makeProcfs(dir);
       // A VM has a sysfs without thermal zones.
       if (spec.board) makeSysfs(dir, spec.board);
       else mkdirSync(join(dir, 'sys/class/thermal'), { recursive: true });
       const vcgencmd = spec.board ? installFakeVcgencmd(dir, { mode: 'ok' }) : undefined;
-      const [pi, nodeExporter] = await Promise.all([
+      const [pi, nodeExporter] = await all([
         vcgencmd
-          ? startExporter({ host: LOOPBACK, port: 0, sysfsRoot: dir, vcgencmd: vcgencmd.path, vcgencmdCacheMs: 1000, collectors: ['cpu', 'thermal', 'freq', 'vcgencmd'] })
-          : undefined,
-        startNodeExporter(dir, { collectors: NODE_COLLECTORS, procfsRoot: dir, nodename: spec.name }),
+          ? started(startExporter({ host: LOOPBACK, port: 0, sysfsRoot: dir, vcgencmd: vcgencmd.path, vcgencmdCacheMs: 1000, collectors: ['cpu', 'thermal', 'freq', 'vcgencmd'] }), (e) => e.stop())
+          : Promise.resolve(undefined),
+        started(startNodeExporter(dir, { collectors: NODE_COLLECTORS, procfsRoot: dir, nodename: spec.name }), (n) => n.stop()),
       ]);
       return { ...spec, dir, pi, nodeExporter };
     }),
   );
-  [queueLab, directLab, live] = await Promise.all([
-    startLab({ mode: 'queue', dataPort: 0, appPort: 0, mqttPort: 0 }),
-    startLab({ mode: 'direct', dataPort: 0, appPort: 0 }),
-    freePort().then((port) => startLiveMetrics(LOOPBACK, port)),
+  const livePort = await freePort();
+  [queueLab, directLab, live] = await all([
+    started(startLab({ mode: 'queue', dataPort: 0, appPort: 0, mqttPort: 0 }), (l) => l.stop()),
+    started(startLab({ mode: 'direct', dataPort: 0, appPort: 0 }), (l) => l.stop()),
+    started(startLiveMetrics(LOOPBACK, livePort), (m) => m.close()),
   ]);
   const twinJobs = new Map<string, string[]>();
   for (const t of [queueLab!, directLab!].flatMap((lab) => lab.metricsTargets)) twinJobs.set(`myhero-${t.service}`, [...(twinJobs.get(`myhero-${t.service}`) ?? []), hostOf(t.url)]);
   const global = { scrape_interval: '1s', scrape_timeout: '1s' };
-  [kp, kps] = await Promise.all([
-    startPrometheus({
+  [kp, kps] = await all([
+    started(startPrometheus({
       config: {
         global,
         scrape_configs: [
@@ -126,8 +143,8 @@ beforeAll(async () => {
           { job_name: 'myhero-loadtest', metrics_path: new URL(live!.url).pathname, static_configs: [{ targets: [hostOf(live!.url)] }] },
         ],
       },
-    }),
-    startPrometheus({ config: { global, scrape_configs: piScrapeJobs(instanceIsHostIp) } }),
+    }), (p) => p.stop()),
+    started(startPrometheus({ config: { global, scrape_configs: piScrapeJobs(instanceIsHostIp) } }), (p) => p.stop()),
   ]);
   // Every target up: 2 Pi exporters and 3 node-exporters on both, plus the twin's and the runner's on kube-prometheus.
   const expected = 5 + [...twinJobs.values()].flat().length + 1;
@@ -138,8 +155,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.allSettled([queueLab?.stop(), directLab?.stop(), live?.close(), kp?.stop(), kps?.stop(), ...nodes.flatMap((n) => [n.pi?.stop(), n.nodeExporter.stop()])]);
-  for (const n of nodes) rmSync(n.dir, { recursive: true, force: true });
+  await Promise.allSettled(cleanups.map(async (stop) => stop()));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Every target scraped at least 5 times, so `rate` over `$__rate_interval` (4 s here) has samples wherever a test starts. */
