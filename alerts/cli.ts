@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { UserError, describeError } from '../lib/errors.ts';
-import { describeMonitoring } from '../lib/monitoring.ts';
+import { describeMonitoring, monitoringOf } from '../lib/monitoring.ts';
 import { bool, string } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { buildBundle } from './bundle.ts';
@@ -64,11 +64,10 @@ export function registerAlerts(program: Command): void {
       writeBundle(out, files);
       const paths = Object.keys(files).sort();
       if (v.json) {
-        const { selectors, thresholds, runbookBaseUrl } = cfg;
         ctx.out(
           JSON.stringify({
             out,
-            monitoring: { selectors, thresholds, runbookBaseUrl },
+            monitoring: monitoringOf(cfg),
             alerts: allAlerts(groups).map((a) => ({ name: a.name, severity: a.severity, for: a.for })),
             files: paths,
           }),

@@ -1,30 +1,44 @@
 import { setting, type Resolved } from '../lib/config.ts';
 import { UserError } from '../lib/errors.ts';
 import { monitoringFromSettings, monitoringSpec, type MonitoringConfig } from '../lib/monitoring.ts';
-import { list, string, bool, type Parser } from '../lib/parse.ts';
-import { DEFAULT_TIMING, operatorSecretPath, type EmailSettings, type SlackSettings, type Timing } from './alertmanager.ts';
+import { list, oneOf, string, bool, type Parser } from '../lib/parse.ts';
+import { DEFAULT_TIMING, K3S_NULL_ALERTS, operatorSecretPath, type EmailSettings, type SlackSettings, type Timing } from './alertmanager.ts';
 import type { Duration } from './rule.ts';
 
 // The `alerts` settings (YAML section `alerts`, env, flags) on top of the
 // shared monitoring config (section `monitoring`, lib/monitoring.ts), and the
 // one config object the rules, routes and manifests are built from.
 
+/** Which Pi alerts to build: `auto` = only where node-exporter reports ARM nodes (or does not run), `on` = always, `off` = none. */
+export const PI_ALERTS = ['auto', 'on', 'off'] as const;
+export type PiAlerts = (typeof PI_ALERTS)[number];
+
 export interface AlertsConfig extends MonitoringConfig {
+  piAlerts: PiAlerts;
   slack: SlackSettings;
   email?: EmailSettings;
   timing: Timing;
+  /** Alert names (regexes) routed to the null receiver. */
+  nullAlerts: string[];
   kubernetes: {
-    /** Namespace of the monitoring stack: the PrometheusRule and the Secrets go there. */
+    /** Namespace of the monitoring stack: the PrometheusRule and the optional whole-config Secret go there. */
     namespace: string;
-    /** Labels the Prometheus CR's ruleSelector looks for. */
+    /**
+     * Namespace of the AlertmanagerConfig and the Secrets it reads. The Operator
+     * routes to it only alerts whose `namespace` label is this one.
+     */
+    alertmanagerConfigNamespace: string;
+    /** Labels the Prometheus CR's ruleSelector looks for (the release label included). */
     ruleLabels: Record<string, string>;
     slackSecret: string;
+    smtpSecret: string;
     /** Secret holding alertmanager.yaml for the Operator's Alertmanager (kube-prometheus: alertmanager-main). */
     alertmanagerSecret: string;
   };
 }
 
 export const SLACK_SECRET = { name: 'myhero-alertmanager-slack', criticalKey: 'critical-url', alertsKey: 'alerts-url' } as const;
+export const SMTP_SECRET = 'myhero-alertmanager-smtp';
 
 /** A Prometheus/Alertmanager duration string, checked and kept as text. */
 const promDuration: Parser<Duration> = (raw, name) => {
@@ -46,6 +60,18 @@ const labelList: Parser<Record<string, string>> = (raw, name) =>
 /** Settings shared by `alerts build` and `alerts test`: the monitoring config, then the alerts' own. */
 export const alertsSpec = {
   ...monitoringSpec,
+  piAlerts: setting({
+    flag: '--pi-alerts <auto|on|off>',
+    describe: 'Pi alerts: auto = only where node-exporter reports ARM nodes (or does not run), on = always, off = not built',
+    default: 'auto' as PiAlerts,
+    parse: oneOf(PI_ALERTS),
+  }),
+  nullAlerts: setting({
+    flag: '--null-alerts <names>',
+    describe: "alert names (regexes, comma-separated) sent to the null receiver: the stack's k3s misfires ('' = none)",
+    default: [...K3S_NULL_ALERTS] as string[],
+    parse: list(string),
+  }),
   slackCriticalChannel: setting({ flag: '--slack-critical-channel <ch>', describe: 'Slack channel for critical alerts', default: '#myhero-critical', parse: string }),
   slackAlertsChannel: setting({ flag: '--slack-alerts-channel <ch>', describe: 'Slack channel for warnings', default: '#myhero-alerts', parse: string }),
   slackCriticalUrlFile: setting({
@@ -64,18 +90,24 @@ export const alertsSpec = {
   emailFrom: setting({ flag: '--email-from <addr>', describe: 'sender of alert emails', default: 'alertmanager@localhost', parse: string }),
   smtpSmarthost: setting({ flag: '--smtp-smarthost <host:port>', describe: 'SMTP relay for alert emails', default: 'localhost:25', parse: string }),
   smtpUsername: setting({ flag: '--smtp-username <user>', describe: 'SMTP auth user (none when empty)', default: '', parse: string }),
-  smtpPasswordFile: setting({ flag: '--smtp-password-file <path>', describe: 'file Alertmanager reads the SMTP password from', default: '/etc/alertmanager/secrets/myhero-alertmanager-smtp/password', parse: string }),
+  smtpPasswordFile: setting({ flag: '--smtp-password-file <path>', describe: 'file Alertmanager reads the SMTP password from', default: operatorSecretPath(SMTP_SECRET, 'password'), parse: string }),
   smtpRequireTls: setting({ flag: '--smtp-require-tls <bool>', describe: 'require STARTTLS to the relay', default: true, parse: bool }),
   groupWait: setting({ flag: '--group-wait <d>', describe: 'Alertmanager group_wait', default: DEFAULT_TIMING.groupWait, parse: promDuration }),
   groupInterval: setting({ flag: '--group-interval <d>', describe: 'Alertmanager group_interval', default: DEFAULT_TIMING.groupInterval, parse: promDuration }),
   repeatInterval: setting({ flag: '--repeat-interval <d>', describe: 'repeat_interval of warnings', default: DEFAULT_TIMING.repeatInterval, parse: promDuration }),
   criticalRepeatInterval: setting({ flag: '--critical-repeat-interval <d>', describe: 'repeat_interval of criticals', default: DEFAULT_TIMING.criticalRepeatInterval, parse: promDuration }),
   resolveTimeout: setting({ flag: '--resolve-timeout <d>', describe: 'Alertmanager resolve_timeout', default: DEFAULT_TIMING.resolveTimeout, parse: promDuration }),
-  monitoringNamespace: setting({ flag: '--monitoring-namespace <ns>', describe: 'namespace of the PrometheusRule and Secrets', default: 'monitoring', parse: string }),
+  monitoringNamespace: setting({ flag: '--monitoring-namespace <ns>', describe: 'namespace of the PrometheusRule (and of the optional whole-config Secret)', default: 'monitoring', parse: string }),
+  alertmanagerConfigNamespace: setting({
+    flag: '--alertmanager-config-namespace <ns>',
+    describe: "namespace of the AlertmanagerConfig and its Secrets (default: myhero's namespace, else the monitoring namespace)",
+    default: '',
+    parse: string,
+  }),
   ruleLabels: setting({
     flag: '--rule-labels <k=v,...>',
-    describe: "labels the Prometheus CR's ruleSelector matches (kube-prometheus: prometheus, role; the Helm chart: release)",
-    default: 'prometheus=k8s,role=alert-rules,release=kube-prometheus-stack',
+    describe: "labels the Prometheus CR's ruleSelector matches besides --release (kube-prometheus: prometheus, role)",
+    default: 'prometheus=k8s,role=alert-rules',
     parse: (raw, name) => (labelList(raw, name), raw),
   }),
   alertmanagerSecret: setting({ flag: '--alertmanager-secret <name>', describe: 'Secret holding alertmanager.yaml for the Operator', default: 'alertmanager-main', parse: string }),
@@ -84,8 +116,11 @@ export const alertsSpec = {
 export type AlertsSettings = Resolved<typeof alertsSpec>;
 
 export function configFromSettings(v: AlertsSettings): AlertsConfig {
+  const monitoring = monitoringFromSettings(v);
   return {
-    ...monitoringFromSettings(v),
+    ...monitoring,
+    piAlerts: v.piAlerts,
+    nullAlerts: v.nullAlerts,
     slack: {
       criticalChannel: v.slackCriticalChannel,
       alertsChannel: v.slackAlertsChannel,
@@ -111,8 +146,10 @@ export function configFromSettings(v: AlertsSettings): AlertsConfig {
     },
     kubernetes: {
       namespace: v.monitoringNamespace,
-      ruleLabels: labelList(v.ruleLabels, '--rule-labels'),
+      alertmanagerConfigNamespace: v.alertmanagerConfigNamespace || monitoring.selectors.namespace || v.monitoringNamespace,
+      ruleLabels: { ...labelList(v.ruleLabels, '--rule-labels'), ...(monitoring.release ? { release: monitoring.release } : {}) },
       slackSecret: SLACK_SECRET.name,
+      smtpSecret: SMTP_SECRET,
       alertmanagerSecret: v.alertmanagerSecret,
     },
   };

@@ -11,6 +11,8 @@ export interface RenderOptions {
   interval?: Duration;
   /** Test-only: shorter `for` durations by alert name (end-to-end runs cannot wait minutes). */
   forOverrides?: Readonly<Record<string, Duration>>;
+  /** The `namespace` label of alerts about nodes and the Pi exporter (Alert.outsideNamespace); kept as the series say when unset. */
+  outsideNamespace?: string;
 }
 
 export function runbookUrl(base: string, alert: string): string {
@@ -27,7 +29,11 @@ function renderAlert(a: Alert, opts: RenderOptions) {
     alert: a.name,
     expr: a.expr,
     for: opts.forOverrides?.[a.name] ?? a.for,
-    labels: { severity: a.severity, ...(a.family ? { [FAMILY_LABEL]: a.family } : {}) },
+    labels: {
+      severity: a.severity,
+      ...(a.family ? { [FAMILY_LABEL]: a.family } : {}),
+      ...(a.outsideNamespace && opts.outsideNamespace ? { namespace: opts.outsideNamespace } : {}),
+    },
     annotations: {
       summary: a.summary,
       description: a.description,

@@ -28,6 +28,12 @@ export interface Alert {
   family?: string;
   /** Fires all the time by design (the Watchdog heartbeat): the only kind exempt from a must-not-fire test. */
   alwaysFires?: boolean;
+  /**
+   * About nodes or the Pi exporter, not an object in myhero's namespace: its
+   * series carry no such `namespace`. The Kubernetes delivery labels it with the
+   * AlertmanagerConfig's namespace, the only alerts the Operator routes there.
+   */
+  outsideNamespace?: boolean;
 }
 
 export interface RuleGroup {
@@ -42,6 +48,8 @@ export interface RuleGroup {
 export interface RuleContext {
   selectors: Selectors;
   thresholds: Thresholds;
+  /** auto: Pi alerts that fire on absence only where node-exporter reports ARM nodes (or does not run); on: always; off: no Pi group. */
+  piAlerts: 'auto' | 'on' | 'off';
 }
 
 /** Label carrying an alert's family, compared by the inhibit rule. */

@@ -168,7 +168,7 @@ export function gamedayDashboard(opts: MonitoringConfig): dashboard.Dashboard {
       thresholds: steps('red', [1, 'green']),
       sparkline: true,
       width: 6,
-      links: [runbook(opts, 'KubeNodeNotReady')],
+      links: [runbook(opts, 'MyheroNodeNotReady')],
     }),
   );
   b.withPanel(

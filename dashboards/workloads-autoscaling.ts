@@ -159,7 +159,7 @@ export function workloadsDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       mappings: valueMappings({ 0: ['NotReady', 'red'], 1: ['Ready', 'green'] }),
       thresholds: steps('red', [1, 'green']),
       width: 16,
-      links: [runbook(opts, 'KubeNodeNotReady')],
+      links: [runbook(opts, 'MyheroNodeNotReady')],
     }),
   );
   b.withPanel(
@@ -173,7 +173,7 @@ export function workloadsDashboard(opts: MonitoringConfig): dashboard.Dashboard 
       ],
       text: 'value_and_name',
       width: 8,
-      links: [runbook(opts, 'KubeNodeNotReady')],
+      links: [runbook(opts, 'MyheroNodeNotReady')],
     }),
   );
 

@@ -49,6 +49,11 @@ export interface MonitoringConfig {
   thresholds: Thresholds;
   /** Where alerts/runbooks/<Alert>.md is published: alert runbook_url annotations and dashboard links point there. */
   runbookBaseUrl: string;
+  /**
+   * The `release` label kube-prometheus-stack selects ServiceMonitors and
+   * PrometheusRules by (its Helm release name); '' = none.
+   */
+  release: string;
 }
 
 /** The runbooks' path in the repository: right there, but not a link Slack or Grafana can open. */
@@ -74,6 +79,9 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   dataLatencyP99Seconds: 0.5,
   lostVoteRatio: 0.01,
 };
+
+/** kube-prometheus-stack's default Helm release name, which its Prometheus selects `release=` by. */
+export const DEFAULT_RELEASE = 'kube-prometheus-stack';
 
 /** Section of the config file the monitoring settings live in. */
 export const MONITORING_SECTION = 'monitoring';
@@ -107,6 +115,13 @@ export const monitoringSpec = {
     parse: string,
     ...shared,
   }),
+  release: setting({
+    flag: '--release <name>',
+    describe: "the release label kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by ('' = none)",
+    default: DEFAULT_RELEASE,
+    parse: string,
+    ...shared,
+  }),
 };
 
 export type MonitoringSettings = Resolved<typeof monitoringSpec>;
@@ -126,8 +141,12 @@ export function monitoringFromSettings(v: MonitoringSettings): MonitoringConfig 
       lostVoteRatio: v.lostVoteRatio,
     },
     runbookBaseUrl: v.runbookBaseUrl,
+    release: v.release,
   };
 }
+
+/** Just the monitoring config of a larger one (the alerts' config extends it). */
+export const monitoringOf = ({ selectors, thresholds, runbookBaseUrl, release }: MonitoringConfig): MonitoringConfig => ({ selectors, thresholds, runbookBaseUrl, release });
 
 /** The config with no file, env or flags, and optional setting overrides (tests, library use). */
 export function defaultMonitoring(overrides: Partial<MonitoringSettings> = {}): MonitoringConfig {
@@ -143,6 +162,9 @@ export const namespaceMatcher = (s: Selectors): string | undefined => s.namespac
 export function jobMatchers(s: Selectors, job: 'app' | 'data' | 'ernst'): Matchers {
   return { job: s.jobs[job], namespace: namespaceMatcher(s) };
 }
+
+/** `node_uname_info{machine}` values of ARM boards (Raspberry Pi OS 64-bit, 32-bit; Pi Zero/1). */
+export const ARM_MACHINES = ['aarch64', 'armv7l', 'armv6l'] as const;
 
 /** The ARM exporter: it runs in the monitoring stack's namespace, not myhero's, so only its job counts. */
 export const exporterMatchers = (s: Selectors): Matchers => ({ job: s.jobs.exporter });
@@ -174,6 +196,7 @@ export function describeMonitoring(cfg: MonitoringConfig, uses?: string): string
     `  workloads        ${sel.workloadPattern} (app Deployment ${sel.appDeployment})`,
     `  thresholds       error ratio ${t.errorRatio}, app p99 ${t.appLatencyP99Seconds} s, data p99 ${t.dataLatencyP99Seconds} s, lost votes ${t.lostVoteRatio}`,
     `  runbooks         ${cfg.runbookBaseUrl}`,
+    `  release label    ${cfg.release || '(none)'}`,
     ...(uses ? [`  used here        ${uses}`] : []),
   ];
   if (!isWebUrl(cfg.runbookBaseUrl)) {

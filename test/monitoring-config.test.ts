@@ -56,6 +56,7 @@ describe('the monitoring section of the config file', () => {
     const rules = readdirSync(join(tmp, 'alerts/prometheus/rules')).map((f) => readFileSync(join(tmp, 'alerts/prometheus/rules', f), 'utf8')).join('\n');
     expect(rules).toContain('deployment=~"hero-.*"');
     expect(rules).toContain('> 0.02');
+    expect(rules).toContain('node_uname_info{job="node"');
     expect(rules).not.toContain('myhero-.*');
 
     const dash = ['pi-cluster', 'workloads-autoscaling', 'gameday'].map((f) => readFileSync(join(tmp, 'dashboards', `${f}.json`), 'utf8')).join('\n');

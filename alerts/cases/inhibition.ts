@@ -50,6 +50,21 @@ export function inhibitionCases(s: Selectors): InhibitionCase[] {
       inhibited: true,
     },
     {
+      why: 'the queue has no consumer',
+      labels: { alertname: 'MyheroQueueNoConsumer', severity: 'critical', [FAMILY_LABEL]: 'MyheroQueue', namespace },
+      inhibited: false,
+    },
+    {
+      why: 'the backlog warning of that queue, whose cause the critical already names',
+      labels: { alertname: 'MyheroQueueBacklogGrowing', severity: 'warning', [FAMILY_LABEL]: 'MyheroQueue', namespace },
+      inhibited: true,
+    },
+    {
+      why: 'the backlog warning of a queue in another namespace',
+      labels: { alertname: 'MyheroQueueBacklogGrowing', severity: 'warning', [FAMILY_LABEL]: 'MyheroQueue', namespace: `${namespace}-2` },
+      inhibited: false,
+    },
+    {
       why: 'a critical without a family',
       labels: { alertname: 'MyheroAppDown', severity: 'critical', namespace },
       inhibited: false,

@@ -123,7 +123,7 @@ export function kubernetesCases({ selectors: s }: RuleContext): AlertCase[] {
       expect: [],
     },
     {
-      alert: 'KubeNodeNotReady',
+      alert: 'MyheroNodeNotReady',
       name: 'fires after 5 m not Ready',
       series: [input(KSM.nodeStatusCondition, { ...node, status: 'true' }, '1 0x10'), input(KSM.nodeStatusCondition, { ...node, status: 'unknown' }, '0 1x10')],
       evalTime: '7m',
@@ -137,7 +137,7 @@ export function kubernetesCases({ selectors: s }: RuleContext): AlertCase[] {
       ],
     },
     {
-      alert: 'KubeNodeNotReady',
+      alert: 'MyheroNodeNotReady',
       name: 'does not fire for a Ready node',
       series: [input(KSM.nodeStatusCondition, { ...node, status: 'true' }, '1x10'), input(KSM.nodeStatusCondition, { ...node, status: 'false' }, '0x10')],
       evalTime: '7m',

@@ -53,6 +53,23 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
   const health = { ...app, route: '/health', method: 'GET', code: '200' };
 
   const lostShare = 2 * t.lostVoteRatio;
+  const queueMode = (values = '1x50') => [input(TWIN.appMode, { ...app, mode: 'queue' }, values), input(TWIN.appMode, { ...app, mode: 'direct' }, '0x50')];
+  const ernstUp = (values = '1x50') => input(PROMETHEUS.up, ernst, values);
+  // Queue mode at 10 votes/s; ernst keeps up, then its pod is gone from minute 10 on
+  // (no target: its series end with a staleness marker): votes wait in the queue, data records nothing more.
+  const ernstGone = [
+    ...queueMode(),
+    input(TWIN.votesAccepted, { ...app, mode: 'queue' }, '0+600x50'),
+    input(TWIN.votesPublished, { ...app, mode: 'queue' }, '0+600x50'),
+    input(TWIN.votesProcessed, ernst, '0+600x10 stale'),
+    ernstUp('1x10 stale'),
+    input(TWIN.votesRecorded, data, '0+600x10 6000x40'),
+  ];
+  const backlog = (perSecond: number) => ({
+    labels: { namespace, severity: 'warning', alertgroup: 'MyheroQueue' },
+    summary: `The myhero vote queue grows in ${namespace}`,
+    description: `For 10 minutes the app in namespace ${namespace} has published ${perSecond} votes/s more than ernst takes off the queue: votes are accepted but not counted yet, and the broker keeps them in memory.`,
+  });
   // The alert both app-down cases (scrape failing, readiness failing) expect.
   const appDown = {
     labels: { namespace, severity: 'critical' },
@@ -125,26 +142,39 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
         input(TWIN.votesProcessed, ernst, '0+480x20'),
       ],
       evalTime: '15m',
+      expect: [backlog(2)],
+    },
+    {
+      alert: 'MyheroQueueBacklogGrowing',
+      name: 'fires when ernst has been gone for 20 m: every published vote waits',
+      series: ernstGone,
+      evalTime: '30m',
+      expect: [backlog(10)],
+    },
+    {
+      alert: 'MyheroQueueNoConsumer',
+      name: 'fires when ernst is gone in queue mode',
+      series: ernstGone,
+      evalTime: '16m',
       expect: [
         {
-          labels: { namespace, severity: 'warning' },
-          summary: `The myhero vote queue grows in ${namespace}`,
-          description: `For 10 minutes the app in namespace ${namespace} has published 2 votes/s more than ernst takes off the queue: votes are accepted but not counted yet, and the broker keeps them in memory.`,
+          labels: { namespace, severity: 'critical', alertgroup: 'MyheroQueue' },
+          summary: `The myhero vote queue has no consumer in ${namespace}`,
+          description: `myhero-app in namespace ${namespace} runs in queue mode, but no myhero-ernst target has answered for 2 minutes: votes are accepted and published, and none is counted until ernst is back.`,
         },
       ],
     },
     {
-      alert: 'MyheroQueueBacklogGrowing',
-      name: 'fires when ernst is gone altogether',
-      series: [input(TWIN.votesPublished, { ...app, mode: 'queue' }, '0+600x20')],
-      evalTime: '15m',
-      expect: [
-        {
-          labels: { namespace, severity: 'warning' },
-          summary: `The myhero vote queue grows in ${namespace}`,
-          description: `For 10 minutes the app in namespace ${namespace} has published 10 votes/s more than ernst takes off the queue: votes are accepted but not counted yet, and the broker keeps them in memory.`,
-        },
+      alert: 'MyheroQueueNoConsumer',
+      name: 'does not fire while ernst answers, nor in direct mode without ernst, nor on a short restart',
+      series: [
+        ...queueMode(),
+        ernstUp('1x5 0 1x10'),
+        input(TWIN.appMode, { ...app, namespace: 'direct-ns', mode: 'direct' }, '1x20'),
+        input(TWIN.appMode, { ...app, namespace: 'direct-ns', mode: 'queue' }, '0x20'),
       ],
+      evalTime: '12m',
+      expect: [],
     },
     {
       alert: 'MyheroQueueBacklogGrowing',
@@ -170,6 +200,8 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
       alert: 'MyheroVotesLost',
       name: 'fires in queue mode when votes vanish between ernst and data',
       series: [
+        ...queueMode(),
+        ernstUp(),
         input(TWIN.votesAccepted, { ...app, mode: 'queue' }, '0+600x30'),
         input(TWIN.votesPublished, { ...app, mode: 'queue' }, '0+600x30'),
         input(TWIN.votesProcessed, ernst, '0+600x30'),
@@ -182,12 +214,28 @@ export function myheroCases({ selectors: s, thresholds: t }: RuleContext): Alert
       alert: 'MyheroVotesLost',
       name: 'does not fire while the difference is still waiting in a growing queue',
       series: [
+        ...queueMode(),
+        ernstUp(),
         input(TWIN.votesAccepted, { ...app, mode: 'queue' }, '0+600x30'),
         input(TWIN.votesPublished, { ...app, mode: 'queue' }, '0+600x30'),
         input(TWIN.votesProcessed, ernst, '0+420x30'),
         input(TWIN.votesRecorded, data, '0+420x30'),
       ],
       evalTime: '20m',
+      expect: [],
+    },
+    {
+      alert: 'MyheroVotesLost',
+      name: 'does not fire 12 m after ernst is gone: the votes wait in the queue (MyheroQueueNoConsumer speaks)',
+      series: ernstGone,
+      evalTime: '22m',
+      expect: [],
+    },
+    {
+      alert: 'MyheroVotesLost',
+      name: 'does not fire once ernst has been gone for the whole window: all published votes are queued',
+      series: ernstGone,
+      evalTime: '35m',
       expect: [],
     },
     {

@@ -15,6 +15,7 @@ export interface RouteCase {
 }
 
 function receiversFor(severity: string | undefined, alertname: string, cfg: AlertsConfig): string[] {
+  if (cfg.nullAlerts.some((re) => new RegExp(`^(?:${re})$`).test(alertname))) return [RECEIVERS.null];
   if (alertname === WATCHDOG) return [RECEIVERS.heartbeat];
   if (severity === 'critical') return cfg.email ? [RECEIVERS.critical, RECEIVERS.email] : [RECEIVERS.critical];
   return [RECEIVERS.alerts];
@@ -29,15 +30,20 @@ export function routeCases(groups: readonly RuleGroup[], cfg: AlertsConfig): Rou
       return { name: `${a.name} (${a.severity})`, labels, receivers: receiversFor(a.severity, a.name, cfg) };
     }),
   );
-  const foreign = (name: string, severity?: Severity | 'info') => ({
+  const foreign = (name: string, severity?: Severity | 'info', alertname = 'KubeCPUOvercommit') => ({
     name,
-    labels: { alertname: 'KubeCPUOvercommit', namespace: 'kube-system', ...(severity ? { severity } : {}) },
-    receivers: receiversFor(severity, 'KubeCPUOvercommit', cfg),
+    labels: { alertname, namespace: 'kube-system', ...(severity ? { severity } : {}) },
+    receivers: receiversFor(severity, alertname, cfg),
   });
   return [
     ...fromRules,
     foreign('a critical from another rule set', 'critical'),
     foreign('an info alert falls through to the alerts channel', 'info'),
     foreign('an alert without severity falls through to the alerts channel'),
+    // kube-prometheus alerts that misfire on k3s: null by default, to Slack when --null-alerts is ''.
+    foreign('the stack\'s KubeSchedulerDown on k3s', 'critical', 'KubeSchedulerDown'),
+    foreign('the stack\'s KubeProxyDown on k3s', 'critical', 'KubeProxyDown'),
+    foreign('the stack\'s etcd alerts on a k3s server', 'critical', 'etcdInsufficientMembers'),
+    foreign('the stack\'s InfoInhibitor', 'none', 'InfoInhibitor'),
   ];
 }

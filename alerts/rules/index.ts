@@ -6,5 +6,5 @@ import { piRules } from './pi.ts';
 
 /** Every rule group the suite ships, in the order they are rendered. */
 export function ruleGroups(ctx: RuleContext): RuleGroup[] {
-  return [piRules(ctx), myheroRules(ctx), kubernetesRules(ctx), metaRules()];
+  return [...(ctx.piAlerts === 'off' ? [] : [piRules(ctx)]), myheroRules(ctx), kubernetesRules(ctx), metaRules()];
 }

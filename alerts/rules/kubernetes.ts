@@ -68,7 +68,9 @@ export function kubernetesRules(ctx: RuleContext): RuleGroup {
           'Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has asked for {{ $value }} replicas but not had them all available for 15 minutes.',
       },
       {
-        name: 'KubeNodeNotReady',
+        // Not KubeNodeNotReady: kube-prometheus has an alert of that name over the same series.
+        name: 'MyheroNodeNotReady',
+        outsideNamespace: true,
         expr: `${sel(KSM.nodeStatusCondition, node)} == 0`,
         for: '5m',
         severity: 'warning',

@@ -27,10 +27,19 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
   const processed = byNs(rate5m(sel(TWIN.votesProcessed, ernst)));
 
   // Over 15 m: accepted − recorded − (queue growth) = votes neither counted nor waiting.
+  // Without a consumer (no ernst series), every published vote is still in the queue.
   const increase15m = (selector: string) => byNs(increase(selector, '15m'));
   const accepted15 = increase15m(sel(TWIN.votesAccepted, app));
   const recorded15 = increase15m(sel(TWIN.votesRecorded, data));
-  const queueGrowth15 = `(${increase15m(sel(TWIN.votesPublished, app))} - ${increase15m(sel(TWIN.votesProcessed, ernst))})`;
+  const published15 = increase15m(sel(TWIN.votesPublished, app));
+  const queueGrowth15 = `(${published15} - (${increase15m(sel(TWIN.votesProcessed, ernst))} or ${published15} * 0))`;
+
+  // Queue mode, and whether its consumer answers. While ernst is gone or was gone
+  // within the 15 m window, its counter ends mid-window and increase() extrapolates
+  // it: the loss cannot be told from backlog then, and MyheroQueueNoConsumer speaks.
+  const queueMode = `(max by (namespace) (${sel(TWIN.appMode, { ...app, mode: 'queue' })}) == 1)`;
+  const consumerUp = `max by (namespace) (${sel(PROMETHEUS.up, ernst)})`;
+  const consumerUpAllWindow = `(min_over_time((${consumerUp} or on (namespace) ${queueMode} * 0)[15m:1m]) == 1)`;
 
   const p99 = (matchers: Matchers) => quantile(0.99, rate5m(sel(bucket(TWIN.httpDuration), matchers)), ['namespace', 'job']);
 
@@ -73,7 +82,18 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
         description: `The 99th percentile of {{ $labels.job }} answers in namespace {{ $labels.namespace }} has been above ${t.appLatencyP99Seconds} s for 10 minutes ({{ $value | humanizeDuration }} now): voters wait, and in direct mode votes near the data timeout fail.`,
       },
       {
+        name: 'MyheroQueueNoConsumer',
+        family: 'MyheroQueue',
+        expr: [queueMode, 'unless on (namespace)', `(${consumerUp} == 1)`].join('\n'),
+        for: '2m',
+        severity: 'critical',
+        summary: 'The myhero vote queue has no consumer in {{ $labels.namespace }}',
+        description:
+          'myhero-app in namespace {{ $labels.namespace }} runs in queue mode, but no myhero-ernst target has answered for 2 minutes: votes are accepted and published, and none is counted until ernst is back.',
+      },
+      {
         name: 'MyheroQueueBacklogGrowing',
+        family: 'MyheroQueue',
         expr: `(${published} - (${processed} or ${published} * 0)) > 0`,
         for: '10m',
         severity: 'warning',
@@ -91,6 +111,8 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
           `)`,
           `/ ${accepted15}`,
           `> ${t.lostVoteRatio}`,
+          `unless on (namespace)`,
+          `(${queueMode} unless on (namespace) ${consumerUpAllWindow})`,
         ].join('\n'),
         for: '5m',
         severity: 'critical',

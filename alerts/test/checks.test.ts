@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startAlertmanager } from '../../lab/promstack.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { promtoolBinary, startAlertmanager } from '../../lab/promstack.ts';
 import { buildBundle, BUNDLE_PATHS, templateFiles } from '../bundle.ts';
 import { inhibitionCases } from '../cases/inhibition.ts';
 import { runChecks } from '../checks.ts';
@@ -39,7 +41,7 @@ describe('alerts checks with the real promtool, amtool and Alertmanager', () => 
     expect(results.find((r) => r.name === 'promtool test rules')!.detail).toMatch(/^\d+ cases in 4 files$/);
   });
 
-  it('pass on another cluster\'s config: any namespace, other jobs and thresholds, email on', async () => {
+  it('pass on another cluster\'s config: any namespace, other jobs and thresholds, email on, Pi alerts always, no null routes', async () => {
     const cfg = testConfig({
       namespace: '',
       appJob: 'app',
@@ -51,6 +53,8 @@ describe('alerts checks with the real promtool, amtool and Alertmanager', () => 
       lostVoteRatio: 0.02,
       emailTo: 'oncall@example.org',
       smtpUsername: 'alertmanager',
+      piAlerts: 'on',
+      nullAlerts: [],
     });
     const { groups, files } = buildBundle(cfg);
     const results = await runChecks(cfg, groups, written(files));
@@ -69,6 +73,40 @@ describe('alerts checks with the real promtool, amtool and Alertmanager', () => 
     expect(Object.keys(failed).sort()).toEqual(['amtool config routes test', 'promtool test rules']);
     expect(failed['promtool test rules']).toContain('PiCpuTemperatureHigh: fires after 5 m above 70 °C');
     expect(failed['amtool config routes test']).toContain('PiCpuTemperatureCritical (critical): expected slack-critical');
+  });
+
+  it("catch the issue's false page and silent critical: the earlier expressions fail the ernst-down and hovering cases", async () => {
+    const cfg = testConfig();
+    const { files } = buildBundle(cfg);
+    type RuleFile = { groups: { rules: { alert: string; expr: string; for: string }[] }[] };
+    const mutate = (path: string, alert: string, change: (r: { expr: string; for: string }) => void) => {
+      const doc = parse(files[path]!) as RuleFile;
+      change(doc.groups[0]!.rules.find((r) => r.alert === alert)!);
+      files[path] = toYaml(doc);
+    };
+    // VotesLost as it was: an absent consumer counted as no queue growth (100 % "lost" once ernst's counter leaves
+    // the window), and no guard while ernst is missing (its counter, ended mid-window, is extrapolated: 3.3 % "lost").
+    mutate(`${BUNDLE_PATHS.rules}/myhero.rules.yml`, 'MyheroVotesLost', (r) => {
+      r.expr = r.expr.replace(/ or sum by \(namespace\) \(increase\(myhero_votes_published_total[^)]*\)\) \* 0\)/, ')').replace(/\nunless on \(namespace\)\n[\s\S]*$/, '');
+      expect(r.expr).not.toMatch(/unless|published_total[^)]*\)\) \* 0/);
+    });
+    // The critical as it was: a plain threshold with `for: 1m`, restarted by every dip.
+    mutate(`${BUNDLE_PATHS.rules}/pi.rules.yml`, 'PiCpuTemperatureCritical', (r) => {
+      r.expr = r.expr.replace(/^max_over_time\((.*)\[1m\]\)/, '$1');
+      r.for = '1m';
+    });
+    const dir = written(files);
+    const tests = join(dir, BUNDLE_PATHS.tests);
+    const out = await promisify(execFile)(promtoolBinary(), ['test', 'rules', 'pi.test.yml', 'myhero.test.yml'], { cwd: tests }).then(
+      () => '',
+      (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
+    );
+    const failed = [...out.matchAll(/name: (.+),\n/g)].map((m) => m[1]);
+    expect(failed.sort()).toEqual([
+      'MyheroVotesLost: does not fire 12 m after ernst is gone: the votes wait in the queue (MyheroQueueNoConsumer speaks)',
+      'MyheroVotesLost: does not fire once ernst has been gone for the whole window: all published votes are queued',
+      'PiCpuTemperatureCritical: fires on a board the firmware holds at the limit, hovering 79.9/80.8 °C',
+    ]);
   });
 
   it('tell a too-wide inhibit rule from the right one, on a real Alertmanager', async () => {

@@ -18,10 +18,12 @@ import { PI_THERMAL } from '../../lib/defaults.ts';
 // past the throttling point, then cools it.
 //
 // Test-only timing: scrape and evaluate every second, `for` of 2 s (critical)
-// and 4 s (warning, so it arrives after the critical that inhibits it),
-// group_wait and group_interval of 1 s. Everything else is the built bundle.
+// and 4 s (warning, so it arrives after the critical that inhibits it), the
+// temperature rules' one-minute peak window cut to 3 s, group_wait and
+// group_interval of 1 s. Everything else is the built bundle.
 
 const WAIT_MS = 30_000;
+const RUNBOOKS = 'https://git.example.org/ops/myhero-ops/-/blob/main/alerts/runbooks';
 const title = (m: SlackMessage) => m.attachments[0]?.title ?? '';
 const text = (m: SlackMessage) => m.attachments.map((a) => a.text).join('\n');
 
@@ -48,6 +50,7 @@ describe('a Pi overheats: exporter → Prometheus → Alertmanager → Slack', (
       slackAlertsUrlFile: join(sysfs, 'alerts-url'),
       groupWait: '1s',
       groupInterval: '1s',
+      runbookBaseUrl: RUNBOOKS,
     });
     const { files } = buildBundle(cfg, { interval: '1s', forOverrides: { PiCpuTemperatureCritical: '2s', PiCpuTemperatureHigh: '4s' } });
 
@@ -57,7 +60,7 @@ describe('a Pi overheats: exporter → Prometheus → Alertmanager → Slack', (
     const rules = Object.fromEntries(
       Object.entries(files)
         .filter(([path]) => path.startsWith(`${BUNDLE_PATHS.rules}/`))
-        .map(([path, t]) => [`rules/${path.split('/').at(-1)}`, t]),
+        .map(([path, t]) => [`rules/${path.split('/').at(-1)}`, t.replaceAll(`${RPI.cpuTemperature}{job="${cfg.selectors.jobs.exporter}"}[1m]`, `${RPI.cpuTemperature}{job="${cfg.selectors.jobs.exporter}"}[3s]`)]),
     );
     prom = await startPrometheus({
       config: {
@@ -87,10 +90,11 @@ describe('a Pi overheats: exporter → Prometheus → Alertmanager → Slack', (
     const firing = await slack.waitFor((m) => title(m) === '[FIRING:1] PiCpuTemperatureCritical', WAIT_MS);
     expect(firing.path).toBe('/critical');
     expect(firing.channel).toBe('#myhero-critical');
-    expect(text(firing)).toContain(`*Pi ${instance} CPU is at ${hot} °C and throttling* (critical)`);
-    expect(text(firing)).toContain(`The CPU of ${instance} has been above ${PI_THERMAL.throttle} °C for 1 minute (${hot} °C now)`);
+    expect(text(firing)).toContain(`*Pi ${instance} CPU peaks at ${hot} °C and throttles* (critical)`);
+    expect(text(firing)).toContain(`The CPU of ${instance} has gone above ${PI_THERMAL.throttle} °C every minute for 2 minutes (peak of the last minute: ${hot} °C)`);
     expect(text(firing)).toContain(`\`instance=${instance}\``);
-    expect(text(firing)).toContain('*Runbook:* <alerts/runbooks/PiCpuTemperatureCritical.md|PiCpuTemperatureCritical runbook>');
+    // A web URL becomes a Slack link: <url|text>.
+    expect(text(firing)).toContain(`*Runbook:* <${RUNBOOKS}/PiCpuTemperatureCritical.md|PiCpuTemperatureCritical runbook>`);
     expect(text(firing)).toMatch(/<http:\/\/[^|]+\/graph\?g0\.expr=[^|]+\|graph>/);
 
     // The warning fires in Prometheus too, reaches Alertmanager, and is inhibited there.
@@ -111,8 +115,11 @@ describe('a Pi overheats: exporter → Prometheus → Alertmanager → Slack', (
     const resolved = await slack.waitFor((m) => title(m) === '[RESOLVED] PiCpuTemperatureCritical', WAIT_MS);
     expect(resolved.path).toBe('/critical');
     expect(resolved.attachments[0]!.color).toBe('good');
-    expect(text(resolved)).toContain(`:white_check_mark: *Resolved:* Pi ${instance} CPU is at`);
-    expect(text(resolved)).toContain('<alerts/runbooks/PiCpuTemperatureCritical.md|PiCpuTemperatureCritical runbook>');
+    // The resolution names the alert, never the stale firing summary ("peaks at 85 °C and throttles").
+    expect(text(resolved)).toMatch(/^:white_check_mark: \*Resolved:\* PiCpuTemperatureCritical \(critical\)\nBack to normal since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.\n/);
+    expect(text(resolved)).not.toMatch(/°C|throttl/);
+    expect(text(resolved)).toContain(`\`instance=${instance}\``);
+    expect(text(resolved)).toContain(`*Runbook:* <${RUNBOOKS}/PiCpuTemperatureCritical.md|PiCpuTemperatureCritical runbook>`);
     expect(slack.messages.filter((m) => title(m).includes('PiCpuTemperatureHigh'))).toEqual([]);
     expect(slack.messages.filter((m) => m.path === '/alerts')).toEqual([]);
   });
