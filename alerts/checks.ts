@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { amtoolBinary, promtoolBinary } from '../lab/promstack.ts';
-import { describeError } from '../lib/errors.ts';
+import { EXIT, describeError, type ExitCode } from '../lib/errors.ts';
 import { BUNDLE_PATHS, ruleContext } from './bundle.ts';
 import { alertCases } from './cases/index.ts';
 import { inhibitionCases } from './cases/inhibition.ts';
@@ -19,9 +19,18 @@ import { coverageProblems } from './unittests.ts';
 export interface CheckResult {
   name: string;
   ok: boolean;
+  /** The check could not run (a tool that would not start, a crash): no verdict either way. */
+  unjudged?: boolean;
   /** One line on success (what was checked); the tool's own output on failure. */
   detail: string;
   ms: number;
+}
+
+/** 1 when any check failed (a verdict is a verdict), else 3 when any could not be judged, else 0. */
+export function checksExitCode(results: readonly CheckResult[]): ExitCode {
+  if (results.some((r) => !r.ok && !r.unjudged)) return EXIT.failed;
+  if (results.some((r) => r.unjudged)) return EXIT.unjudged;
+  return EXIT.passed;
 }
 
 interface ToolRun {
@@ -122,11 +131,11 @@ export async function runChecks(cfg: AlertsConfig, groups: readonly RuleGroup[],
     if (signal?.aborted) break;
     opts.onStart?.(name);
     const t0 = Date.now();
-    let outcome: { ok: boolean; detail: string };
+    let outcome: { ok: boolean; unjudged?: boolean; detail: string };
     try {
       outcome = await run();
     } catch (err) {
-      outcome = { ok: false, detail: describeError(err) };
+      outcome = { ok: false, unjudged: true, detail: describeError(err) };
     }
     const r = { name, ...outcome, ms: Date.now() - t0 };
     results.push(r);

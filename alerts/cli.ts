@@ -4,12 +4,12 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
-import { UserError, describeError } from '../lib/errors.ts';
+import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import { describeMonitoring, monitoringOf } from '../lib/monitoring.ts';
 import { bool, string } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { buildBundle } from './bundle.ts';
-import { runChecks, type CheckResult } from './checks.ts';
+import { checksExitCode, runChecks, type CheckResult } from './checks.ts';
 import { alertsSpec, configFromSettings } from './config.ts';
 import { allAlerts } from './rule.ts';
 
@@ -32,11 +32,12 @@ function writeBundle(dir: string, files: Record<string, string>): void {
 function table(results: readonly CheckResult[]): string {
   const width = Math.max(...results.map((r) => r.name.length));
   const lines = results.map((r) => {
-    const head = `${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(width)}  ${String(r.ms).padStart(5)} ms`;
+    const head = `${r.ok ? 'PASS' : r.unjudged ? 'ERROR' : 'FAIL'}  ${r.name.padEnd(width)}  ${String(r.ms).padStart(5)} ms`;
     return r.ok ? `${head}  ${r.detail}` : `${head}\n${r.detail.replace(/^/gm, '      ')}`;
   });
-  const failed = results.filter((r) => !r.ok).length;
-  lines.push(`${results.length - failed} passed, ${failed} failed`);
+  const failed = results.filter((r) => !r.ok && !r.unjudged).length;
+  const unjudged = results.filter((r) => r.unjudged).length;
+  lines.push(`${results.length - failed - unjudged} passed, ${failed} failed${unjudged ? `, ${unjudged} could not run` : ''}`);
   return lines.join('\n');
 }
 
@@ -76,7 +77,7 @@ export function registerAlerts(program: Command): void {
         ctx.out(`wrote ${paths.length} files (${allAlerts(groups).length} alerts) to ${out}:\n${paths.map((p) => `  ${p}`).join('\n')}`);
         ctx.out(describeMonitoring(cfg));
       }
-      return 0;
+      return EXIT.passed;
     },
   });
 
@@ -91,7 +92,7 @@ export function registerAlerts(program: Command): void {
       '  amtool check-config',
       '  amtool config routes test, for every alert and fall-through label set',
       '  inhibition, against a real Alertmanager on loopback',
-      'Exits 1 when any check fails.',
+      'Exits 1 when any check fails, 3 when a check could not run (a tool missing or crashing) and none failed.',
     ].join('\n'),
     section: 'alerts',
     spec: { out: setting({ flag: '--out <dir>', describe: 'keep the checked bundle here (default: a temporary directory, removed)', default: '', parse: string }), json, ...alertsSpec },
@@ -111,8 +112,8 @@ export function registerAlerts(program: Command): void {
         const ok = results.every((r) => r.ok);
         if (v.json) ctx.out(JSON.stringify({ ok, checks: results, ...(v.out ? { out: dir } : {}) }));
         else ctx.out(table(results));
-        if (ctx.signal.aborted) return 130;
-        return ok ? 0 : 1;
+        if (ctx.signal.aborted) return EXIT.interrupted;
+        return checksExitCode(results);
       } finally {
         if (!v.out) rmSync(dir, { recursive: true, force: true });
       }

@@ -5,15 +5,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { checksExitCode } from '../checks.ts';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/myhero-ops', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'alerts-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, LOG_LEVEL: 'warn' } });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -84,6 +85,21 @@ describe('bin/myhero-ops alerts', () => {
     expect(r.stdout).toMatch(/PASS {2}promtool test rules/);
     expect(r.stdout).toMatch(/PASS {2}inhibition \(real Alertmanager\)/);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('6 passed, 0 failed');
+  });
+
+  it('exits 3, in one line, when a tool it needs is missing: nothing was judged', async () => {
+    const r = await cli(['alerts', 'test'], { PATH: tmp });
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toMatch(/^myhero-ops: promtool not found: /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('decides the exit code: a failed check is 1 even beside one that could not run, which alone is 3', () => {
+    const r = (ok: boolean, unjudged?: boolean) => ({ name: 'x', ok, unjudged, detail: '', ms: 1 });
+    expect(checksExitCode([r(true), r(true)])).toBe(0);
+    expect(checksExitCode([r(true), r(false)])).toBe(1);
+    expect(checksExitCode([r(false, true), r(false)])).toBe(1);
+    expect(checksExitCode([r(true), r(false, true)])).toBe(3);
   });
 
   it('turns bad input into one line and a non-zero exit', async () => {
