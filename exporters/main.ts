@@ -15,14 +15,16 @@ const camel = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c
 
 function usage(): string {
   const lines = Object.values(exporterSpec).map((s) => {
-    const def = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
+    const def = Array.isArray(s.default) ? s.default.join(',') : typeof s.default === 'boolean' ? '' : String(s.default);
     return `  ${s.flag.padEnd(30)} ${s.describe}${def ? ` (default: ${def})` : ''}`;
   });
   return `rpi-exporter ${VERSION}: Raspberry Pi temperature exporter, a drop-in for arm_exporter\n\nUsage: rpi-exporter [options]\n\n${lines.join('\n')}\n  --help                         show this help\n`;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const options = Object.fromEntries(Object.values(exporterSpec).map((s) => [longName(s.flag), { type: 'string' as const }]));
+  const options = Object.fromEntries(
+    Object.values(exporterSpec).map((s) => [longName(s.flag), { type: typeof s.default === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
+  );
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));

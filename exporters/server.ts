@@ -26,6 +26,8 @@ export interface ExporterOptions {
   /** How long one vcgencmd run may take (default 1 s). */
   vcgencmdTimeoutMs?: number;
   collectors: string[];
+  /** Report rpi_cpu_frequency_hertz in kHz, as arm_exporter's image did (dashboards built for it read 1000× high otherwise). */
+  compatFrequencyKhz?: boolean;
   log?: ExporterLog;
 }
 
@@ -44,7 +46,7 @@ function createCollectors(opts: ExporterOptions): Collector[] {
   const build: Record<CollectorName, () => Collector> = {
     cpu: () => cpuCollector(opts.sysfsRoot),
     thermal: () => thermalCollector(opts.sysfsRoot),
-    freq: () => freqCollector(opts.sysfsRoot),
+    freq: () => freqCollector(opts.sysfsRoot, { khz: opts.compatFrequencyKhz ?? false }),
     vcgencmd: () =>
       vcgencmdCollector(
         createVcgencmd({

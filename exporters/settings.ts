@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { setting, type Resolved } from '../lib/config.ts';
 import { PORTS } from '../lib/defaults.ts';
 import { UserError } from '../lib/errors.ts';
-import { duration, hostPort, list, oneOf, string, type Parser } from '../lib/parse.ts';
+import { bool, duration, hostPort, list, oneOf, string, type Parser } from '../lib/parse.ts';
 import { COLLECTORS } from './collectors/collector.ts';
 import { DEFAULT_VCGENCMD_TIMEOUT_MS, type ExporterOptions } from './server.ts';
 import { VCGENCMD_PATHS, locateVcgencmd } from './vcgencmd.ts';
@@ -56,6 +56,12 @@ export const exporterSpec = {
     default: [...COLLECTORS] as string[],
     parse: list(oneOf(COLLECTORS)),
   }),
+  compatFrequencyKhz: setting({
+    flag: '--compat-frequency-khz',
+    describe: "report rpi_cpu_frequency_hertz in kHz (raw scaling_cur_freq), as arm_exporter's image did, for dashboards built on it",
+    default: false,
+    parse: bool,
+  }),
 };
 
 export type ExporterSettings = Resolved<typeof exporterSpec>;
@@ -82,5 +88,6 @@ export function toExporterOptions(cfg: ExporterSettings): ExporterOptions {
     vcgencmdCacheMs: duration(cfg.vcgencmdCache, '--vcgencmd-cache'),
     vcgencmdTimeoutMs: timeoutMs,
     collectors: cfg.collectors,
+    compatFrequencyKhz: cfg.compatFrequencyKhz,
   };
 }

@@ -74,8 +74,10 @@ describe('the exporter bundle', () => {
   it('prints its flags for --help', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--listen', '--sysfs-root', '--vcgencmd ', '--vcgencmd-cache', '--vcgencmd-timeout', '--collectors']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--listen', '--sysfs-root', '--vcgencmd ', '--vcgencmd-cache', '--vcgencmd-timeout', '--collectors', '--compat-frequency-khz']) expect(r.stdout).toContain(flag);
     expect(r.stdout).toContain('(default: 0.0.0.0:9243)');
+    // A switch, taking no value.
+    expect(run(['--compat-frequency-khz', '--help']).status).toBe(0);
   });
 
   it.each([
@@ -83,6 +85,7 @@ describe('the exporter bundle', () => {
     [['--listen=nowhere'], 'rpi-exporter: invalid --listen "nowhere": expected host:port such as 0.0.0.0:9243'],
     [['--collectors=cpu,fan'], 'rpi-exporter: invalid --collectors "fan": expected one of cpu|thermal|freq|vcgencmd'],
     [['--sysfs-root=/nonexistent'], 'rpi-exporter: --sysfs-root /nonexistent is not a directory'],
+    [['--compat-frequency-khz=yes'], "rpi-exporter: Option '--compat-frequency-khz' does not take an argument"],
   ])('turns bad flags %j into one line and exit code 2', (args, message) => {
     const r = run(args);
     expect(r.status).toBe(2);

@@ -1,10 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
-import { PORTS } from '../../lib/defaults.ts';
+import { RPI } from '../../lib/catalog.ts';
+import { LOOPBACK, PORTS } from '../../lib/defaults.ts';
+import { DEFAULT_RELEASE } from '../../lib/monitoring.ts';
+import { validateObject } from '../../test/fixtures/k8s-schemas.ts';
+import { startExporter } from '../server.ts';
+import { parseExposition, valueOf } from './fixtures/exposition.ts';
+import { makeSysfs } from './fixtures/sysfs.ts';
 import { promtoolBinary } from '../../lab/promstack.ts';
 import { findBinary } from '../../lib/proc.ts';
 import { BUNDLE_NODE_FLAGS } from '../build.ts';
@@ -16,13 +23,15 @@ import { BUNDLE_NODE_FLAGS } from '../build.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const deploy = join(here, '..', 'deploy');
 const read = (name: string) => readFileSync(join(deploy, name), 'utf8');
+const tmp = mkdtempSync(join(tmpdir(), 'rpi-deploy-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
 
-function rendered(): Obj[] {
+function rendered(dir = deploy): Obj[] {
   const kubectl = findBinary(['kubectl'], 'install kubectl (it renders the kustomization offline)');
-  const out = execFileSync(kubectl, ['kustomize', deploy], { encoding: 'utf8' });
+  const out = execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8' });
   return parseAllDocuments(out).map((d) => d.toJS() as Obj);
 }
 const byKind = (objs: Obj[], kind: string) => {
@@ -87,6 +96,12 @@ describe('Kubernetes manifests (kubectl kustomize exporters/deploy)', () => {
     expect(container.image).toBe('myhero-ops/rpi-exporter:0.1.0');
   });
 
+  it("carries the release label kube-prometheus-stack selects ServiceMonitors by, the monitoring config's default", () => {
+    expect(sm.metadata.labels.release).toBe(DEFAULT_RELEASE);
+    // On metadata only: the DaemonSet's selector and pods are unchanged.
+    expect(ds.spec.selector.matchLabels).not.toHaveProperty('release');
+  });
+
   it('has selectors that match: DaemonSet → pods, Service → pods, ServiceMonitor → Service and its port', () => {
     const podLabels = ds.spec.template.metadata.labels;
     expect(selects(ds.spec.selector.matchLabels, podLabels)).toBe(true);
@@ -125,9 +140,110 @@ describe('image and unit run the bundle the way the benchmark measured it', () =
     expect(entrypoint).toEqual(['node', ...BUNDLE_NODE_FLAGS, '/app/rpi-exporter.mjs']);
   });
 
-  it('systemd unit: the same flags', () => {
+  it('systemd unit: the same flags, and a port of its own when it must sit beside the DaemonSet', () => {
     const unit = read('systemd/rpi-exporter.service');
     const exec = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(' ');
     expect(exec.slice(0, BUNDLE_NODE_FLAGS.length + 2)).toEqual(['/usr/bin/node', ...BUNDLE_NODE_FLAGS, '/opt/rpi-exporter/rpi-exporter.mjs']);
+    expect(exec.at(-1)).toBe('--listen=${RPI_EXPORTER_LISTEN}');
+    expect(unit).toMatch(new RegExp(`^Environment=RPI_EXPORTER_LISTEN=0\\.0\\.0\\.0:${PORTS.exporter}$`, 'm'));
+    expect(unit).toContain('Not beside the DaemonSet on the same port');
+  });
+});
+
+describe('the vcgencmd variant (kubectl kustomize exporters/deploy/vcgencmd)', () => {
+  const objs = rendered(join(deploy, 'vcgencmd'));
+  const ds = byKind(objs, 'DaemonSet');
+  const cm = byKind(objs, 'ConfigMap');
+  const pod = ds.spec.template.spec;
+  const container = pod.containers[0];
+  const mount = (path: string) => container.volumeMounts.find((m: Obj) => m.mountPath === path);
+  const volume = (name: string) => pod.volumes.find((v: Obj) => v.name === name);
+
+  it('validates against the upstream schemas, like every shipped manifest', async () => {
+    expect(objs.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'DaemonSet', 'Service', 'ServiceMonitor']);
+    for (const o of objs) await validateObject(o);
+  });
+
+  it('runs the vcgencmd collector through the host-vcgencmd wrapper', () => {
+    expect(container.args).toContain('--collectors=cpu,thermal,freq,vcgencmd');
+    expect(container.args).toContain('--vcgencmd=/opt/vcgencmd/vcgencmd');
+    expect(volume(mount('/opt/vcgencmd').name).configMap).toEqual({ name: cm.metadata.name, defaultMode: 0o555 });
+    expect(cm.data.vcgencmd).toBe(readFileSync(join(deploy, 'vcgencmd', 'vcgencmd-host.sh'), 'utf8'));
+  });
+
+  it("opens /dev/vchiq with the least privilege that works without a device plugin: privileged, but nobody in group video, read-only everywhere", () => {
+    expect(volume(mount('/dev/vchiq').name).hostPath).toEqual({ path: '/dev/vchiq', type: 'CharDevice' });
+    expect(mount('/host/usr').readOnly).toBe(true);
+    expect(volume(mount('/host/usr').name).hostPath).toEqual({ path: '/usr', type: 'Directory' });
+    expect(container.securityContext).toMatchObject({ privileged: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    // The API rejects privileged together with allowPrivilegeEscalation: false.
+    expect(container.securityContext.allowPrivilegeEscalation).toBe(true);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534, supplementalGroups: [44] });
+    expect(mount('/host/sys').readOnly).toBe(true);
+    // Everything else is the plain DaemonSet's.
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '50Mi' }, limits: { cpu: '100m', memory: '100Mi' } });
+    expect(pod.hostNetwork).toBe(true);
+  });
+
+  it("the wrapper runs the host's binary with the host's loader and libraries, and says what is missing", async () => {
+    // A host root with the loader and libraries of this machine and `env` as its "vcgencmd": env runs the
+    // firmware commands from PATH, where fake ones answer like a Pi's.
+    const host = join(tmp, 'host');
+    const loader = '/usr/lib64/ld-linux-x86-64.so.2';
+    mkdirSync(join(host, 'usr/bin'), { recursive: true });
+    mkdirSync(join(host, 'usr/lib64'), { recursive: true });
+    mkdirSync(join(host, 'usr/lib'), { recursive: true });
+    copyFileSync('/usr/bin/env', join(host, 'usr/bin/vcgencmd'));
+    chmodSync(join(host, 'usr/bin/vcgencmd'), 0o755);
+    symlinkSync(loader, join(host, 'usr/lib64/ld-linux-x86-64.so.2'));
+    symlinkSync('/usr/lib/x86_64-linux-gnu', join(host, 'usr/lib/x86_64-linux-gnu'));
+    const commands = join(tmp, 'firmware');
+    mkdirSync(commands);
+    for (const [name, answer] of [['get_throttled', 'throttled=0x50005'], ['measure_temp', "temp=61.2'C"], ['measure_volts', 'volt=1.2000V']]) {
+      writeFileSync(join(commands, name!), `#!/bin/sh\necho "${answer}"\n`);
+      chmodSync(join(commands, name!), 0o755);
+    }
+    const wrapper = join(deploy, 'vcgencmd', 'vcgencmd-host.sh');
+    const env = { ...process.env, VCGENCMD_HOST_ROOT: host, PATH: `${commands}:${process.env.PATH}` };
+    expect(execFileSync(wrapper, ['get_throttled'], { encoding: 'utf8', env })).toBe('throttled=0x50005\n');
+
+    // The exporter's vcgencmd collector through it.
+    const saved = { ...process.env };
+    Object.assign(process.env, { VCGENCMD_HOST_ROOT: host, PATH: env.PATH });
+    const sysfs = join(tmp, 'sysfs');
+    makeSysfs(sysfs, 'pi4');
+    const exporter = await startExporter({ host: LOOPBACK, port: 0, sysfsRoot: sysfs, vcgencmd: wrapper, vcgencmdCacheMs: 0, collectors: ['vcgencmd'] });
+    try {
+      const exp = parseExposition(await (await fetch(`${exporter.url}/metrics`)).text());
+      expect(valueOf(exp, RPI.gpuTemperature)).toBe(61.2);
+      expect(valueOf(exp, RPI.throttled, { reason: 'under_voltage', period: 'now' })).toBe(1);
+      expect(valueOf(exp, RPI.collectorErrors, { collector: 'vcgencmd' })).toBe(0);
+    } finally {
+      await exporter.stop();
+      process.env.PATH = saved.PATH;
+      delete process.env.VCGENCMD_HOST_ROOT;
+    }
+
+    // A node without the host's vcgencmd: one line on stderr, exit 127, so the collector counts an error.
+    const bare = join(tmp, 'bare');
+    mkdirSync(bare);
+    const r = spawnSync(wrapper, ['get_throttled'], { encoding: 'utf8', env: { ...env, VCGENCMD_HOST_ROOT: bare } });
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/^vcgencmd: .*\/usr\/bin\/vcgencmd not found: install the host's vcgencmd/);
+  });
+});
+
+describe('the tolerate-all component', () => {
+  it('replaces the tolerations with one that tolerates every taint, in an overlay of your own', () => {
+    const overlay = join(tmp, 'overlay');
+    mkdirSync(overlay);
+    writeFileSync(
+      join(overlay, 'kustomization.yaml'),
+      // kustomize takes relative paths only.
+      `resources: [${relative(overlay, join(deploy, 'vcgencmd'))}]\ncomponents: [${relative(overlay, join(deploy, 'components', 'tolerate-all'))}]\n`,
+    );
+    const ds = byKind(rendered(overlay), 'DaemonSet');
+    expect(ds.spec.template.spec.tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(ds.spec.template.spec.containers[0].args).toContain('--collectors=cpu,thermal,freq,vcgencmd');
   });
 });

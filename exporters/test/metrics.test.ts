@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RPI } from '../../lib/catalog.ts';
 import { VERSION } from '../version.ts';
 import { seriesOf, valueOf } from './fixtures/exposition.ts';
 import { startBoard, type TestBoard } from './fixtures/exporter.ts';
-import { BOARDS, setCpuTemperature, type Board } from './fixtures/sysfs.ts';
+import { BOARDS, freqFile, setCpuTemperature, type Board } from './fixtures/sysfs.ts';
 
 // Every metric, label, value and type on healthy fixtures.
 
@@ -87,6 +88,17 @@ describe.each<Board>(['pi3b', 'pi4', 'multizone'])('the %s fixture', (name) => {
         .flatMap((p) => p.cpus.map((cpu) => ({ labels: { cpu: String(cpu) }, value: p.curKHz * 1000 })))
         .sort((a, b) => JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels))),
     );
+  });
+
+  it("with --compat-frequency-khz, reports each CPU's scaling_cur_freq as it is (kHz), like arm_exporter's image", async () => {
+    board = await startBoard(name, { exporter: { compatFrequencyKhz: true } });
+    const { exp } = await board.scrape();
+    const raw = (cpu: string) => Number(readFileSync(freqFile(board!.dir, Number(cpu)), 'utf8'));
+    const series = seriesOf(exp, RPI.cpuFrequency);
+    expect(series).toHaveLength(BOARDS[name].policies.flatMap((p) => p.cpus).length);
+    for (const s of series) expect(s.value, `cpu ${s.labels.cpu}`).toBe(raw(s.labels.cpu!));
+    // Everything else as without the switch.
+    expect(valueOf(exp, RPI.cpuTemperature)).toBe(BOARDS[name].zones[0]!.milliCelsius / 1000);
   });
 });
 

@@ -21,6 +21,7 @@ describe('exporter settings', () => {
       vcgencmdCacheMs: 5000,
       vcgencmdTimeoutMs: 1000,
       collectors: ['cpu', 'thermal', 'freq', 'vcgencmd'],
+      compatFrequencyKhz: false,
     });
   });
 
@@ -31,7 +32,7 @@ describe('exporter settings', () => {
     expect(
       resolve(
         { listen: '127.0.0.1:0', vcgencmdCache: '250ms', collectors: 'cpu,thermal' },
-        { listen: '0.0.0.0:1', sysfsRoot: dir, vcgencmd: script, vcgencmdTimeout: '2s' },
+        { listen: '0.0.0.0:1', sysfsRoot: dir, vcgencmd: script, vcgencmdTimeout: '2s', compatFrequencyKhz: true },
       ),
     ).toEqual({
       host: '127.0.0.1',
@@ -41,6 +42,7 @@ describe('exporter settings', () => {
       vcgencmdCacheMs: 250,
       vcgencmdTimeoutMs: 2000,
       collectors: ['cpu', 'thermal'],
+      compatFrequencyKhz: true,
     });
   });
 

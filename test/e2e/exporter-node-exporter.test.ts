@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { LOOPBACK } from '../../lib/defaults.ts';
 import { startExporter } from '../../exporters/server.ts';
 import { parseExposition, seriesOf, valueOf } from '../../exporters/test/fixtures/exposition.ts';
 import { startNodeExporter } from '../../exporters/test/fixtures/node-exporter.ts';
-import { makeSysfs, setCpuTemperature, type Board } from '../../exporters/test/fixtures/sysfs.ts';
+import { makeSysfs, setCpuTemperature, zoneFile, type Board } from '../../exporters/test/fixtures/sysfs.ts';
 
 // The real node-exporter (Debian prometheus-node-exporter, thermal_zone collector only,
 // --path.sysfs at the fixture) is the oracle: our zone temperatures must equal its
@@ -31,7 +31,13 @@ async function both(board: Board) {
     dir,
     async compare() {
       const [a, b] = await Promise.all([scrape(ours.url), scrape(node.url)]);
-      return { ours: seriesOf(a, RPI.thermalZoneTemperature), oracle: seriesOf(b, NODE.thermalZoneTemp), cpu: valueOf(a, RPI.cpuTemperature) };
+      return {
+        ours: seriesOf(a, RPI.thermalZoneTemperature),
+        oracle: seriesOf(b, NODE.thermalZoneTemp),
+        cpu: valueOf(a, RPI.cpuTemperature),
+        ourErrors: valueOf(a, RPI.collectorErrors, { collector: 'thermal' }),
+        oracleSuccess: valueOf(b, 'node_scrape_collector_success', { collector: 'thermal_zone' }),
+      };
     },
   };
 }
@@ -53,5 +59,24 @@ describe('zone temperatures agree with node-exporter on the same sysfs tree', ()
       expect(ours).toEqual(oracle);
       expect(cpu).toBe(celsius);
     }
+  });
+});
+
+// node-exporter 1.5 fails its whole thermal_zone collector when one zone cannot be read:
+// no node_thermal_zone_temp at all, node_scrape_collector_success 0. Ours leaves out only
+// that zone and counts the error, so the other zones (and zone 0, the CPU) stay watched.
+describe('a zone that cannot be read', () => {
+  it.each([
+    ['lacks its type file', (dir: string) => rmSync(zoneFile(dir, 1, 'type'))],
+    ['has an empty temp file', (dir: string) => writeFileSync(zoneFile(dir, 1, 'temp'), '')],
+  ])('%s: ours reports the other zones, real node-exporter reports none', async (_, breakZone) => {
+    const pair = await both('multizone');
+    breakZone(pair.dir);
+    const r = await pair.compare();
+    expect(r.ours).toEqual([{ labels: { zone: '0', type: 'cpu-thermal' }, value: 45 }]);
+    expect(r.cpu).toBe(45);
+    expect(r.ourErrors).toBe(1);
+    expect(r.oracle).toEqual([]);
+    expect(r.oracleSuccess).toBe(0);
   });
 });
