@@ -1,3 +1,4 @@
+import { assertNever } from '../lib/assert.ts';
 import type { PrometheusApi } from '../lib/prometheus-api.ts';
 import { ALL_VALUE, interpolate, isAll, variableMacros, type ResolvedVariable, type TimeWindow, type VariableValue } from './grafana-template.ts';
 import { asArray, parseVariableQuery, str, variableQueryText, variablesOf, type VariableQuery } from './queries.ts';
@@ -177,6 +178,8 @@ export async function runVariableQuery(api: PrometheusApi, q: VariableQuery, w: 
         ...(r.error ? { error: r.error } : {}),
       };
     }
+    default:
+      return assertNever(q, 'variable query');
   }
 }
 
