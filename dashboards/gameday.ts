@@ -19,14 +19,14 @@ import {
   votesPerSecond,
 } from './exprs.ts';
 import type { MonitoringConfig } from '../lib/monitoring.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
+import { runbook } from './links.ts';
 import { increase, rate, sel, sumBy, type Matchers } from './promql.ts';
 import {
   VOTES,
   VOTES_PER_SECOND,
-  finish,
   namespaceVariable,
   newDashboard,
+  type DashboardHead,
   promAnnotation,
   q,
   queryVariable,
@@ -48,13 +48,10 @@ import {
 /** The app's routes that are user traffic (not probes or scrapes). */
 const APP_USER_TRAFFIC = { [LABELS.service]: 'app', [LABELS.route]: { notRe: '/health|/metrics' } } as const satisfies Matchers;
 
-export function gamedayDashboard(opts: MonitoringConfig): dashboard.Dashboard {
-  const d = DASHBOARDS.gameday;
-  const b = newDashboard({
-    uid: d.uid,
-    title: d.title,
+export function gamedayDashboard(opts: MonitoringConfig, head: DashboardHead): dashboard.DashboardBuilder {
+  const b = newDashboard(head, {
     description: `A chaos game day on one page: error rate, latency and votes, ready replicas per tier, HPA replicas, node readiness and Pi temperatures, with chaos actions (Grafana annotations tagged "${CHAOS_ANNOTATION_TAG}") and firing alerts drawn on every panel.`,
-    tags: [SUITE_TAG, 'chaos', 'gameday'],
+    tags: ['chaos', 'gameday'],
     variables: [
       namespaceVariable(KSM.deploymentSpecReplicas),
       queryVariable({
@@ -70,7 +67,6 @@ export function gamedayDashboard(opts: MonitoringConfig): dashboard.Dashboard {
         query: `label_values(${LOADTEST.requests}, job)`,
       }),
     ],
-    links: dashboardLinks(opts, ['service', 'workloads', 'piCluster', 'loadtest']),
     from: 'now-30m',
   });
   b.annotation(tagAnnotation('Chaos actions', [CHAOS_ANNOTATION_TAG], 'red'));
@@ -209,5 +205,5 @@ export function gamedayDashboard(opts: MonitoringConfig): dashboard.Dashboard {
     }),
   );
 
-  return finish(b.build());
+  return b;
 }

@@ -2,19 +2,15 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { MonitoringConfig } from '../lib/monitoring.ts';
 import type { Link } from './toolkit.ts';
 
-// Identities of the suite's dashboards and the links between them and to the
-// alert runbooks. UIDs are part of the product: bookmarks, links and the push
-// command's created/updated/unchanged comparison all key on them, so they never change.
+// The links between the suite's dashboards and to the alert runbooks. Which
+// dashboards exist and which link to which is the table in registry.ts.
 
-export const DASHBOARDS = {
-  piCluster: { uid: 'myhero-pi-cluster', slug: 'pi-cluster', title: 'myhero / Pi cluster' },
-  service: { uid: 'myhero-service', slug: 'myhero-service', title: 'myhero / Service' },
-  workloads: { uid: 'myhero-workloads', slug: 'workloads-autoscaling', title: 'myhero / Workloads and autoscaling' },
-  loadtest: { uid: 'myhero-loadtest', slug: 'loadtest', title: 'myhero / Load test' },
-  gameday: { uid: 'myhero-gameday', slug: 'gameday', title: 'myhero / Game day' },
-} as const;
-
-export type DashboardKey = keyof typeof DASHBOARDS;
+/** What a link to a dashboard needs: Grafana's `/d/<uid>/<slug>` path and its title. */
+export interface DashboardIdentity {
+  uid: string;
+  slug: string;
+  title: string;
+}
 
 /** Tag on every suite dashboard: the "myhero dashboards" dropdown lists them by it. */
 export const SUITE_TAG = 'myhero';
@@ -27,8 +23,11 @@ export function runbook(opts: LinkOptions, alert: string): Link {
   return { title: `Runbook: ${alert}`, url: `${opts.runbookBaseUrl.replace(/\/+$/, '')}/${alert}.md` };
 }
 
+/** Grafana's URL path of a dashboard. */
+export const dashboardPath = (d: DashboardIdentity): string => `/d/${d.uid}/${d.slug}`;
+
 /** The dashboard-level links: every suite dashboard by tag, the closest relatives by name, the runbooks. */
-export function dashboardLinks(opts: LinkOptions, related: readonly DashboardKey[]): dashboard.DashboardLinkBuilder[] {
+export function dashboardLinks(opts: LinkOptions, related: readonly DashboardIdentity[]): dashboard.DashboardLinkBuilder[] {
   const all = new dashboard.DashboardLinkBuilder('myhero dashboards')
     .type(dashboard.DashboardLinkType.Dashboards)
     .tags([SUITE_TAG])
@@ -36,12 +35,12 @@ export function dashboardLinks(opts: LinkOptions, related: readonly DashboardKey
     .keepTime(true)
     .icon('external link')
     .tooltip('All myhero-ops dashboards');
-  const direct = related.map((key) =>
-    new dashboard.DashboardLinkBuilder(DASHBOARDS[key].title)
+  const direct = related.map((d) =>
+    new dashboard.DashboardLinkBuilder(d.title)
       .type(dashboard.DashboardLinkType.Link)
-      .url(`/d/${DASHBOARDS[key].uid}/${DASHBOARDS[key].slug}`)
+      .url(dashboardPath(d))
       .icon('dashboard')
-      .tooltip(`Open ${DASHBOARDS[key].title} for the same time range`)
+      .tooltip(`Open ${d.title} for the same time range`)
       .keepTime(true)
       .includeVars(true),
   );

@@ -2,13 +2,13 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { LABELS, LOADTEST } from '../lib/catalog.ts';
 import { loadtest, loadtestErrorRatio, loadtestQuantile } from './exprs.ts';
 import type { MonitoringConfig } from '../lib/monitoring.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
+import { runbook } from './links.ts';
 import { increase, rate, sumBy } from './promql.ts';
 import {
   VOTES,
   VOTES_PER_SECOND,
-  finish,
   newDashboard,
+  type DashboardHead,
   q,
   queryVariable,
   row,
@@ -26,14 +26,11 @@ import {
 
 const BY_MODE = [LABELS.mode];
 
-export function loadtestDashboard(opts: MonitoringConfig): dashboard.Dashboard {
-  const d = DASHBOARDS.loadtest;
-  const b = newDashboard({
-    uid: d.uid,
-    title: d.title,
+export function loadtestDashboard(opts: MonitoringConfig, head: DashboardHead): dashboard.DashboardBuilder {
+  const b = newDashboard(head, {
     description:
       'A running load test (myhero-ops loadtest run --metrics-port): votes per second attempted and accepted, latency percentiles, errors by class, voters and the queue backlog it observes.',
-    tags: [SUITE_TAG, 'loadtest'],
+    tags: ['loadtest'],
     variables: [
       queryVariable({
         name: 'loadtest_job',
@@ -42,7 +39,6 @@ export function loadtestDashboard(opts: MonitoringConfig): dashboard.Dashboard {
         query: `label_values(${LOADTEST.requests}, job)`,
       }),
     ],
-    links: dashboardLinks(opts, ['service', 'gameday']),
     from: 'now-15m',
   });
   // A run is short: refresh often enough to watch it.
@@ -156,5 +152,5 @@ export function loadtestDashboard(opts: MonitoringConfig): dashboard.Dashboard {
     }),
   );
 
-  return finish(b.build());
+  return b;
 }

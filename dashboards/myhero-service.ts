@@ -16,15 +16,15 @@ import {
   type RedQuery,
 } from './exprs.ts';
 import type { MonitoringConfig } from '../lib/monitoring.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
+import { runbook } from './links.ts';
 import { increase, rate, sel, sumBy } from './promql.ts';
 import {
   ALL_INCLUDING_ABSENT,
   VOTES,
   VOTES_PER_SECOND,
   customVariable,
-  finish,
   newDashboard,
+  type DashboardHead,
   q,
   queryVariable,
   row,
@@ -45,14 +45,11 @@ import {
 
 const redQueries = (reds: RedQuery[]): Query[] => gated(reds).map((r) => q(r.expr, r.legend));
 
-export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashboard {
-  const d = DASHBOARDS.service;
-  const b = newDashboard({
-    uid: d.uid,
-    title: d.title,
+export function myheroServiceDashboard(opts: MonitoringConfig, head: DashboardHead): dashboard.DashboardBuilder {
+  const b = newDashboard(head, {
     description:
       'myhero RED (rate, errors, duration) per service and route, from the twin or the ingress (Traefik, Istio), and the vote pipeline: accepted vs recorded votes, queue backlog and drain, app mode.',
-    tags: [SUITE_TAG, 'myhero', 'red'],
+    tags: ['red'],
     variables: [
       customVariable({
         name: SOURCE_VAR,
@@ -76,7 +73,6 @@ export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashbo
         query: `label_values(${sel(TWIN.httpRequests, NAMESPACE)}, job)`,
       }),
     ],
-    links: dashboardLinks(opts, ['loadtest', 'workloads', 'gameday']),
   });
 
   b.withRow(row('RED per service and route'));
@@ -226,5 +222,5 @@ export function myheroServiceDashboard(opts: MonitoringConfig): dashboard.Dashbo
     }),
   );
 
-  return finish(b.build());
+  return b;
 }

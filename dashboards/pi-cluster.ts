@@ -2,14 +2,14 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { NODE, PROMETHEUS, RPI } from '../lib/catalog.ts';
 import { PI_THERMAL } from '../lib/defaults.ts';
 import { nodeExporterMatchers, type MonitoringConfig, type Selectors } from '../lib/monitoring.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
+import { runbook } from './links.ts';
 import { rate, sel, type Matchers, type Metric } from './promql.ts';
 import {
-  finish,
   flagMappings,
   gauge,
   jobVariable,
   newDashboard,
+  type DashboardHead,
   q,
   queryVariable,
   row,
@@ -72,19 +72,15 @@ const IDLE: Matchers = { mode: 'idle' };
 
 const utilisationSteps = () => steps('green', [0.8, 'orange'], [0.9, 'red']);
 
-export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard {
-  const d = DASHBOARDS.piCluster;
+export function piClusterDashboard(opts: MonitoringConfig, head: DashboardHead): dashboard.DashboardBuilder {
   // node-exporter by its configured job: a second node-exporter job on the same instance would make `on (instance)` fail.
   const node = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...nodeExporterMatchers(opts.selectors), ...matchers });
   const joined = (expr: string) => onNodes(opts.selectors, expr);
-  const b = newDashboard({
-    uid: d.uid,
-    title: d.title,
+  const b = newDashboard(head, {
     description:
       'Raspberry Pi nodes: CPU/GPU temperature against the 60/70/80 °C bands, throttling and under-voltage, CPU frequency and thermal zones from the ARM exporter, beside node-exporter CPU, memory, disk, network and load.',
-    tags: [SUITE_TAG, 'raspberry-pi', 'hardware'],
+    tags: ['raspberry-pi', 'hardware'],
     variables: [jobVariable(RPI.cpuTemperature, 'the ARM temperature exporter'), nodeVariable(opts.selectors)],
-    links: dashboardLinks(opts, ['gameday', 'workloads']),
   });
 
   b.withRow(row('Temperature'));
@@ -298,5 +294,5 @@ export function piClusterDashboard(opts: MonitoringConfig): dashboard.Dashboard 
     }),
   );
 
-  return finish(b.build());
+  return b;
 }

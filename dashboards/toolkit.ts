@@ -307,30 +307,37 @@ export const row = (title: string): dashboard.RowBuilder => new dashboard.RowBui
 
 // ---------------------------------------------------------------- dashboards
 
-export interface DashboardSpec {
+/** What the registry hands each dashboard from its row in the table: its identity, the suite's tag and its links. */
+export interface DashboardHead {
   uid: string;
   title: string;
+  tags: readonly string[];
+  links: cog.Builder<dashboard.DashboardLink>[];
+}
+
+/** What a dashboard says about itself. */
+export interface DashboardSpec {
   description: string;
+  /** Tags beside the head's. */
   tags: string[];
   variables: cog.Builder<dashboard.VariableModel>[];
-  links: cog.Builder<dashboard.DashboardLink>[];
   /** Default time range, e.g. `now-1h`. */
   from?: string;
 }
 
 /** A dashboard with the suite's conventions: datasource variable first, shared crosshair, 30 s refresh. */
-export function newDashboard(spec: DashboardSpec): dashboard.DashboardBuilder {
-  return new dashboard.DashboardBuilder(spec.title)
-    .uid(spec.uid)
+export function newDashboard(head: DashboardHead, spec: DashboardSpec): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(head.title)
+    .uid(head.uid)
     .description(spec.description)
-    .tags(spec.tags)
+    .tags([...head.tags, ...spec.tags])
     .editable()
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
     .time({ from: spec.from ?? 'now-1h', to: 'now' })
     .refresh('30s')
     .timezone('browser')
     .variables([datasourceVariable(), ...spec.variables])
-    .links(spec.links);
+    .links(head.links);
 }
 
 /**

@@ -2,12 +2,12 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { KSM } from '../lib/catalog.ts';
 import { availablePerTier, desiredPerTier, hpaReplicas, ksm, myhero, readyNodes, readyPodsPerTier, tierOfPod } from './exprs.ts';
 import type { MonitoringConfig } from '../lib/monitoring.ts';
-import { DASHBOARDS, SUITE_TAG, dashboardLinks, runbook } from './links.ts';
+import { runbook } from './links.ts';
 import { increase, sumBy } from './promql.ts';
 import {
-  finish,
   namespaceVariable,
   newDashboard,
+  type DashboardHead,
   q,
   row,
   stat,
@@ -25,18 +25,14 @@ import {
 /** A pod younger than this counts as churn: it replaced a killed, evicted or rescheduled one, or scaled out. */
 const YOUNG_POD_SECONDS = 300;
 
-export function workloadsDashboard(opts: MonitoringConfig): dashboard.Dashboard {
-  const d = DASHBOARDS.workloads;
+export function workloadsDashboard(opts: MonitoringConfig, head: DashboardHead): dashboard.DashboardBuilder {
   const s = opts.selectors;
   const pods = myhero(s, 'pod');
-  const b = newDashboard({
-    uid: d.uid,
-    title: d.title,
+  const b = newDashboard(head, {
     description:
       'myhero on Kubernetes: HPA current/desired/min/max replicas, Ready pods against desired per tier, restarts, pod churn and node readiness (kube-state-metrics).',
-    tags: [SUITE_TAG, 'kubernetes', 'hpa'],
+    tags: ['kubernetes', 'hpa'],
     variables: [namespaceVariable(KSM.deploymentSpecReplicas)],
-    links: dashboardLinks(opts, ['service', 'gameday', 'piCluster']),
   });
 
   b.withRow(row('Autoscaling'));
@@ -177,5 +173,5 @@ export function workloadsDashboard(opts: MonitoringConfig): dashboard.Dashboard 
     }),
   );
 
-  return finish(b.build());
+  return b;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { DASHBOARDS } from '../../dashboards/registry.ts';
 import { startGrafanaStandin, type GrafanaStandin } from '../../dashboards/test/fixtures/grafana-standin.ts';
 import { freePort } from '../../lib/net.ts';
 
@@ -13,6 +14,8 @@ import { freePort } from '../../lib/net.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'myhero-ops');
 const TOKEN = 'glsa_cli-test-token-9f8e7d6c5b4a';
+/** How many dashboards the suite ships: the rows of its table. */
+const N = DASHBOARDS.length;
 
 interface Run {
   code: number;
@@ -49,11 +52,12 @@ describe('myhero-ops dashboards (CLI)', { timeout: 180_000 }, () => {
     const out = join(dir, 'out');
     const r = await run(['dashboards', 'build', '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^built 5 dashboards in \d+\.\d ms → /);
+    expect(r.stdout).toMatch(new RegExp(`^built ${N} dashboards in \\d+\\.\\d ms → `));
     expect(r.stdout).toMatch(/^ {2}jobs {13}app=myhero-app .* node-exporter=node-exporter kube-state-metrics=kube-state-metrics$/m);
     expect(r.stdout).toMatch(/note: the runbook base "alerts\/runbooks" is not a web URL/);
     const listed = r.stdout.split('\n').filter((l) => /^ {2}\S+\.(json|yaml)$/.test(l)).map((l) => l.trim());
-    expect(listed).toHaveLength(12);
+    // A JSON and a ConfigMap per dashboard, the provisioning file and the kustomization.
+    expect(listed).toHaveLength(2 * N + 2);
     for (const f of listed) expect(readFileSync(join(out, f), 'utf8').length).toBeGreaterThan(100);
     const cm = parse(readFileSync(join(out, 'kubernetes', 'grafana-dashboard-gameday.yaml'), 'utf8')) as { metadata: { labels: Record<string, string> } };
     expect(cm.metadata.labels.grafana_dashboard).toBe('1');
@@ -76,16 +80,16 @@ describe('myhero-ops dashboards (CLI)', { timeout: 180_000 }, () => {
     const first = await run(['dashboards', 'push', '--url', grafana.url, '--token-file', join(dir, 'token')]);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^created\s+myhero-pi-cluster\s+myhero \/ Pi cluster {2}\(version 1\)$/m);
-    expect(first.stdout).toMatch(/5 dashboards in created folder "myhero": 5 created, 0 updated, 0 unchanged\n$/);
+    expect(first.stdout).toMatch(new RegExp(`${N} dashboards in created folder "myhero": ${N} created, 0 updated, 0 unchanged\\n$`));
 
     const second = await run(['dashboards', 'push', '--url', grafana.url, '--json'], { GRAFANA_TOKEN: TOKEN });
     expect(second.code).toBe(0);
     const result = JSON.parse(second.stdout) as { folder: { created: boolean }; dashboards: { outcome: string }[] };
     expect(result.folder.created).toBe(false);
-    expect(result.dashboards.map((d) => d.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(result.dashboards.map((d) => d.outcome)).toEqual(Array(N).fill('unchanged'));
 
     const third = await run(['dashboards', 'push', '--url', grafana.url, '--basic-auth-file', join(dir, 'basic'), '--runbook-base-url', 'https://wiki.example.com/rb']);
-    expect(third.stdout).toMatch(/0 created, 5 updated, 0 unchanged/);
+    expect(third.stdout).toMatch(`0 created, ${N} updated, 0 unchanged`);
 
     for (const r of [first, second, third]) expect(`${r.stdout}${r.stderr}`).not.toMatch(/9f8e7d6c5b4a|pa55word/);
     expect(grafana.violations).toEqual([]);
@@ -110,7 +114,7 @@ describe('myhero-ops dashboards (CLI)', { timeout: 180_000 }, () => {
   it('push --dry-run reports what would change and changes nothing', async () => {
     grafana = await startGrafanaStandin({ token: TOKEN });
     const r = await run(['dashboards', 'push', '--url', grafana.url, '--dry-run'], { GRAFANA_TOKEN: TOKEN });
-    expect(r.stdout).toMatch(/^dry run, nothing changed: 5 dashboards in new folder "myhero": 5 created, 0 updated, 0 unchanged$/m);
+    expect(r.stdout).toMatch(new RegExp(`^dry run, nothing changed: ${N} dashboards in new folder "myhero": ${N} created, 0 updated, 0 unchanged$`, 'm'));
     expect(grafana.dashboards.size).toBe(0);
     expect(grafana.folders.size).toBe(0);
   });
