@@ -47,8 +47,6 @@ export const DASHBOARDS = table([
   { key: 'gameday', uid: 'myhero-gameday', slug: 'gameday', title: 'myhero / Game day', related: ['service', 'workloads', 'piCluster', 'loadtest'], build: gamedayDashboard },
 ]);
 
-export type DashboardKey = (typeof DASHBOARDS)[number]['key'];
-
 export interface BuiltDashboard extends DashboardIdentity {
   key: string;
   /** Grafana's dashboard JSON model, plain data. */
