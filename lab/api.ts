@@ -3,6 +3,15 @@
 /** Optional header carrying a vote's id, so data records a redelivered vote only once. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
+/** The original services stamp `/options` and `/v2/results` answers with this header. */
+export const DATA_TIMESTAMP_HEADER = 'data_timestamp';
+
+/** The local time as Python's `str(datetime.now())` prints it: `2024-05-01 12:34:56.789000`. */
+export function pythonNow(at = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${p(at.getHours())}:${p(at.getMinutes())}:${p(at.getSeconds())}.${p(at.getMilliseconds(), 3)}000`;
+}
+
 /** The original's 400 bodies for malformed option changes (app and data answer the same). */
 export const OPTION_ERRORS = {
   put: { Error: "API expects dictionary object with single element and key of 'option'" },

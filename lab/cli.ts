@@ -11,7 +11,7 @@ import { STORAGE, STORAGE_PROFILES, type StorageProfile } from './data/store.ts'
 import { startLab, type Lab } from './lab.ts';
 import { prometheusBinary, startPrometheus, type RunningPrometheus } from './promstack.ts';
 import { TWIN_JOB, twinScrapeConfig } from './scrape.ts';
-import { durationText, ms, registerLabServices } from './service-cli.ts';
+import { durationText, flavour, ms, registerLabServices } from './service-cli.ts';
 
 const portSetting = (flag: string, def: number, what: string) =>
   setting({ flag: `${flag} <n>`, describe: `port for ${what} (0 = any free port)`, default: def, parse: int(0, 65535) });
@@ -20,7 +20,7 @@ const portSetting = (flag: string, def: number, what: string) =>
 function describeLab(lab: Lab, appKey: string, prometheusUrl?: string): string {
   const shownKey = appKey === KEYS.appDev ? appKey : `$${ENV.appKey}`;
   const lines = [
-    `myhero lab up: mode ${lab.mode}, storage profile ${lab.storageProfile}`,
+    `myhero lab up: mode ${lab.mode}, storage profile ${lab.storageProfile}, flavour ${lab.flavour}`,
     `  app       ${lab.appUrl}`,
     `  data      ${lab.dataUrl}`,
     ...(lab.mqttUrl ? [`  broker    ${lab.mqttUrl}`] : []),
@@ -59,6 +59,7 @@ export function registerLab(program: Command): void {
       mqttUrl: setting({ flag: '--mqtt-url <url>', describe: 'use this MQTT broker (e.g. Mosquitto) instead of the embedded one', default: '', parse: url }),
       dataDir: setting({ flag: '--data-dir <dir>', describe: 'where data keeps votes.txt and the options (default: a fresh temporary directory, kept on exit)', default: '', parse: string }),
       storageProfile: setting<StorageProfile>({ flag: '--storage-profile <name>', describe: `storage emulation for data: ${STORAGE_PROFILES.join('|')} (pi-sd: a Raspberry Pi SD card)`, default: 'none', parse: oneOf(STORAGE_PROFILES) }),
+      flavour: flavour(),
       timeout: setting({ flag: '--timeout <duration>', describe: 'how long the app waits for data or the broker before "vote submission failed"', default: '2s', parse: durationText }),
       appKey: setting({ flag: '--app-key <key>', describe: 'key myhero-app expects', default: KEYS.appDev, parse: string, env: [ENV.appKey], secret: true }),
       dataKey: setting({ flag: '--data-key <key>', describe: 'key myhero-data expects', default: KEYS.dataDev, parse: string, env: [ENV.dataKey], secret: true }),
@@ -81,6 +82,7 @@ export function registerLab(program: Command): void {
         mqttUrl: cfg.mqttUrl || undefined,
         dataDir,
         storageProfile: cfg.storageProfile,
+        flavour: cfg.flavour,
         timeoutMs: ms(cfg.timeout, '--timeout'),
         appKey: cfg.appKey,
         dataKey: cfg.dataKey,

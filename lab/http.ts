@@ -1,17 +1,22 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { BODIES, KEY_HEADER } from '../lib/defaults.ts';
+import { BODIES, KEY_HEADER, type TwinFlavour } from '../lib/defaults.ts';
 import { listen, urlHost } from '../lib/net.ts';
 import type { Tracing } from './tracing.ts';
 
 // A tiny router on node:http shared by the twin's services: route templates
 // like `/vote/:hero` (the template is also the metrics `route` label), JSON
 // and text replies, key checks with the original 400/401 bodies, and a
-// graceful close (stop accepting, let in-flight requests finish).
+// graceful close (stop accepting, let in-flight requests finish). The
+// `original` flavour answers the way the original Flask services do under
+// Werkzeug: `Connection: close` on every answer, JSON pretty-printed with
+// sorted keys, HTML error pages for 404/405/500.
 
 export interface Reply {
   status: number;
   body: string;
   headers: Record<string, string>;
+  /** A JSON reply's value, so the original flavour can print it its way. */
+  value?: unknown;
 }
 
 export interface Request {
@@ -29,12 +34,34 @@ export interface Request {
 export type Handler = (req: Request) => Reply | Promise<Reply>;
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
-  return { status, body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } };
+  return { status, body: JSON.stringify(body), value: body, headers: { 'content-type': 'application/json', ...headers } };
+}
+
+/** The value with object keys sorted, recursively (Python's `sort_keys=True`). */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/** Flask's jsonify as the original runs it: indent 4, sorted keys, a final newline. */
+export const flaskJson = (value: unknown): string => `${JSON.stringify(sortKeys(value), null, 4)}\n`;
+
+const WERKZEUG_PAGES: Record<number, [title: string, text: string]> = {
+  404: ['Not Found', 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.'],
+  405: ['Method Not Allowed', 'The method is not allowed for the requested URL.'],
+  500: ['Internal Server Error', 'The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.'],
+};
+
+/** Werkzeug's HTML error page, as the original answers an unknown route (404), a wrong method (405) or a crash (500). */
+export function htmlError(status: 404 | 405 | 500, headers: Record<string, string> = {}): Reply {
+  const [title, explanation] = WERKZEUG_PAGES[status]!;
+  return text(status, `<!doctype html>\n<html lang=en>\n<title>${status} ${title}</title>\n<h1>${title}</h1>\n<p>${explanation}</p>\n`, undefined, headers);
 }
 
 /** Flask's default content type for a plain string return. */
-export function text(status: number, body: string, contentType = 'text/html; charset=utf-8'): Reply {
-  return { status, body, headers: { 'content-type': contentType } };
+export function text(status: number, body: string, contentType = 'text/html; charset=utf-8', headers: Record<string, string> = {}): Reply {
+  return { status, body, headers: { 'content-type': contentType, ...headers } };
 }
 
 /** The original key check: no `key` header → 400, wrong key → 401, else undefined (go on). */
@@ -102,6 +129,8 @@ export interface ServeOptions {
   onError?: (err: unknown) => void;
   /** Server spans continuing an incoming `traceparent` header (scrapes of /metrics are not traced). */
   tracing?: Tracing;
+  /** `original`: Connection: close, Flask's JSON, HTML error pages. Default hardened. */
+  flavour?: TwinFlavour;
 }
 
 export interface HttpService {
@@ -132,6 +161,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function serve(opts: ServeOptions): Promise<HttpService> {
   let closing = false;
+  const original = opts.flavour === 'original';
   const server = createServer(async (raw, res) => {
     const started = process.hrtime.bigint();
     const url = new URL(raw.url ?? '/', 'http://localhost');
@@ -146,10 +176,11 @@ export async function serve(opts: ServeOptions): Promise<HttpService> {
     let route = UNMATCHED_ROUTE;
     let reply: Reply;
     try {
-      if (!found) reply = json(404, { Error: 'Not Found' });
+      if (!found) reply = original ? htmlError(404) : json(404, { Error: 'Not Found' });
       else if ('allowed' in found) {
         route = found.template;
-        reply = json(405, { Error: 'Method Not Allowed' }, { allow: found.allowed.join(', ') });
+        const allow = { allow: found.allowed.join(', ') };
+        reply = original ? htmlError(405, allow) : json(405, { Error: 'Method Not Allowed' }, allow);
       } else {
         const { route: matched, params } = found;
         route = matched.template;
@@ -166,12 +197,14 @@ export async function serve(opts: ServeOptions): Promise<HttpService> {
       }
     } catch (err) {
       opts.onError?.(err);
-      reply = json(500, { Error: 'Internal Server Error' });
+      reply = original ? htmlError(500) : json(500, { Error: 'Internal Server Error' });
     }
-    // While closing, in-flight answers end their keep-alive connection so the close can complete.
-    const connection: Record<string, string> = closing ? { connection: 'close' } : {};
-    res.writeHead(reply.status, { ...opts.headers, ...reply.headers, ...connection, 'content-length': Buffer.byteLength(reply.body) });
-    res.end(reply.body);
+    // The original closes every connection; while closing, in-flight answers end their keep-alive
+    // connection so the close can complete.
+    const connection: Record<string, string> = original || closing ? { connection: 'close' } : {};
+    const body = original && reply.value !== undefined ? flaskJson(reply.value) : reply.body;
+    res.writeHead(reply.status, { ...opts.headers, ...reply.headers, ...connection, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
     opts.onResponse?.(route, method, reply.status, Number(process.hrtime.bigint() - started) / 1e9);
   });
   // Load tests open many keep-alive connections; keep the defaults but never hang a close on idle sockets.

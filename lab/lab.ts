@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ENV, KEYS, LOOPBACK, PORTS, type AppMode } from '../lib/defaults.ts';
+import { ENV, KEYS, LOOPBACK, PORTS, type AppMode, type TwinFlavour } from '../lib/defaults.ts';
 import type { Logger } from '../lib/log.ts';
 import { assertPortFree } from '../lib/net.ts';
 import { startService, type Service } from '../lib/proc.ts';
@@ -16,7 +16,7 @@ import type { StorageProfile } from './data/store.ts';
 // stdout. Separate processes keep a load generator off the twin's event loops
 // and make "kill ernst" a real kill.
 
-export type { StorageProfile };
+export type { StorageProfile, TwinFlavour };
 
 export interface LabOptions {
   mode: AppMode;
@@ -35,6 +35,8 @@ export interface LabOptions {
   /** Default: a fresh temporary directory, removed by stop(). */
   dataDir?: string;
   storageProfile?: StorageProfile;
+  /** `original`: data, app and ernst behave on the wire as the original services (default `hardened`). */
+  flavour?: TwinFlavour;
   appKey?: string;
   dataKey?: string;
   /** How long the app waits for data (direct) or a PUBACK (queue) before "vote submission failed"; default 2 s. */
@@ -53,6 +55,7 @@ export interface Lab {
   mqttUrl: string;
   dataDir: string;
   storageProfile: StorageProfile;
+  flavour: TwinFlavour;
   /** Every /metrics endpoint of the twin, for Prometheus scrape configs. */
   metricsTargets: { service: string; url: string }[];
   /** kill -9 style loss of the consumer, then start a new one (queue mode). */
@@ -138,6 +141,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const queue = opts.mode === 'queue';
   const embeddedBroker = queue && !opts.mqttUrl;
   const storageProfile = opts.storageProfile ?? 'none';
+  const flavour = opts.flavour ?? 'hardened';
+  const flavourFlags = ['--flavour', flavour];
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'myhero-lab-'));
   mkdirSync(dataDir, { recursive: true });
@@ -183,10 +188,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   let mqttUrl = opts.mqttUrl ?? '';
   let dataUrl = '';
   const startDataService = async () => {
-    dataUrl = (await start('data', ['--port', String(dataPort), '--data-dir', dataDir, '--storage-profile', storageProfile])).url;
+    dataUrl = (await start('data', ['--port', String(dataPort), '--data-dir', dataDir, '--storage-profile', storageProfile, ...flavourFlags])).url;
     dataPort = portOf(dataUrl);
   };
-  const ernstFlags = (port: number) => ['--port', String(port), '--data-server', dataUrl, '--mqtt-url', mqttUrl, '--timeout', `${timeoutMs}ms`];
+  const ernstFlags = (port: number) => ['--port', String(port), '--data-server', dataUrl, '--mqtt-url', mqttUrl, '--timeout', `${timeoutMs}ms`, ...flavourFlags];
   const startErnst = async () => {
     let ready: ReadyLine;
     try {
@@ -206,7 +211,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     const [broker] = await Promise.all([embeddedBroker ? start('broker', ['--port', String(mqttPort)]) : undefined, startDataService()]);
     if (broker) mqttUrl = broker.url;
     if (queue) await startErnst();
-    const appFlags = ['--port', String(appPort), '--mode', opts.mode, '--data-server', dataUrl, '--timeout', `${timeoutMs}ms`];
+    const appFlags = ['--port', String(appPort), '--mode', opts.mode, '--data-server', dataUrl, '--timeout', `${timeoutMs}ms`, ...flavourFlags];
     if (queue) appFlags.push('--mqtt-url', mqttUrl);
     await start('app', appFlags);
   } catch (err) {
@@ -235,6 +240,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     mqttUrl,
     dataDir,
     storageProfile,
+    flavour,
     metricsTargets,
     restartErnst: () =>
       serially(async () => {

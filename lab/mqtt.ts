@@ -30,6 +30,9 @@ export function voteTopic(host: string, digit: number, id: string, traceparent?:
   return levels.join('/');
 }
 
+/** The original's topic: `MyHero-Votes/<host>-<digit>`, no vote id. */
+export const originalVoteTopic = (host: string, digit: number): string => `${VOTE_TOPIC_PREFIX}/${levelSafe(host)}-${digit}`;
+
 export function parseVoteTopic(topic: string): VoteTopic | undefined {
   const [prefix, source, id, traceparent] = topic.split('/');
   if (prefix !== VOTE_TOPIC_PREFIX || !source) return undefined;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { defineCommand, type RunContext } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
-import { APP_MODES, ENV, KEYS, LOOPBACK, PORTS, type AppMode } from '../lib/defaults.ts';
+import { APP_MODES, ENV, KEYS, LOOPBACK, PORTS, TWIN_FLAVOURS, type AppMode, type TwinFlavour } from '../lib/defaults.ts';
 import { assertPortFree } from '../lib/net.ts';
 import { duration, int, oneOf, string, url, type Parser } from '../lib/parse.ts';
 import { startApp } from './app/server.ts';
@@ -39,6 +39,14 @@ const dataKey = () =>
 export const durationText: Parser<string> = (raw, name) => (duration(raw, name), raw.trim());
 export const ms = (text: string, name: string) => duration(text, name);
 const timeout = (what: string) => setting({ flag: '--timeout <duration>', describe: what, default: '2s', parse: durationText });
+/** `--flavour hardened|original`, shared with `lab up`. */
+export const flavour = () =>
+  setting<TwinFlavour>({
+    flag: '--flavour <name>',
+    describe: `${TWIN_FLAVOURS.join('|')}: hardened, or behaving on the wire as the original services (Connection: close, HTML 500s, QoS 0 retained votes; see lab/README.md)`,
+    default: 'hardened',
+    parse: oneOf(TWIN_FLAVOURS),
+  });
 const dataSettings = () => ({
   dataServer: setting({ flag: '--data-server <url>', describe: `myhero-data URL (default: http://${LOOPBACK}:${PORTS.data})`, default: '', parse: url, env: [ENV.dataServer] }),
   dataSrv: setting({ flag: '--data-srv <host[:port]>', describe: 'myhero-data service name, used when no URL is given', default: '', parse: string, env: [ENV.dataSrv] }),
@@ -83,6 +91,7 @@ export function registerLabServices(parent: Command): void {
       dataDir: setting({ flag: '--data-dir <dir>', describe: 'directory for votes.txt and myhero_options.txt (default: a fresh temporary directory)', default: '', parse: string, env: ['myhero_data_dir'] }),
       key: setting({ flag: '--key <key>', describe: 'key clients must send', default: KEYS.dataDev, parse: string, env: [ENV.dataKey], secret: true }),
       storageProfile: setting<StorageProfile>({ flag: '--storage-profile <name>', describe: `storage emulation: ${STORAGE_PROFILES.join('|')}`, default: 'none', parse: oneOf(STORAGE_PROFILES) }),
+      flavour: flavour(),
     },
     async run(cfg, ctx) {
       await assertPortFree(cfg.host, cfg.port, 'myhero-data');
@@ -109,7 +118,8 @@ export function registerLabServices(parent: Command): void {
       mode: setting<AppMode>({ flag: '--mode <mode>', describe: `vote processing: ${APP_MODES.join('|')}`, default: 'direct', parse: oneOf(APP_MODES), env: [ENV.appMode] }),
       ...dataSettings(),
       ...mqttSettings(),
-      timeout: timeout('how long to wait for data (direct) or the broker (queue) before answering "vote submission failed"'),
+      timeout: timeout('how long to wait for data (direct) or the broker (queue) before answering "vote submission failed" (original flavour: for the broker only)'),
+      flavour: flavour(),
       topicHost: setting({ flag: '--topic-host <name>', describe: '<host> in the vote topic MyHero-Votes/<host>-<digit>', default: hostname(), parse: string }),
     },
     async run(cfg, ctx) {
@@ -125,6 +135,7 @@ export function registerLabServices(parent: Command): void {
         timeoutMs: ms(cfg.timeout, '--timeout'),
         mqttUrl: mqttUrlOf(cfg.mqttUrl, cfg.mqttHost, cfg.mqttPort),
         topicHost: cfg.topicHost,
+        flavour: cfg.flavour,
         log: ctx.log,
         tracing,
       });
@@ -148,6 +159,7 @@ export function registerLabServices(parent: Command): void {
       clientId: setting({ flag: '--client-id <id>', describe: 'MQTT client id of the persistent session', default: 'myhero-ernst', parse: string }),
       timeout: timeout('bound on each post to data'),
       retryMax: setting({ flag: '--retry-max <duration>', describe: 'longest pause between retries while data is unavailable', default: '5s', parse: durationText }),
+      flavour: flavour(),
     },
     async run(cfg, ctx) {
       await assertPortFree(cfg.host, cfg.port, "myhero-ernst's /metrics");
@@ -161,6 +173,7 @@ export function registerLabServices(parent: Command): void {
         metricsPort: cfg.port,
         timeoutMs: ms(cfg.timeout, '--timeout'),
         retryMaxMs: ms(cfg.retryMax, '--retry-max'),
+        flavour: cfg.flavour,
         log: ctx.log,
         tracing,
       });

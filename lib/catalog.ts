@@ -16,6 +16,8 @@ export const TWIN = {
   votesProcessed: 'myhero_votes_processed_total',
   /** ernst: failed posts to data that will be retried. */
   ernstRetries: 'myhero_ernst_retries_total',
+  /** ernst: 1 while connected and subscribed to the broker, else 0. */
+  ernstConnected: 'myhero_ernst_connected',
   /** data: votes durably appended to the votes file. */
   votesRecorded: 'myhero_votes_recorded_total',
   /** data: redelivered votes ignored because their idempotency key was already recorded. */

@@ -48,6 +48,14 @@ export const ENV = {
 export const APP_MODES = ['direct', 'queue'] as const;
 export type AppMode = (typeof APP_MODES)[number];
 
+/**
+ * How the lab twin behaves on the wire: `hardened` (default: keep-alive, JSON errors, QoS 1 votes
+ * that survive a consumer restart) or `original` (as the original Flask services: Connection: close,
+ * HTML error pages, QoS 0 retained votes with one broker connection each).
+ */
+export const TWIN_FLAVOURS = ['hardened', 'original'] as const;
+export type TwinFlavour = (typeof TWIN_FLAVOURS)[number];
+
 /** MQTT topics: the app publishes to `${VOTE_TOPIC_PREFIX}/<host>-<digit>`, ernst subscribes to the wildcard. */
 export const VOTE_TOPIC_PREFIX = 'MyHero-Votes';
 export const VOTE_TOPIC_FILTER = `${VOTE_TOPIC_PREFIX}/#`;

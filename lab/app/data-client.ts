@@ -1,7 +1,8 @@
 import { KEY_HEADER } from '../../lib/defaults.ts';
 
 // How myhero-app talks to myhero-data: one HTTP call per request, with the data
-// key, bounded by a timeout (the original had none and hung with data).
+// key, bounded by a timeout (the original had none and hung with data: pass
+// none for the original flavour).
 
 export interface DataAnswer {
   status: number;
@@ -14,14 +15,14 @@ export interface DataClient {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<DataAnswer>;
 }
 
-export function createDataClient(baseUrl: string, key: string, timeoutMs: number): DataClient {
+export function createDataClient(baseUrl: string, key: string, timeoutMs?: number): DataClient {
   return {
     async call(method, path, body, headers = {}) {
       const res = await fetch(`${baseUrl}${path}`, {
         method,
         headers: { [KEY_HEADER]: key, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
       });
       const text = await res.text();
       let parsed: unknown = text;

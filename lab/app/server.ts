@@ -1,13 +1,13 @@
-import { APP_MODES, BODIES, OPTIONS_CACHE_SECONDS, type AppMode } from '../../lib/defaults.ts';
+import { APP_MODES, BODIES, OPTIONS_CACHE_SECONDS, type AppMode, type TwinFlavour } from '../../lib/defaults.ts';
 import { LABELS, TWIN } from '../../lib/catalog.ts';
 import type { Logger } from '../../lib/log.ts';
-import { CORS_HEADERS, OPTION_ERRORS, optionListOf, optionOf, parseJson } from '../api.ts';
+import { CORS_HEADERS, DATA_TIMESTAMP_HEADER, OPTION_ERRORS, optionListOf, optionOf, parseJson } from '../api.ts';
 import { checkKey, json, Router, serve, text, type Reply, type Request } from '../http.ts';
 import { addMetricsRoute, createMetrics } from '../metrics.ts';
 import { noTracing, type Tracing } from '../tracing.ts';
 import { createDataClient, type DataAnswer } from './data-client.ts';
 import { OptionsCache, type Clock } from './options-cache.ts';
-import { directSink, queueSink, type VoteSink } from './votes.ts';
+import { directSink, originalQueueSink, queueSink, type VoteSink } from './votes.ts';
 
 // myhero-app: the API the UI and the bot call. It checks the app key, caches
 // the options for 300 s, and hands votes to data (direct) or to the broker (queue).
@@ -19,8 +19,10 @@ export interface AppOptions {
   mode: AppMode;
   dataUrl: string;
   dataKey: string;
-  /** Bound on each call to data, and on waiting for the broker's PUBACK. */
+  /** Bound on each call to data, and on waiting for the broker's PUBACK (original flavour: on connecting to the broker; data calls are unbounded). */
   timeoutMs: number;
+  /** `original`: answers, fails and queues votes as the original does (see lab/README.md). */
+  flavour?: TwinFlavour;
   /** Queue mode only. */
   mqttUrl: string;
   /** `<host>` in the vote topic; the original uses the container's hostname. */
@@ -39,8 +41,11 @@ export interface AppServer {
 
 const DATA_UNAVAILABLE = { Error: 'Data service unavailable.' };
 
-/** Pass data's answer through as the original does, status and JSON body. */
-const relay = (answer: DataAnswer, status = answer.status): Reply => json(status, answer.body);
+/** Pass data's answer through as the original does: status, JSON body, and its data_timestamp header. */
+const relay = (answer: DataAnswer): Reply => {
+  const stamp = answer.headers.get(DATA_TIMESTAMP_HEADER);
+  return json(answer.status, answer.body, stamp ? { [DATA_TIMESTAMP_HEADER]: stamp } : {});
+};
 
 export async function startApp(opts: AppOptions): Promise<AppServer> {
   const tracing = opts.tracing ?? noTracing;
@@ -54,42 +59,37 @@ export async function startApp(opts: AppOptions): Promise<AppServer> {
   accepted.inc({ [LABELS.mode]: opts.mode }, 0);
   published.inc(0);
 
-  const data = createDataClient(opts.dataUrl, opts.dataKey, opts.timeoutMs);
-  const sink: VoteSink =
-    opts.mode === 'direct'
-      ? directSink(data, tracing)
-      : await queueSink({
-          mqttUrl: opts.mqttUrl,
-          host: opts.topicHost,
-          timeoutMs: opts.timeoutMs,
-          tracing,
-          log: opts.log,
-          onPublished: () => published.inc(),
-        });
-  const cache = new OptionsCache<unknown>(OPTIONS_CACHE_SECONDS * 1000, opts.clock);
+  const original = opts.flavour === 'original';
+  // The original sets no timeout on its calls to data: under overload a vote waits.
+  const data = createDataClient(opts.dataUrl, opts.dataKey, original ? undefined : opts.timeoutMs);
+  const queueOptions = { mqttUrl: opts.mqttUrl, host: opts.topicHost, timeoutMs: opts.timeoutMs, tracing, log: opts.log, onPublished: () => published.inc() };
+  const sink: VoteSink = opts.mode === 'direct' ? directSink(data, tracing) : original ? originalQueueSink(queueOptions) : await queueSink(queueOptions);
+  const cache = new OptionsCache<Reply>(OPTIONS_CACHE_SECONDS * 1000, opts.clock);
 
-  /** Key check, then the handler; a data outage becomes a 502 instead of the original's crash. */
-  const keyed = (handler: (req: Request) => Promise<Reply>) => async (req: Request) => {
-    const denied = checkKey(req, opts.key);
-    if (denied) return denied;
+  /** A data outage becomes a 502 (hardened); the original does not catch it and answers Werkzeug's HTML 500. */
+  const guarded = (handler: (req: Request) => Promise<Reply>) => async (req: Request) => {
     try {
       return await handler(req);
     } catch (err) {
       opts.log.warn({ err: (err as Error).message, route: req.route }, 'data service call failed');
+      if (original) throw err;
       return json(502, DATA_UNAVAILABLE);
     }
   };
+  const keyed = (handler: (req: Request) => Promise<Reply>) => async (req: Request) => checkKey(req, opts.key) ?? guarded(handler)(req);
   const fromData = (method: string, path: string, body?: unknown) =>
     tracing.span(`${method} ${path}`, 'client', undefined, (traceparent) => data.call(method, path, body, traceparent ? { traceparent } : {}));
   /** Forward an /options call to data; data's answer becomes the cached list when it reports `okStatus`. */
   const optionsFromData = async (method: string, okStatus: number, body?: unknown) => {
-    const answer = await fromData(method, '/options', body);
-    if (answer.status === okStatus) cache.set(answer.body);
-    return relay(answer);
+    const reply = relay(await fromData(method, '/options', body));
+    if (reply.status === okStatus) cache.set({ ...reply, status: 200 });
+    return reply;
   };
 
   const router = new Router()
     .on('GET', '/health', () => text(200, BODIES.health))
+    // The probe path of data, forwarded as the original app does (no key).
+    .on('GET', '/hero_list', guarded(async () => relay(await fromData('GET', '/hero_list'))))
     .on(
       'POST',
       '/vote/:hero',
@@ -100,6 +100,7 @@ export async function startApp(opts: AppOptions): Promise<AppServer> {
           return json(200, BODIES.voteSubmitted);
         }
         failed.inc({ [LABELS.mode]: opts.mode, [LABELS.reason]: outcome.reason });
+        if (original && outcome.raised) throw new Error(`vote not submitted: ${outcome.reason}`);
         return json(200, BODIES.voteFailed);
       }),
     )
@@ -108,9 +109,7 @@ export async function startApp(opts: AppOptions): Promise<AppServer> {
       'GET',
       '/options',
       keyed(async () => {
-        const cached = cache.get();
-        if (cached !== undefined) return json(200, cached);
-        return optionsFromData('GET', 200);
+        return cache.get() ?? optionsFromData('GET', 200);
       }),
     )
     .on(
@@ -143,6 +142,7 @@ export async function startApp(opts: AppOptions): Promise<AppServer> {
     router,
     headers: CORS_HEADERS,
     tracing,
+    ...(opts.flavour ? { flavour: opts.flavour } : {}),
     onResponse: metrics.observe,
     onError: (err) => opts.log.error({ err }, 'app request failed'),
   });

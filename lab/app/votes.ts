@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../lib/log.ts';
-import { voteTopic } from '../mqtt.ts';
+import { originalVoteTopic, voteTopic } from '../mqtt.ts';
 import type { Tracing } from '../tracing.ts';
 import { votePath, type DataClient } from './data-client.ts';
 
@@ -9,7 +9,8 @@ import { votePath, type DataClient } from './data-client.ts';
 // answer. `queue`: publish it to the broker and answer once the broker has it.
 
 export type FailReason = 'data_error' | 'data_timeout' | 'broker_unavailable' | 'broker_timeout' | 'broker_error';
-export type VoteOutcome = { ok: true } | { ok: false; reason: FailReason };
+/** `raised`: the call failed with an exception (network, broker), which the original app does not catch: it answers HTTP 500. */
+export type VoteOutcome = { ok: true } | { ok: false; reason: FailReason; raised: boolean };
 
 export interface VoteSink {
   submit(hero: string): Promise<VoteOutcome>;
@@ -24,9 +25,9 @@ export function directSink(data: DataClient, tracing: Tracing): VoteSink {
           data.call('POST', votePath(hero), undefined, traceparent ? { traceparent } : {}),
         );
         const result = (answer.body as { result?: unknown } | null)?.result;
-        return answer.status === 200 && result === '1' ? { ok: true } : { ok: false, reason: 'data_error' };
+        return answer.status === 200 && result === '1' ? { ok: true } : { ok: false, reason: 'data_error', raised: false };
       } catch (err) {
-        return { ok: false, reason: (err as Error).name === 'TimeoutError' ? 'data_timeout' : 'data_error' };
+        return { ok: false, reason: (err as Error).name === 'TimeoutError' ? 'data_timeout' : 'data_error', raised: true };
       }
     },
     close: async () => {},
@@ -75,7 +76,7 @@ export async function queueSink(opts: QueueSinkOptions): Promise<VoteSink> {
   return {
     async submit(hero) {
       // A vote taken while the broker is away would sit in this process's memory: refuse it instead.
-      if (!client.connected) return { ok: false, reason: 'broker_unavailable' };
+      if (!client.connected) return { ok: false, reason: 'broker_unavailable', raised: true };
       let timer: NodeJS.Timeout | undefined;
       try {
         await opts.tracing.span('publish MyHero-Votes', 'producer', undefined, async (traceparent) => {
@@ -88,7 +89,7 @@ export async function queueSink(opts: QueueSinkOptions): Promise<VoteSink> {
         opts.onPublished();
         return { ok: true };
       } catch (err) {
-        return { ok: false, reason: (err as Error).name === 'TimeoutError' ? 'broker_timeout' : 'broker_error' };
+        return { ok: false, reason: (err as Error).name === 'TimeoutError' ? 'broker_timeout' : 'broker_error', raised: true };
       } finally {
         clearTimeout(timer);
       }
@@ -96,5 +97,30 @@ export async function queueSink(opts: QueueSinkOptions): Promise<VoteSink> {
     async close() {
       await client.endAsync();
     },
+  };
+}
+
+/**
+ * The original's queue mode: a new broker connection per vote, the hero name published with
+ * QoS 0 and retain=true to `MyHero-Votes/<host>-<digit>` (no vote id), and "vote submitted" once
+ * the publish is written. The retained message is the queue: at most one vote per topic survives
+ * while ernst is away, and a vote ernst recorded but had not cleared yet comes back when it reconnects.
+ */
+export function originalQueueSink(opts: QueueSinkOptions): VoteSink {
+  return {
+    async submit(hero) {
+      let client: MqttClient | undefined;
+      try {
+        client = await mqtt.connectAsync(opts.mqttUrl, { clientId: `myhero-app-${randomUUID()}`, clean: true, reconnectPeriod: 0, connectTimeout: opts.timeoutMs }, false);
+        await client.publishAsync(originalVoteTopic(opts.host, randomInt(10)), hero, { qos: 0, retain: true });
+        opts.onPublished();
+        return { ok: true };
+      } catch {
+        return { ok: false, reason: 'broker_unavailable', raised: true };
+      } finally {
+        await client?.endAsync().catch(() => undefined);
+      }
+    },
+    close: async () => {},
   };
 }

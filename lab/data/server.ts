@@ -1,6 +1,7 @@
+import type { TwinFlavour } from '../../lib/defaults.ts';
 import type { Logger } from '../../lib/log.ts';
 import { LABELS, TWIN } from '../../lib/catalog.ts';
-import { IDEMPOTENCY_HEADER, OPTION_ERRORS, optionListOf, optionOf, parseJson } from '../api.ts';
+import { DATA_TIMESTAMP_HEADER, IDEMPOTENCY_HEADER, OPTION_ERRORS, optionListOf, optionOf, parseJson, pythonNow } from '../api.ts';
 import { checkKey, json, Router, serve, type Reply, type Request } from '../http.ts';
 import { addMetricsRoute, createMetrics } from '../metrics.ts';
 import type { Tracing } from '../tracing.ts';
@@ -18,6 +19,8 @@ export interface DataOptions {
   dataDir: string;
   key: string;
   storageProfile: StorageProfile;
+  /** `original`: answers as the original Flask service does on the wire (see lab/README.md). */
+  flavour?: TwinFlavour;
   log: Logger;
   tracing?: Tracing;
 }
@@ -42,6 +45,9 @@ export async function startData(opts: DataOptions): Promise<DataServer> {
   const store = await VoteStore.open(opts.dataDir, opts.storageProfile);
   const options = new OptionsFile(opts.dataDir);
   const keyed = (handler: (req: Request) => Promise<Reply>) => (req: Request) => checkKey(req, opts.key) ?? handler(req);
+  const original = opts.flavour === 'original';
+  /** The original stamps its options and results answers with when the data was read. */
+  const stamped = (r: Reply): Reply => (original ? { ...r, headers: { ...r.headers, [DATA_TIMESTAMP_HEADER]: pythonNow() } } : r);
 
   const router = new Router()
     .on('GET', '/hero_list', async () => json(200, { heros: await options.list() }))
@@ -60,8 +66,8 @@ export async function startData(opts: DataOptions): Promise<DataServer> {
     .on('GET', '/results', async () => json(200, resultsV1(tally(await store.read()))))
     // The original also sends a "Total Votes" header; a space is not allowed in an HTTP header name (Node
     // refuses it) and no client reads it, so the twin leaves it out.
-    .on('GET', '/v2/results', async () => json(200, resultsV2(tally(await store.read()))))
-    .on('GET', '/options', keyed(async () => optionsReply(200, await options.list())))
+    .on('GET', '/v2/results', async () => stamped(json(200, resultsV2(tally(await store.read()), original ? 'full' : 'truncated'))))
+    .on('GET', '/options', keyed(async () => stamped(optionsReply(200, await options.list()))))
     .on(
       'PUT',
       '/options',
@@ -88,6 +94,7 @@ export async function startData(opts: DataOptions): Promise<DataServer> {
     host: opts.host,
     port: opts.port,
     router,
+    ...(opts.flavour ? { flavour: opts.flavour } : {}),
     tracing: opts.tracing,
     onResponse: metrics.observe,
     onError: (err) => opts.log.error({ err }, 'data request failed'),

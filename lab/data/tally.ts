@@ -21,11 +21,12 @@ export type V2Entry = [hero: string, votes: number, percent: number];
 /**
  * `GET /v2/results`: `[[hero, votes, percent], ...]` sorted by votes, most first; ties keep their
  * first-seen order (Python's sort is stable). Percent is truncated to one decimal, so two of three
- * votes read 66.6 (as in the original's sample output), never rounded up to 66.7.
+ * votes read 66.6 (as in the brief's sample), never rounded up to 66.7; `full` gives the original
+ * services' full float (votes / total × 100: 66.66666666666666).
  */
-export function resultsV2(counts: Map<string, number>): V2Entry[] {
+export function resultsV2(counts: Map<string, number>, percent: 'truncated' | 'full' = 'truncated'): V2Entry[] {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1])
-    .map(([hero, votes]) => [hero, votes, Math.floor((votes * 1000) / total) / 10]);
+    .map(([hero, votes]) => [hero, votes, percent === 'full' ? (votes / total) * 100 : Math.floor((votes * 1000) / total) / 10]);
 }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type MqttClient } from 'mqtt';
 import { TWIN } from '../../lib/catalog.ts';
-import { BODIES, VOTE_TOPIC_FILTER } from '../../lib/defaults.ts';
+import { randomUUID } from 'node:crypto';
+import { BODIES, VOTE_TOPIC_FILTER, type TwinFlavour } from '../../lib/defaults.ts';
 import type { Logger } from '../../lib/log.ts';
 import { IDEMPOTENCY_HEADER } from '../api.ts';
 import { createDataClient, votePath } from '../app/data-client.ts';
@@ -20,6 +21,12 @@ import { noTracing, type Tracing } from '../tracing.ts';
 // an idempotency key, keeps it from being counted twice. While data is
 // unavailable it retries the same vote with capped exponential backoff.
 // mqtt.js hands over one message at a time, as the original's paho loop did.
+//
+// The `original` flavour consumes as the original ernst does: a clean session
+// with QoS 0 (votes published while it is away are gone, except the retained
+// last one per topic), one post to data per vote with no timeout and no retry,
+// then it clears the topic with an empty retained message. Killed between the
+// post and the clear, the vote comes back retained when it reconnects: a duplicate.
 
 export interface ErnstOptions {
   mqttUrl: string;
@@ -34,6 +41,7 @@ export interface ErnstOptions {
   timeoutMs: number;
   /** Longest pause between two retries of a vote data did not take. */
   retryMaxMs: number;
+  flavour?: TwinFlavour;
   log: Logger;
   tracing?: Tracing;
 }
@@ -51,27 +59,37 @@ export async function startErnst(opts: ErnstOptions): Promise<Ernst> {
   const metrics = createMetrics('ernst');
   const processed = metrics.counter(TWIN.votesProcessed, 'Votes taken off the queue and acknowledged by data.');
   const retries = metrics.counter(TWIN.ernstRetries, 'Posts to data that failed and will be retried.');
+  const connected = metrics.gauge(TWIN.ernstConnected, 'Connected and subscribed to the broker (1) or not (0).');
   processed.inc(0);
   retries.inc(0);
-  const data = createDataClient(opts.dataUrl, opts.dataKey, opts.timeoutMs);
+  connected.set(0);
+  const original = opts.flavour === 'original';
+  const data = createDataClient(opts.dataUrl, opts.dataKey, original ? undefined : opts.timeoutMs);
   const stopping = new AbortController();
   let inHand: Promise<void> = Promise.resolve();
 
-  /** Post one vote until data takes it; false when ernst is stopping first (the vote stays unacknowledged). */
+  /** One post of a vote to data: true when data took it. */
+  const post = async (hero: string, id: string | undefined): Promise<boolean> => {
+    try {
+      const answer = await tracing.span('POST /vote/:hero', 'client', undefined, (traceparent) =>
+        data.call('POST', votePath(hero), undefined, {
+          ...(id ? { [IDEMPOTENCY_HEADER]: id } : {}),
+          ...(traceparent ? { traceparent } : {}),
+        }),
+      );
+      if (answer.status === 200 && (answer.body as { result?: unknown } | null)?.result === '1') return true;
+      opts.log.warn({ status: answer.status, hero }, 'data refused the vote');
+    } catch (err) {
+      opts.log.warn({ err: (err as Error).message, hero }, 'data unavailable');
+    }
+    return false;
+  };
+
+  /** Post one vote until data takes it (the original: once); false when ernst is stopping first (the vote stays unacknowledged). */
   const record = async (hero: string, id: string | undefined): Promise<boolean> => {
+    if (original) return post(hero, id);
     for (let attempt = 0; !stopping.signal.aborted; attempt++) {
-      try {
-        const answer = await tracing.span('POST /vote/:hero', 'client', undefined, (traceparent) =>
-          data.call('POST', votePath(hero), undefined, {
-            ...(id ? { [IDEMPOTENCY_HEADER]: id } : {}),
-            ...(traceparent ? { traceparent } : {}),
-          }),
-        );
-        if (answer.status === 200 && (answer.body as { result?: unknown } | null)?.result === '1') return true;
-        opts.log.warn({ status: answer.status, hero }, 'data refused the vote; retrying');
-      } catch (err) {
-        opts.log.warn({ err: (err as Error).message, hero }, 'data unavailable; retrying');
-      }
+      if (await post(hero, id)) return true;
       retries.inc();
       await sleep(Math.min(opts.retryMaxMs, RETRY_FIRST_MS * 2 ** attempt), undefined, { signal: stopping.signal }).catch(() => undefined);
     }
@@ -86,11 +104,16 @@ export async function startErnst(opts: ErnstOptions): Promise<Ernst> {
     return tracing.span('process vote', 'consumer', vote.traceparent, async () => {
       const done = await record(hero, vote.id);
       if (done) processed.inc();
-      return done;
+      if (!original) return done;
+      // The original's queue is the retained message: clear it once the vote is posted (taken or not).
+      await client.publishAsync(topic, '', { qos: 0, retain: true }).catch(() => undefined);
+      return true;
     });
   };
 
-  const client: MqttClient = mqtt.connect(opts.mqttUrl, { clientId: opts.clientId, clean: false, reconnectPeriod: 1000, connectTimeout: 5000 });
+  const client: MqttClient = original
+    ? mqtt.connect(opts.mqttUrl, { clientId: `${opts.clientId}-${randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 1000, connectTimeout: 5000 })
+    : mqtt.connect(opts.mqttUrl, { clientId: opts.clientId, clean: false, reconnectPeriod: 1000, connectTimeout: 5000 });
   // mqtt.js sends the PUBACK of a QoS 1 message only once handleMessage calls back, and hands over
   // the next message only then (its `customHandleAcks` works with MQTT 5 only; Aedes speaks 3.1.1).
   client.handleMessage = (packet, callback) => {
@@ -106,11 +129,13 @@ export async function startErnst(opts: ErnstOptions): Promise<Ernst> {
   };
   client.on('error', (err) => opts.log.warn({ err: err.message }, 'mqtt error'));
   client.on('offline', () => opts.log.warn({ url: opts.mqttUrl }, 'mqtt broker unreachable'));
+  client.on('close', () => connected.set(0));
   const subscribed = new Promise<void>((resolve) => {
     client.on('connect', () => {
-      client.subscribe(VOTE_TOPIC_FILTER, { qos: 1 }, (err) => {
-        if (err) opts.log.error({ err: err.message }, 'subscribe failed');
-        else resolve();
+      client.subscribe(VOTE_TOPIC_FILTER, { qos: original ? 0 : 1 }, (err) => {
+        if (err) return opts.log.error({ err: err.message }, 'subscribe failed');
+        connected.set(1);
+        resolve();
       });
     });
   });
