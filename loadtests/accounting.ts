@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { Percentiles, Reconciliation } from './figures.ts';
+import type { Percentiles } from './figures.ts';
 import { lostAndExtra, voteBodyOutcome } from './votes.ts';
 
 // Honest accounting, pure: what each answer counts as, the per-second series,
@@ -48,10 +48,15 @@ export interface Tally {
   errors: Record<string, number>;
   /** Reads that failed. */
   readErrors: number;
+  /**
+   * Requests that went out on a new connection because the server closed the previous one
+   * (`Connection: close`, HTTP/1.0, an idle timeout) or it failed. Not failures by themselves.
+   */
+  reconnects: number;
 }
 
 export function emptyTally(): Tally {
-  return { requests: 0, attempted: 0, accepted: 0, errors: {}, readErrors: 0 };
+  return { requests: 0, attempted: 0, accepted: 0, errors: {}, readErrors: 0, reconnects: 0 };
 }
 
 export function addTally(into: Tally, from: Tally): Tally {
@@ -59,6 +64,7 @@ export function addTally(into: Tally, from: Tally): Tally {
   into.attempted += from.attempted;
   into.accepted += from.accepted;
   into.readErrors += from.readErrors;
+  into.reconnects += from.reconnects;
   for (const [k, v] of Object.entries(from.errors)) into.errors[k] = (into.errors[k] ?? 0) + v;
   return into;
 }
@@ -136,8 +142,8 @@ export function percentiles(h: hdr.Histogram): Percentiles {
   };
 }
 
-/** Compare the votes the run got accepted (all of them, warm-up included) with what the target recorded. */
-export function reconcile(acceptedTotal: number, recordedBefore: number, recordedAfter: number, drainSeconds: number): Reconciliation {
+/** Net comparison of the votes the run got accepted (warm-up included) with the total the target recorded. */
+export function reconcile(acceptedTotal: number, recordedBefore: number, recordedAfter: number, drainSeconds: number): { recordedDelta: number; lost: number; extra: number; drainSeconds: number } {
   const recordedDelta = recordedAfter - recordedBefore;
   return {
     recordedDelta,

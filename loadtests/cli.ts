@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { defineCommand, defineGroup, type RunContext } from '../lib/cli.ts';
 import { setting, type Resolved } from '../lib/config.ts';
-import { K8S, KEYS, LOOPBACK, PORTS, type AppMode } from '../lib/defaults.ts';
-import { UserError } from '../lib/errors.ts';
+import { K8S, KEYS, LOOPBACK, PORTS, TWIN_FLAVOURS, type AppMode, type TwinFlavour } from '../lib/defaults.ts';
+import { EXIT, UserError } from '../lib/errors.ts';
 import { bool, duration, int, list, number, oneOf, string, url } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { readSecret } from '../lib/secrets.ts';
@@ -13,9 +13,9 @@ import { registerK6Operator } from './k6operator-cli.ts';
 import type { LiveMetrics } from './metrics.ts';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS } from './mix.ts';
 import { buildPlan, parseHeroWeights, parseMix, parseStages, type LoadPlan } from './plan.ts';
-import type { MetricsTarget } from './reconcile.ts';
+import { describeReconciliation, type MetricsTarget } from './reconcile.ts';
 import type { Stage } from './schedule.ts';
-import { compareJson, compareRows, defaultReportDir, renderCompareReport, renderRunReport, runJson, runRows, textTable, writeReport } from './report.ts';
+import { compareJson, compareRows, defaultReportDir, loadLine, renderCompareReport, renderRunReport, runJson, runRows, textTable, thresholdVerdict, writeReport } from './report.ts';
 import { evaluateCompare, evaluateRun, parseThresholds, type ThresholdOutcome } from './thresholds.ts';
 
 // `loadtest run`, `loadtest compare` and the top-level `demo`: settings → plan →
@@ -24,16 +24,14 @@ import { evaluateCompare, evaluateRun, parseThresholds, type ThresholdOutcome } 
 // command runs, so --help and bad input answer without loading them.
 
 const KEY_ENV = ['MYHERO_APP_KEY'] as const;
-/** Exit code when a threshold failed (k6 uses 99; we keep 1 for "the check failed", 2 for bad input). */
-const EXIT_THRESHOLDS = 1;
-const EXIT_INTERRUPTED = 130;
 
-/** `app=http://..../metrics,data=http://.../metrics` */
-const parseTwinMetrics = (raw: string, name: string): MetricsTarget[] =>
+/** `app=URL,data=URL,ernst=URL`, or plain URLs whose series may come from any service (e.g. a Prometheus /federate). */
+const parseMetricsUrls = (raw: string, name: string): MetricsTarget[] =>
   list(string)(raw, name).map((item) => {
     const m = /^(app|data|ernst)=(.+)$/.exec(item);
-    if (!m) throw new UserError(`invalid ${name} "${raw}": expected service=URL pairs such as app=http://127.0.0.1:15001/metrics,data=http://127.0.0.1:15000/metrics`, 2);
-    return { service: m[1]!, url: url(m[2]!, name) };
+    if (m) return { service: m[1]!, url: url(m[2]!, name) };
+    if (/^[a-z]+=/.test(item)) throw new UserError(`invalid ${name} "${raw}": expected URLs, or service=URL pairs (app, data, ernst) such as app=http://127.0.0.1:15001/metrics`, EXIT.badInput);
+    return { service: 'any', url: url(item, name) };
   });
 
 /** A duration in ms as help shows it: 30000 → 30s, 500 → 500ms. */
@@ -113,17 +111,16 @@ function liveView(ctx: RunContext, metrics: LiveMetrics, json: boolean) {
       errors += s.attempted - s.accepted;
       progress.update({ run: label, elapsed: `${s.t + 1}s`, 'votes/s': s.accepted, errors, backlog: s.backlog ?? '-' });
     },
-    drain(mode: string, recorded: number, backlog: number | undefined, elapsed: number) {
+    drain(mode: string, recorded: number | undefined, backlog: number | undefined, elapsed: number) {
       if (backlog !== undefined) metrics.setBacklog(mode, backlog);
-      progress.update({ run: label, draining: `${elapsed.toFixed(1)}s`, recorded, backlog: backlog ?? '-' });
+      progress.update({ run: label, draining: `${elapsed.toFixed(1)}s`, recorded: recorded ?? 'unread', backlog: backlog ?? '-' });
     },
     /** One line per finished run: on a terminal above the live line, otherwise a log record. */
     runEnd(trial: number, mode: string, r: RunResult) {
       progress.done();
-      const fields = { trial, mode, acceptedPerSec: r.acceptedPerSec, failed: r.failed, p99Ms: r.latencyMs.p99, lost: r.lost, drainSeconds: r.drainSeconds };
-      if (process.stderr.isTTY && !json) {
-        process.stderr.write(`${label}: ${r.acceptedPerSec} accepted votes/s, ${r.failed} failed, p99 ${Math.round(r.latencyMs.p99)} ms, lost ${r.lost}, drain ${r.drainSeconds} s\n`);
-      } else ctx.log.info(fields, 'run finished');
+      const fields = { trial, mode, acceptedPerSec: r.acceptedPerSec, failed: r.failed, reconnects: r.reconnects, p99Ms: r.latencyMs.p99, outcome: r.outcome, lost: r.lost, drainSeconds: r.drainSeconds, reason: r.reason };
+      if (process.stderr.isTTY && !json) process.stderr.write(`${label}: ${loadLine(r)}; ${describeReconciliation(r, r.acceptedTotal)}\n`);
+      else ctx.log.info(fields, 'run finished');
     },
     done: () => progress.done(),
   };
@@ -138,18 +135,34 @@ function report(ctx: RunContext, json: boolean, jsonDoc: unknown, table: string,
   else {
     ctx.out(table);
     for (const l of lines) ctx.out(l);
-    for (const o of outcomes) ctx.out(`threshold ${o.ok ? 'ok  ' : 'FAIL'} ${o.threshold}${o.mode ? ` (${o.mode})` : ''}: ${o.actual}`);
+    for (const o of outcomes) ctx.out(`threshold ${o.ok ? 'ok  ' : thresholdVerdict(o)} ${o.threshold}${o.mode ? ` (${o.mode})` : ''}: ${o.actual ?? 'unknown'}`);
     ctx.out(`report: ${dir}/report.html`);
   }
 }
 
-const exitCode = (partial: boolean, outcomes: ThresholdOutcome[]) => (partial ? EXIT_INTERRUPTED : outcomes.some((o) => !o.ok) ? EXIT_THRESHOLDS : 0);
+/**
+ * 130 stopped by Ctrl-C; 3 the run could not be judged (the target went away mid-run, the final
+ * read failed, or a threshold's figure is unknown, e.g. `lost` of a drain that did not settle);
+ * 1 a threshold failed; else 0.
+ */
+export function exitCode(partial: boolean, outcomes: readonly ThresholdOutcome[], runs: readonly RunResult[]): number {
+  if (partial) return EXIT.interrupted;
+  if (runs.some((r) => r.unjudged || r.unsettledBy === 'read') || outcomes.some((o) => o.unknown)) return EXIT.unjudged;
+  return outcomes.some((o) => !o.ok) ? EXIT.failed : EXIT.passed;
+}
 
-async function runCommand(cfg: LoadSettings & { target: string; twinMetrics: MetricsTarget[]; key: string; keyFile: string }, ctx: RunContext): Promise<number> {
+/** Why the exit code is 3, in lines for the terminal. */
+const unjudgedLines = (runs: readonly { label: string; r: RunResult }[]) =>
+  runs.flatMap(({ label, r }) => [
+    ...(r.unjudged ? [`NOT JUDGED (${label}): ${r.unjudged}`] : []),
+    ...(r.unsettledBy === 'read' ? [`NOT JUDGED (${label}): ${r.reason}`] : []),
+  ]);
+
+async function runCommand(cfg: LoadSettings & { target: string; metricsUrl: MetricsTarget[]; key: string; keyFile: string }, ctx: RunContext): Promise<number> {
   const thresholds = checkThresholds(cfg.threshold);
-  if (thresholds.some((t) => t.metric === 'ratio' || t.mode)) throw new UserError('--threshold: ratio and direct./queue. thresholds belong to loadtest compare', 2);
+  if (thresholds.some((t) => t.metric === 'ratio' || t.mode)) throw new UserError('--threshold: ratio and direct./queue. thresholds belong to loadtest compare', EXIT.badInput);
   const key = resolveKey(cfg);
-  const plan: LoadPlan = { ...planOf(cfg, cfg.target, key), ...(cfg.twinMetrics.length ? { twinMetrics: cfg.twinMetrics } : {}) };
+  const plan: LoadPlan = { ...planOf(cfg, cfg.target, key), ...(cfg.metricsUrl.length ? { twinMetrics: cfg.metricsUrl } : {}) };
   const [{ runLoad }, { startLiveMetrics }] = await Promise.all([import('./engine.ts'), import('./metrics.ts')]);
   const metrics = await startLiveMetrics(cfg.metricsHost, cfg.metricsPort);
   const view = liveView(ctx, metrics, cfg.json);
@@ -165,12 +178,9 @@ async function runCommand(cfg: LoadSettings & { target: string; twinMetrics: Met
     const outcomes = evaluateRun(thresholds, result);
     const dir = cfg.out || defaultReportDir();
     writeReport(dir, renderRunReport(result, outcomes), [key]);
-    const lines = [
-      `${result.partial ? 'PARTIAL: ' : ''}${result.acceptedPerSec} accepted votes/s; ${result.failed} of ${result.attempted} votes failed${Object.keys(result.errors).length ? ` (${Object.entries(result.errors).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
-      `reconciliation: accepted ${result.acceptedTotal}, recorded ${result.recordedDelta}, lost ${result.lost}, extra ${result.extra}, drain ${result.drainSeconds} s${result.drainTimedOut ? ' (drain timeout reached)' : ''}${result.drainSkipped ? ' (stopped before the drain: not a proven loss)' : ''}`,
-    ];
+    const lines = [`${result.partial ? 'PARTIAL: ' : ''}${loadLine(result)}`, `reconciliation: ${describeReconciliation(result, result.acceptedTotal)}`, ...unjudgedLines([{ label: 'run', r: result }])];
     report(ctx, cfg.json, runJson(result, outcomes), textTable(runRows(result)), lines, dir, outcomes);
-    return exitCode(result.partial, outcomes);
+    return exitCode(result.partial, outcomes, [result]);
   } finally {
     view.done();
     await metrics.close();
@@ -206,23 +216,35 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
         : []),
       `ratio (queue/direct accepted votes/s): ${result.ratio ?? 'n/a'}`,
       `verdict: ${result.verdict}`,
+      ...unjudgedLines(runs.map((r) => ({ label: `trial ${r.trial} ${r.mode}`, r: r.result }))),
     ];
     report(ctx, cfg.json, compareJson(result, outcomes), textTable(compareRows(result)), lines, dir, outcomes);
-    return exitCode(result.partial, outcomes);
+    return exitCode(
+      result.partial,
+      outcomes,
+      runs.map((r) => r.result),
+    );
   } finally {
     view.done();
     await metrics.close();
   }
 }
 
-async function labProvider(storageProfile: StorageProfile, ctx: RunContext): Promise<ModeProvider> {
+async function labProvider(cfg: { storageProfile: StorageProfile; flavour: TwinFlavour }, ctx: RunContext): Promise<ModeProvider> {
   const { labModes } = await import('./modes.ts');
-  ctx.log.info({ storageProfile }, `starting the lab twin in direct and queue mode (storage profile ${storageProfile})`);
-  return labModes({ storageProfile });
+  ctx.log.info(cfg, `starting the lab twin in direct and queue mode (storage profile ${cfg.storageProfile}, flavour ${cfg.flavour})`);
+  return labModes(cfg);
 }
 
-const labProfile = (d: StorageProfile) =>
-  setting<StorageProfile>({ flag: '--storage-profile <name>', describe: `lab only: storage emulation of the twin's data tier: ${STORAGE_PROFILES.join('|')} (pi-sd: a Raspberry Pi SD card)`, default: d, parse: oneOf(STORAGE_PROFILES) });
+const labSpec = (profile: StorageProfile) => ({
+  storageProfile: setting<StorageProfile>({ flag: '--storage-profile <name>', describe: `lab only: storage emulation of the twin's data tier: ${STORAGE_PROFILES.join('|')} (pi-sd: a Raspberry Pi SD card)`, default: profile, parse: oneOf(STORAGE_PROFILES) }),
+  flavour: setting<TwinFlavour>({
+    flag: '--flavour <name>',
+    describe: `lab only: ${TWIN_FLAVOURS.join('|')}: the twin hardened, or behaving like the original services on the wire (Connection: close, HTML 500s, QoS 0 retained votes)`,
+    default: 'hardened',
+    parse: oneOf(TWIN_FLAVOURS),
+  }),
+});
 
 /** Demo defaults: a Pi-like data tier saturated by direct mode, a queue that drains within the budget, < 2 min on 2 cores. */
 export const DEMO_DEFAULTS = { voters: 60, think: 500, duration: 5_000, trials: 3, drainTimeout: 30_000, threshold: ['lost==0', 'ratio>1'] };
@@ -241,7 +263,13 @@ export function registerLoadtests(program: Command): void {
     section: 'loadtest',
     spec: {
       target: setting({ flag: '--target <url>', describe: 'myhero-app base URL [env: MYHERO_TARGET]', default: '', parse: url, env: ['MYHERO_TARGET'] }),
-      twinMetrics: setting({ flag: '--twin-metrics <list>', describe: "the lab twin's /metrics URLs for the queue backlog, e.g. app=URL,data=URL (otherwise backlog = accepted − recorded)", default: [] as MetricsTarget[], parse: parseTwinMetrics }),
+      metricsUrl: setting({
+        flag: '--metrics-url <list>',
+        describe: "the services' /metrics, as app=URL,data=URL,ernst=URL (or plain URLs, e.g. a Prometheus /federate): queue backlog, and ernst's state to tell a stalled consumer from a loss",
+        default: [] as MetricsTarget[],
+        shown: '',
+        parse: parseMetricsUrls,
+      }),
       ...keySpec,
       ...loadSpec(),
     },
@@ -262,7 +290,7 @@ export function registerLoadtests(program: Command): void {
     section: 'loadtest',
     spec: {
       lab: setting({ flag: '--lab', describe: 'compare on the lab twin', default: false, parse: bool }),
-      storageProfile: labProfile('none'),
+      ...labSpec('none'),
       direct: setting({ flag: '--direct <url>', describe: 'myhero-app URL of a direct-mode deployment', default: '', parse: url }),
       queue: setting({ flag: '--queue <url>', describe: 'myhero-app URL of a queue-mode deployment', default: '', parse: url }),
       k8s: setting({ flag: '--k8s', describe: 'switch one Deployment between the modes through the Kubernetes API', default: false, parse: bool }),
@@ -280,7 +308,7 @@ export function registerLoadtests(program: Command): void {
     async run(cfg, ctx) {
       const ways = [cfg.lab, Boolean(cfg.direct || cfg.queue), cfg.k8s].filter(Boolean).length;
       if (ways !== 1) throw new UserError('choose one way to get the two modes: --lab, --direct URL --queue URL, or --k8s --target URL', 2);
-      if (cfg.lab) return compareCommand(cfg, ctx, await labProvider(cfg.storageProfile, ctx), KEYS.appDev);
+      if (cfg.lab) return compareCommand(cfg, ctx, await labProvider(cfg, ctx), KEYS.appDev);
       const key = resolveKey(cfg);
       if (cfg.k8s) {
         if (!cfg.target) throw new UserError('--k8s needs --target URL: where the myhero-app Service is reached from here', 2);
@@ -311,10 +339,10 @@ export function registerLoadtests(program: Command): void {
       `the pi-sd storage profile, and the thresholds ${DEMO_DEFAULTS.threshold.join(' ')}.\nEvery option of loadtest compare's load shape can be overridden. See loadtests/README.md.`,
     section: 'demo',
     spec: {
-      storageProfile: labProfile('pi-sd'),
+      ...labSpec('pi-sd'),
       trials: setting({ flag: '--trials <n>', describe: 'runs per mode, alternating which mode goes first', default: DEMO_DEFAULTS.trials, parse: int(1, 100) }),
       ...loadSpec(DEMO_DEFAULTS),
     },
-    run: async (cfg, ctx) => compareCommand({ ...cfg, key: '', keyFile: '' }, ctx, await labProvider(cfg.storageProfile, ctx), KEYS.appDev),
+    run: async (cfg, ctx) => compareCommand({ ...cfg, key: '', keyFile: '' }, ctx, await labProvider(cfg, ctx), KEYS.appDev),
   });
 }

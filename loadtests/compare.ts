@@ -1,16 +1,15 @@
-import type { AppMode } from '../lib/defaults.ts';
+import { APP_MODES, type AppMode } from '../lib/defaults.ts';
 import type { Logger } from '../lib/log.ts';
 import { median } from './accounting.ts';
 import { runLoad, type IntervalSample, type RunConditions, type RunResult } from './engine.ts';
 import type { LoadPlan } from './plan.ts';
 import type { RunFigures } from './figures.ts';
 import type { MetricsTarget } from './reconcile.ts';
+import { probeTarget, readCountsBefore } from './target.ts';
 
 // Direct vs queue, back to back: the same plan against each mode, alternating the
 // order every trial (ABBA) so warm-up or drift does not favour one mode; then the
 // medians, their spread, the ratio and a one-line verdict.
-
-export const MODES = ['direct', 'queue'] as const satisfies readonly AppMode[];
 
 /** Where to send the load for one mode. */
 export interface ModeTarget {
@@ -24,6 +23,11 @@ export interface ModeProvider {
   /** Stated in the conditions, e.g. { source: 'lab', storageProfile: 'pi-sd' }. */
   describe: Record<string, unknown>;
   acquire(mode: AppMode, signal?: AbortSignal): Promise<ModeTarget>;
+  /**
+   * The targets to check before trial 1, without changing anything (a provider that must change
+   * the system to reach a mode, like the Kubernetes switch, lists only what it can reach as is).
+   */
+  preflight?(signal?: AbortSignal): Promise<ModeTarget[]>;
   /** Undo whatever acquire changed (e.g. restore the Deployment); safe to call twice. Interrupted: restore without waiting. */
   close(interrupted: boolean): Promise<void>;
 }
@@ -36,14 +40,17 @@ export interface TrialRun {
 
 type Range = [min: number, max: number];
 
-/** A mode's figures over its trials: medians, except `lost` and `extra`, which are totals (a loss in any trial must show). */
+/**
+ * A mode's figures over its trials: medians, except `lost` and `extra`, which are totals (a loss
+ * in any trial must show). `outcome` is `lost` if any trial lost votes, else `not-settled` if any
+ * trial did not settle (then `lost` is null), else `counted`.
+ */
 export interface ModeSummary extends RunFigures {
   trials: number;
   spread: { acceptedPerSec: Range; p99: Range; drainSeconds: Range };
-  lostPerTrial: number[];
-  drainTimedOut: boolean;
-  /** A run was stopped before its queue drained: its uncounted votes are in `lost` but not proven lost. */
-  drainSkipped: boolean;
+  lostPerTrial: (number | null)[];
+  /** Trials whose reconciliation did not settle, with why. */
+  notSettled: { trial: number; undrained: number | null; reason: string }[];
 }
 
 export interface CompareResult {
@@ -60,9 +67,10 @@ export interface TrialFigures {
   acceptedPerSec: number;
   failed: number;
   p99: number;
-  lost: number;
-  extra: number;
-  drainSeconds: number;
+  outcome: RunResult['outcome'];
+  lost: number | null;
+  extra: number | null;
+  drainSeconds: number | null;
 }
 
 /** Trial 1 runs direct first, trial 2 queue first, and so on. */
@@ -73,9 +81,27 @@ export function orderOf(trial: number): AppMode[] {
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const range = (v: number[]): Range => (v.length ? [round(Math.min(...v)), round(Math.max(...v))] : [0, 0]);
 
-export function summarizeMode(results: readonly RunResult[]): ModeSummary {
+const known = (v: (number | null)[]) => v.filter((x): x is number => x !== null);
+const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+function addCounts(runs: readonly RunResult[], pick: (r: RunResult) => Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** `trials` numbers the runs (1, 2, ...) in the order given unless the caller passes them. */
+export function summarizeMode(results: readonly RunResult[], trials: readonly number[] = results.map((_, i) => i + 1)): ModeSummary {
   const m = (f: (r: RunResult) => number) => round(median(results.map(f)), 3);
+  const mk = (f: (r: RunResult) => number | null) => {
+    const v = known(results.map(f));
+    return v.length ? round(median(v), 3) : null;
+  };
   const classes = [...new Set(results.flatMap((r) => Object.keys(r.errors)))];
+  const unsettled = results.flatMap((r, i) => (r.outcome === 'not-settled' ? [{ trial: trials[i]!, undrained: r.undrained ?? null, reason: r.reason ?? 'not settled' }] : []));
+  const lostKnown = sum(known(results.map((r) => r.lost)));
+  const outcome: ModeSummary['outcome'] = lostKnown > 0 ? 'lost' : unsettled.length ? 'not-settled' : 'counted';
+  const settled = unsettled.length === 0;
+  const nets = results.map((r) => r.net);
   return {
     attempted: m((r) => r.attempted),
     accepted: m((r) => r.accepted),
@@ -90,19 +116,24 @@ export function summarizeMode(results: readonly RunResult[]): ModeSummary {
       max: m((r) => r.latencyMs.max),
     },
     errors: Object.fromEntries(classes.map((c) => [c, m((r) => r.errors[c] ?? 0)])),
-    recordedDelta: m((r) => r.recordedDelta),
-    lost: results.reduce((a, r) => a + r.lost, 0),
-    extra: results.reduce((a, r) => a + r.extra, 0),
-    drainSeconds: m((r) => r.drainSeconds),
+    outcome,
+    recordedDelta: mk((r) => r.recordedDelta),
+    // A loss in any trial shows even if another did not settle; otherwise unknown until all settled.
+    lost: lostKnown > 0 || settled ? lostKnown : null,
+    extra: settled ? sum(known(results.map((r) => r.extra))) : null,
+    drainSeconds: settled ? mk((r) => r.drainSeconds) : null,
+    ...(unsettled.length ? { undrained: sum(known(unsettled.map((u) => u.undrained))), reason: unsettled.map((u) => `trial ${u.trial}: ${u.reason}`).join('; ') } : {}),
+    lostByHero: addCounts(results, (r) => r.lostByHero),
+    extraByHero: addCounts(results, (r) => r.extraByHero),
+    net: nets.every((n) => n !== null) ? { lost: sum(nets.map((n) => n!.lost)), extra: sum(nets.map((n) => n!.extra)) } : null,
     trials: results.length,
     spread: {
       acceptedPerSec: range(results.map((r) => r.acceptedPerSec)),
       p99: range(results.map((r) => r.latencyMs.p99)),
-      drainSeconds: range(results.map((r) => r.drainSeconds)),
+      drainSeconds: range(known(results.map((r) => r.drainSeconds))),
     },
     lostPerTrial: results.map((r) => r.lost),
-    drainTimedOut: results.some((r) => r.drainTimedOut),
-    drainSkipped: results.some((r) => r.drainSkipped),
+    notSettled: unsettled,
   };
 }
 
@@ -117,26 +148,33 @@ export function verdictOf(direct: ModeSummary, queue: ModeSummary, ratio: number
   else if (ratio >= 1.1) head = `queue mode accepted ${round(ratio, 2)}× the votes per second of direct mode (${rates}, ${of}${everyTrial})`;
   else if (ratio > 0.9) head = `no clear difference: queue mode accepted ${round(ratio, 2)}× the votes per second of direct mode (${rates}, ${of}) — is the data tier saturated?`;
   else head = `direct mode accepted more votes per second than queue mode (${rates}, ratio ${round(ratio, 2)}, ${of})`;
-  const uncounted = MODES.map((mode) => ({ mode, s: mode === 'direct' ? direct : queue })).filter((x) => x.s.lost > 0);
-  const lost = uncounted.filter((x) => !x.s.drainSkipped);
-  const unknown = uncounted.filter((x) => x.s.drainSkipped);
-  if (!uncounted.length) return `${head}; every accepted vote was counted in both modes (queue drained in ${queue.drainSeconds} s)`;
+  const modes = APP_MODES.map((mode) => ({ mode, s: mode === 'direct' ? direct : queue }));
+  const lost = modes.filter((x) => (x.s.lost ?? 0) > 0);
+  const unsettled = modes.filter((x) => x.s.notSettled.length > 0);
+  if (!lost.length && !unsettled.length) return `${head}; every accepted vote was counted in both modes (queue drained in ${queue.drainSeconds} s)`;
+  const notSettled = unsettled.map(({ mode, s }) => `${mode} ${s.undrained ?? 'unknown'} not yet counted (${s.notSettled.map((u) => `trial ${u.trial}: ${u.reason}`).join('; ')})`);
   return (
     head +
     (lost.length ? `; LOST accepted votes: ${lost.map((x) => `${x.mode} ${x.s.lost}`).join(', ')}` : '') +
-    (unknown.length ? `; stopped before the drain, not yet counted: ${unknown.map((x) => `${x.mode} ${x.s.lost}`).join(', ')}` : '')
+    (unsettled.length ? `; NOT SETTLED, not proven lost: ${notSettled.join(', ')}` : '')
   );
 }
 
 export function summarizeCompare(runs: readonly TrialRun[], conditions: Record<string, unknown>, partial: boolean): CompareResult {
-  const of = (mode: AppMode) => runs.filter((r) => r.mode === mode).map((r) => r.result);
-  const direct = summarizeMode(of('direct'));
-  const queue = summarizeMode(of('queue'));
+  const of = (mode: AppMode) => runs.filter((r) => r.mode === mode);
+  const summary = (mode: AppMode) =>
+    summarizeMode(
+      of(mode).map((r) => r.result),
+      of(mode).map((r) => r.trial),
+    );
+  const direct = summary('direct');
+  const queue = summary('queue');
   const ratio = direct.acceptedPerSec > 0 ? round(queue.acceptedPerSec / direct.acceptedPerSec, 2) : null;
   const figures = (r: RunResult): TrialFigures => ({
     acceptedPerSec: r.acceptedPerSec,
     failed: r.failed,
     p99: r.latencyMs.p99,
+    outcome: r.outcome,
     lost: r.lost,
     extra: r.extra,
     drainSeconds: r.drainSeconds,
@@ -163,7 +201,7 @@ export interface CompareOptions {
   /** Before each run (e.g. to label the progress line). */
   onRunStart?: (trial: number, mode: AppMode) => void;
   onSample?: (mode: AppMode, s: IntervalSample) => void;
-  onDrain?: (mode: AppMode, recordedDelta: number, backlog: number | undefined, elapsedSeconds: number) => void;
+  onDrain?: (mode: AppMode, recordedDelta: number | undefined, backlog: number | undefined, elapsedSeconds: number) => void;
   onRunEnd?: (run: TrialRun) => void;
 }
 
@@ -176,6 +214,9 @@ export async function runCompare(plan: Omit<LoadPlan, 'target'>, provider: ModeP
   const runs: TrialRun[] = [];
   let conditions: RunConditions | undefined;
   try {
+    // Every target answers, with its data tier, before trial 1: not after a whole trial of the other mode.
+    const targets = (await provider.preflight?.(opts.signal)) ?? [];
+    await Promise.all(targets.map(async (t) => (await probeTarget(t.target, plan.key, opts.signal), await readCountsBefore(t.target, plan.key, opts.signal))));
     for (let trial = 1; trial <= opts.trials && !opts.signal?.aborted; trial++) {
       for (const mode of orderOf(trial)) {
         if (opts.signal?.aborted) break;
@@ -183,7 +224,7 @@ export async function runCompare(plan: Omit<LoadPlan, 'target'>, provider: ModeP
         const target = await provider.acquire(mode, opts.signal);
         if (opts.signal?.aborted) break;
         const result = await runLoad(
-          { ...plan, target: target.target, ...(target.twinMetrics ? { twinMetrics: target.twinMetrics } : {}) },
+          { ...plan, target: target.target, appMode: mode, ...(target.twinMetrics ? { twinMetrics: target.twinMetrics } : {}) },
           {
             ...(opts.signal ? { signal: opts.signal } : {}),
             ...(opts.log ? { log: opts.log } : {}),

@@ -1,37 +1,24 @@
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { silentLogger, type Logger } from '../lib/log.ts';
-import {
-  addTally,
-  emptyTally,
-  failedOf,
-  mergeHistograms,
-  mergeSeries,
-  percentiles,
-  reconcile,
-  type Interval,
-  type Tally,
-} from './accounting.ts';
-import type { RunFigures } from './figures.ts';
+import { addTally, emptyTally, failedOf, mergeHistograms, percentiles, type Interval, type Tally } from './accounting.ts';
+import { drainVotes, readServices, type ServiceReading } from './drain.ts';
+import type { Percentiles, RunFigures } from './figures.ts';
+import { autocannonVersion } from './http-client.ts';
 import { DEFAULT_MIX } from './mix.ts';
 import { PLAN_DEFAULTS, type LoadPlan } from './plan.ts';
-import { readTwinBacklog, waitForDrain, type BacklogPoint } from './reconcile.ts';
-import { levelAt, profileOf } from './schedule.ts';
+import { notReconciled, totalOf, type BacklogPoint, type HeroCounts, type Reconciliation } from './reconcile.ts';
+import { profileOf } from './schedule.ts';
+import { SeriesMerger, type IntervalSample } from './series.ts';
 import { now, prepareShard, type ShardResult, type ShardSpec } from './shard.ts';
-import { probeTarget, readRecorded } from './target.ts';
+import { probeTarget, readCounts, readCountsBefore } from './target.ts';
 import { spawnShard } from './worker.ts';
 
-// The core run: plan in, result out. Preflight the target, snapshot its recorded
-// votes, drive the shards, watch the backlog, wait for the drain, and account.
+// The core run: plan in, result out. Preflight the target, read its recorded
+// votes, drive the shards, watch the backlog, drain, and account. The parts are
+// elsewhere: shards (shard.ts), the per-second series (series.ts), the drain
+// (drain.ts) and its judgement (reconcile.ts).
 
-export type { LoadPlan };
-
-/** One second of a run (t = seconds since the start), merged over shards, with the backlog seen then. */
-export interface IntervalSample extends Interval {
-  /** Active voters (closed model) or scheduled requests/s (open model) in that second. */
-  level: number;
-  backlog?: number;
-}
+export type { IntervalSample, LoadPlan };
 
 export interface RunConditions {
   target: string;
@@ -55,32 +42,49 @@ export interface RunConditions {
   [extra: string]: unknown;
 }
 
+/** The figures of one window of the plan (by intended send time), e.g. one fixed-rate step. */
+export interface WindowFigures {
+  startSeconds: number;
+  endSeconds: number;
+  requests: number;
+  attempted: number;
+  accepted: number;
+  failed: number;
+  errors: Record<string, number>;
+  /** Accepted votes per second of the window's length. */
+  acceptedPerSec: number;
+  latencyMs: Percentiles;
+}
+
 export interface RunResult extends RunFigures {
   conditions: RunConditions;
   /** Stopped early (Ctrl-C): figures cover what ran. */
   partial: boolean;
   /** Whether recorded votes were compared with accepted ones (the plan can skip it). */
   reconciled: boolean;
-  /** The drain timeout passed with votes still uncounted. */
-  drainTimedOut: boolean;
-  /** Stopped (Ctrl-C) before the queue drained: `lost` counts votes not yet recorded then, not a proven loss. */
-  drainSkipped: boolean;
-  /** Why the recorded count could not be read at the end, if it could not. */
-  drainError?: string;
+  /** Set when the run cannot be judged whatever its thresholds say: the target went away mid-run. */
+  unjudged?: string;
   /** Votes accepted over the whole run, warm-up included: the figure reconciliation uses. */
   acceptedTotal: number;
-  recordedBefore: number;
-  recordedAfter: number;
+  acceptedByHero: HeroCounts;
+  /** Total recorded votes before the load; null when not reconciled. */
+  recordedBefore: number | null;
   /** Reads (GET /v2/results, /options) that failed. */
   readErrors: number;
+  /** Requests that went out on a new connection (the server closed the previous one, or it failed); not failures. */
+  reconnects: number;
   /** Open model: scheduled requests no free connection could send. */
   dropped: number;
+  /** How late the generator's own timers fired (its event loop's lag): high values mean the load machine limited the rate, not the target. */
+  generatorLagMs: Percentiles;
   /** Seconds the rates are computed over (the run minus warm-up). */
   measuredSeconds: number;
   startedAt: string;
   series: IntervalSample[];
   /** Backlog over time, load and drain; t in seconds since the start. */
   backlog: BacklogPoint[];
+  /** The plan's windows, when it has any. */
+  windows?: WindowFigures[];
 }
 
 export interface RunOptions {
@@ -89,13 +93,11 @@ export interface RunOptions {
   /** Called once the preflight is done and the first requests are about to go out. */
   onStart?: () => void;
   /** Called while waiting for the queue to drain after the load. */
-  onDrain?: (recordedDelta: number, backlog: number | undefined, elapsedSeconds: number) => void;
+  onDrain?: (recordedDelta: number | undefined, backlog: number | undefined, elapsedSeconds: number) => void;
   log?: Logger;
   /** Extra conditions to state in the result (mode, storage profile, ...). */
   conditions?: Record<string, unknown>;
 }
-
-const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
 
 function machine(): RunConditions['machine'] {
   const cpus = os.cpus();
@@ -129,6 +131,7 @@ export function shardSpecs(plan: LoadPlan, heroes: string[], seed: number): Shar
     shards,
     connections: Math.floor(total / shards) + (shard < total % shards ? 1 : 0),
     warmupMs: plan.warmupMs ?? 0,
+    ...(plan.windows?.length ? { windows: plan.windows } : {}),
     timeoutMs: plan.timeoutMs ?? PLAN_DEFAULTS.timeoutMs,
     seed: (seed + shard * 7919) >>> 0,
   }));
@@ -186,50 +189,37 @@ async function runShards(
 }
 
 /**
- * Run a load plan against a myhero-app: preflight (unreachable target or wrong key →
- * UserError), recorded count before, the load, the drain, the accounting.
+ * Run a load plan against a myhero-app: preflight (unreachable target, wrong key or a data
+ * tier that does not answer → UserError), recorded votes before, the load, the drain, the accounting.
  */
 export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<RunResult> {
   const log = opts.log ?? silentLogger;
   const { signal } = opts;
   const heroes = plan.mix?.heroes ?? (await probeTarget(plan.target, plan.key, signal));
   const doReconcile = plan.reconcile !== false;
-  const recordedBefore = doReconcile ? await readRecorded(plan.target, plan.key, signal) : 0;
-  const twin = plan.twinMetrics ?? [];
-  const backlogZero = twin.length ? await readTwinBacklog(twin, signal) : undefined;
+  const before = doReconcile ? await readCountsBefore(plan.target, plan.key, signal) : {};
+  const services = plan.twinMetrics ?? [];
+  const readings = services.length ? () => readServices(services, signal) : undefined;
+  const backlogZero = (await readings?.())?.backlog;
   const backlogSource: RunConditions['backlogSource'] = backlogZero !== undefined ? 'twin-metrics' : doReconcile ? 'recorded-vs-accepted' : 'none';
   const specs = shardSpecs(plan, heroes, plan.seed ?? (Math.random() * 2 ** 32) >>> 0);
   const conditions = conditionsOf(plan, specs, backlogSource, opts.conditions);
   log.debug({ conditions: { ...conditions, machine: undefined } }, 'load test starting');
 
-  // Per-second samples arrive per shard; a second is complete once every shard reported it.
-  const pending = new Map<number, { count: number; merged: Interval[] }>();
-  const series: IntervalSample[] = [];
   const backlog: BacklogPoint[] = [];
   let acceptedSoFar = 0;
-  const onInterval = (_shard: number, i: Interval) => {
-    const slot = pending.get(i.t) ?? pending.set(i.t, { count: 0, merged: [] }).get(i.t)!;
-    slot.count += 1;
-    slot.merged.push(i);
-    if (slot.count < specs.length) return;
-    pending.delete(i.t);
-    const level = levelAt(specs[0]!.profile, i.t * 1000);
-    const sample: IntervalSample = { ...mergeSeries([slot.merged])[0]!, level: plan.model.kind === 'closed' ? Math.floor(level) : level };
-    acceptedSoFar += sample.accepted;
-    const last = backlog.at(-1);
-    if (last) sample.backlog = last.votes;
-    series.push(sample);
-    opts.onSample?.(sample);
-  };
-
+  const merger = new SeriesMerger(specs.length, specs[0]!.profile, plan.model.kind === 'closed', (s) => {
+    acceptedSoFar += s.accepted;
+    opts.onSample?.(s);
+  });
   const readBacklog = async (): Promise<number | undefined> => {
     if (backlogZero !== undefined) {
-      const raw = await readTwinBacklog(twin, signal);
+      const raw = (await readings!()).backlog;
       return raw === undefined ? undefined : Math.max(0, raw - backlogZero);
     }
     if (!doReconcile) return undefined;
-    const recorded = await readRecorded(plan.target, plan.key, signal).catch(() => undefined);
-    return recorded === undefined ? undefined : Math.max(0, acceptedSoFar - (recorded - recordedBefore));
+    const recorded = await readCounts(plan.target, plan.key, signal).catch(() => undefined);
+    return recorded === undefined ? undefined : Math.max(0, acceptedSoFar - (totalOf(recorded) - totalOf(before)));
   };
   let startAt = now();
   const pollBacklog = async () => {
@@ -247,7 +237,7 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
         startAt = at;
         opts.onStart?.();
       },
-      onInterval,
+      (_shard, i) => merger.add(i, backlog.at(-1)?.votes),
       signal,
     );
   } finally {
@@ -257,51 +247,42 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
   const partial = results.some((r) => r.partial) || Boolean(signal?.aborted);
   const total = results.reduce((acc, r) => addTally(acc, r.total), emptyTally());
   const measured: Tally = results.reduce((acc, r) => addTally(acc, r.measured), emptyTally());
-  const histogram = mergeHistograms(results.map((r) => r.latency));
-  const latencyMs = percentiles(histogram);
-  histogram.destroy();
-  // Seconds some shard reported but not all (an aborted worker): keep what arrived.
-  for (const [t, slot] of [...pending].sort((a, b) => a[0] - b[0])) series.push({ ...mergeSeries([slot.merged])[0]!, level: levelAt(specs[0]!.profile, t * 1000) });
+  const acceptedByHero: HeroCounts = {};
+  for (const r of results) for (const [h, n] of Object.entries(r.acceptedByHero)) acceptedByHero[h] = (acceptedByHero[h] ?? 0) + n;
+  const series = merger.flush();
 
-  let recordedAfter = recordedBefore;
-  let drainSeconds = 0;
-  let drainTimedOut = false;
-  let drainError: string | undefined;
+  let reconciliation: Reconciliation = notReconciled();
+  const settings = plan.reconcile || undefined;
   if (doReconcile) {
-    const settings = plan.reconcile || undefined;
-    const policy = {
-      timeoutMs: signal?.aborted ? 0 : (settings?.drainTimeoutMs ?? PLAN_DEFAULTS.drainTimeoutMs),
-      stableMs: settings?.stableMs ?? PLAN_DEFAULTS.stableMs,
-    };
     const drainStart = now();
-    const drain = await waitForDrain({
-      // After Ctrl-C one quick read, so the command still stops within 2 s.
-      readRecorded: () => readRecorded(plan.target, plan.key, signal?.aborted ? AbortSignal.timeout(500) : undefined),
-      // Only the twin's own counters prove a queue still holds votes; accepted − recorded cannot tell a backlog from a loss.
-      readBacklog: backlogSource === 'twin-metrics' ? readBacklog : async () => undefined,
-      acceptedTotal: total.accepted,
-      recordedBefore,
-      policy,
+    reconciliation = await drainVotes({
+      readCounts: (s) => readCounts(plan.target, plan.key, s),
+      ...(readings ? { readServices: readings as () => Promise<ServiceReading> } : {}),
+      ...(plan.appMode ? { mode: plan.appMode } : {}),
+      acceptedByHero,
+      before,
+      policy: { timeoutMs: settings?.drainTimeoutMs ?? PLAN_DEFAULTS.drainTimeoutMs, stableMs: settings?.stableMs ?? PLAN_DEFAULTS.stableMs },
+      ...(backlogZero !== undefined ? { backlogZero } : {}),
       ...(signal ? { signal } : {}),
-      onPoll: (recorded, b) => {
-        const elapsed = (now() - drainStart) / 1000;
-        const votes = b ?? Math.max(0, total.accepted - (recorded - recordedBefore));
-        backlog.push({ t: Math.round((now() - startAt) / 100) / 10, votes });
-        opts.onDrain?.(recorded - recordedBefore, votes, elapsed);
+      onPoll: (recorded, votes) => {
+        if (votes !== undefined) backlog.push({ t: Math.round((now() - startAt) / 100) / 10, votes });
+        opts.onDrain?.(recorded, votes, (now() - drainStart) / 1000);
       },
     });
-    recordedAfter = drain.recordedAfter;
-    drainSeconds = drain.drainSeconds;
-    drainTimedOut = drain.timedOut;
-    drainError = drain.error;
   }
-  const rec = reconcile(total.accepted, recordedBefore, recordedAfter, drainSeconds);
   // Rates are over the measured window up to the last answer: answers that came after the
   // planned end (a slow target) stretch the window instead of inflating the rate.
   const lastAnswerAt = Math.max(...results.map((r) => r.lastAnswerAt));
   const windowEnd = Math.max(partial ? Math.min(loadEnd, startAt + plan.durationMs) : startAt + plan.durationMs, lastAnswerAt);
   const measuredSeconds = Math.max(0.001, (windowEnd - startAt - (plan.warmupMs ?? 0)) / 1000);
-  const perSec = (n: number) => Math.round((n / measuredSeconds) * 10) / 10;
+  const perSec = (n: number, seconds = measuredSeconds) => Math.round((n / seconds) * 10) / 10;
+  const pct = (encoded: string[]) => {
+    const h = mergeHistograms(encoded);
+    const p = percentiles(h);
+    h.destroy();
+    return p;
+  };
+  const refused = total.errors.refused ?? 0;
 
   const result: RunResult = {
     attempted: measured.attempted,
@@ -309,28 +290,44 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     failed: failedOf(measured),
     acceptedPerSec: perSec(measured.accepted),
     requestsPerSec: perSec(measured.requests),
-    latencyMs,
+    latencyMs: pct(results.map((r) => r.latency)),
     errors: measured.errors,
-    recordedDelta: rec.recordedDelta,
-    lost: doReconcile ? rec.lost : 0,
-    extra: doReconcile ? rec.extra : 0,
-    drainSeconds: rec.drainSeconds,
+    ...reconciliation,
     conditions,
     partial,
     reconciled: doReconcile,
-    drainTimedOut,
-    drainSkipped: doReconcile && Boolean(signal?.aborted) && rec.lost > 0,
-    ...(drainError ? { drainError } : {}),
+    ...(refused > 0 ? { unjudged: `the target refused connections during the run (${refused} vote${refused === 1 ? '' : 's'}): it was not there for part of the load` } : {}),
     acceptedTotal: total.accepted,
-    recordedBefore,
-    recordedAfter,
+    acceptedByHero,
+    recordedBefore: doReconcile ? totalOf(before) : null,
     readErrors: measured.readErrors,
+    reconnects: measured.reconnects,
     dropped: results.reduce((a, r) => a + r.dropped, 0),
+    generatorLagMs: pct(results.map((r) => r.sendLag)),
     measuredSeconds: Math.round(measuredSeconds * 1000) / 1000,
     startedAt: started.toISOString(),
     series,
     backlog,
+    ...(plan.windows?.length ? { windows: windowFigures(plan.windows, results, pct) } : {}),
   };
-  log.debug({ accepted: result.accepted, failed: result.failed, lost: result.lost, partial }, 'load test finished');
+  log.debug({ accepted: result.accepted, failed: result.failed, outcome: result.outcome, lost: result.lost, partial }, 'load test finished');
   return result;
+}
+
+function windowFigures(windows: NonNullable<LoadPlan['windows']>, results: ShardResult[], pct: (encoded: string[]) => Percentiles): WindowFigures[] {
+  return windows.map((w, k) => {
+    const t = results.reduce((acc, r) => addTally(acc, r.windows[k]!.tally), emptyTally());
+    const seconds = Math.max(0.001, (w.endMs - w.startMs) / 1000);
+    return {
+      startSeconds: w.startMs / 1000,
+      endSeconds: w.endMs / 1000,
+      requests: t.requests,
+      attempted: t.attempted,
+      accepted: t.accepted,
+      failed: failedOf(t),
+      errors: t.errors,
+      acceptedPerSec: Math.round((t.accepted / seconds) * 10) / 10,
+      latencyMs: pct(results.map((r) => r.windows[k]!.latency)),
+    };
+  });
 }

@@ -1,6 +1,6 @@
-import { APP_MODES, type AppMode } from '../lib/defaults.ts';
+import { APP_MODES, type AppMode, type TwinFlavour } from '../lib/defaults.ts';
 import { startLab, type Lab, type StorageProfile } from '../lab/lab.ts';
-import type { ModeProvider } from './compare.ts';
+import type { ModeProvider, ModeTarget } from './compare.ts';
 
 // Two of the three ways to get direct and queue mode for a comparison: the lab
 // twin, or two deployments the user already runs. Kubernetes is in k8s-mode.ts.
@@ -8,17 +8,19 @@ import type { ModeProvider } from './compare.ts';
 /** After Ctrl-C, how long to wait for the labs to stop before returning. */
 const INTERRUPTED_STOP_MS = 1000;
 
+const targetOf = (lab: Lab): ModeTarget => ({ target: lab.appUrl, twinMetrics: lab.metricsTargets, conditions: { storageProfile: lab.storageProfile, flavour: lab.flavour } });
+
 /**
  * One lab twin per mode on ephemeral loopback ports, both started at the first
  * acquire (in parallel: starting the four processes costs seconds) and kept across
  * trials; each run's before/after reconciliation makes earlier votes irrelevant.
  */
-export function labModes(opts: { storageProfile: StorageProfile }): ModeProvider {
+export function labModes(opts: { storageProfile: StorageProfile; flavour: TwinFlavour }): ModeProvider {
   let labs: Promise<Record<AppMode, Lab>> | undefined;
   // The services' own logs are not relayed, so they do not interleave with the progress
   // line and the results; their output stays with the lab for its error messages.
   const startBoth = async (): Promise<Record<AppMode, Lab>> => {
-    const started = await Promise.allSettled(APP_MODES.map((mode) => startLab({ mode, dataPort: 0, appPort: 0, mqttPort: 0, storageProfile: opts.storageProfile })));
+    const started = await Promise.allSettled(APP_MODES.map((mode) => startLab({ mode, dataPort: 0, appPort: 0, mqttPort: 0, storageProfile: opts.storageProfile, flavour: opts.flavour })));
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
       await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
@@ -28,10 +30,13 @@ export function labModes(opts: { storageProfile: StorageProfile }): ModeProvider
     return { direct: direct!, queue: queue! };
   };
   return {
-    describe: { source: 'lab (myhero twin on loopback, one per mode, kept across trials)', storageProfile: opts.storageProfile },
+    describe: { source: 'lab (myhero twin on loopback, one per mode, kept across trials)', storageProfile: opts.storageProfile, flavour: opts.flavour },
     async acquire(mode: AppMode) {
-      const lab = (await (labs ??= startBoth()))[mode];
-      return { target: lab.appUrl, twinMetrics: lab.metricsTargets, conditions: { storageProfile: lab.storageProfile } };
+      return targetOf((await (labs ??= startBoth()))[mode]);
+    },
+    async preflight() {
+      const both = await (labs ??= startBoth());
+      return APP_MODES.map((mode) => targetOf(both[mode]));
     },
     async close(interrupted) {
       const running = await labs?.catch(() => undefined);
@@ -48,6 +53,7 @@ export function urlModes(urls: Record<AppMode, string>): ModeProvider {
   return {
     describe: { source: 'two deployments', targets: urls },
     acquire: async (mode: AppMode) => ({ target: urls[mode] }),
+    preflight: async () => APP_MODES.map((mode) => ({ target: urls[mode] })),
     close: async () => {},
   };
 }

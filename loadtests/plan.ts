@@ -1,8 +1,10 @@
 import { UserError } from '../lib/errors.ts';
 import { duration as parseDuration, type Parser } from '../lib/parse.ts';
+import type { AppMode } from '../lib/defaults.ts';
 import type { HeroDistribution, MixWeights } from './mix.ts';
 import type { MetricsTarget } from './reconcile.ts';
 import type { Stage } from './schedule.ts';
+import type { TallyWindow } from './tally.ts';
 
 // Settings → LoadPlan: what a run will do, as plain data. The plan is the only
 // input of the engine; nothing downstream reads flags or env.
@@ -23,8 +25,13 @@ export interface LoadPlan {
   durationMs: number;
   /** The first part of the run, excluded from rates and latency (its votes still count in reconciliation). */
   warmupMs?: number;
-  /** Ramp/hold/ramp-down: the level (voters or requests/s) goes linearly to each target; replaces the constant level. */
+  /**
+   * Ramp/hold/ramp-down: the level (voters or requests/s) goes linearly to each target; replaces
+   * the constant level. A zero-length stage jumps, so fixed-rate steps are `stepStages()` (schedule.ts).
+   */
   stages?: Stage[];
+  /** Slices of the run (ms after the start, by intended send time) reported on their own, e.g. one per step. */
+  windows?: TallyWindow[];
   mix?: {
     weights?: MixWeights;
     distribution?: HeroDistribution;
@@ -39,8 +46,14 @@ export interface LoadPlan {
   workers?: number;
   /** Read the recorded count before and after and wait for the drain; false to skip. */
   reconcile?: false | { drainTimeoutMs: number; stableMs?: number };
-  /** The twin's /metrics endpoints, for the queue backlog; without them backlog = accepted − recorded. */
+  /**
+   * The services' /metrics endpoints (the twin's, or a real deployment's with the twin's names):
+   * the queue backlog, and ernst's state, which tells a stalled consumer from a loss.
+   * Without them backlog = accepted − recorded.
+   */
   twinMetrics?: MetricsTarget[];
+  /** The app's mode when known (compare knows it): direct mode has no queue, so a stable count is final. */
+  appMode?: AppMode;
   /** Seed of the request mix (random when omitted). */
   seed?: number;
 }

@@ -1,11 +1,20 @@
-import { TWIN } from '../lib/catalog.ts';
-import { describeError } from '../lib/errors.ts';
+import { reconcile as net } from './accounting.ts';
+import type { HeroCounts, ReconcileOutcome, Reconciliation } from './figures.ts';
 
-// Did every accepted vote get counted? While the load runs and afterwards, watch
-// the queue backlog; after the load, poll the recorded count until it is stable
-// (bounded by the drain timeout). The decisions are pure; the polling is the edge.
+export type { HeroCounts, ReconcileOutcome, Reconciliation };
 
-/** A /metrics endpoint of the twin, as lab.metricsTargets lists them. */
+// Did every accepted vote get counted? Pure decisions over what the drain reads:
+// the recorded count per hero (/v2/results) before the load and now, and what
+// the consumer's metrics show. Three outcomes, never guessed:
+// - counted: every hero's recorded votes reached the votes the run got accepted;
+// - lost: the count stopped moving while the consumer was demonstrably idle and
+//   connected (or there is no queue: direct mode), and some votes are missing;
+// - not settled: the drain timeout came while the count still moved, the
+//   consumer was stalled or its state unknown, or the final read failed —
+//   `lost` is then null, with `undrained` and the reason.
+// The polling itself is in drain.ts.
+
+/** A /metrics endpoint of a myhero service (the twin's, or a real deployment's exporter); service `any` when unknown. */
 export interface MetricsTarget {
   service: string;
   url: string;
@@ -30,106 +39,155 @@ export function sumMetric(text: string, name: string): number | undefined {
   return sum;
 }
 
-async function scrape(url: string, signal?: AbortSignal): Promise<string> {
-  const timeout = AbortSignal.timeout(2000);
-  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-  if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
-  return res.text();
+export const totalOf = (c: HeroCounts): number => Object.values(c).reduce((a, b) => a + b, 0);
+
+/** Accepted against recorded, per hero (gross) and in total (net). */
+export interface CountComparison {
+  recordedDelta: number;
+  /** Σ over heroes of accepted − recorded where positive: a duplicate of one hero cannot hide a loss of another. */
+  lost: number;
+  /** Σ over heroes of recorded − accepted where positive (duplicates, failed answers whose vote was stored, other voters). */
+  extra: number;
+  lostByHero: HeroCounts;
+  extraByHero: HeroCounts;
+  /** accepted − recorded in total. */
+  net: { lost: number; extra: number };
 }
 
-/**
- * Votes the app has accepted but data has not yet recorded, from the twin's own
- * counters (app accepted − data recorded), as raw totals; callers subtract the
- * value at the start. Undefined when the twin's metrics are not reachable.
- */
-export async function readTwinBacklog(targets: readonly MetricsTarget[], signal?: AbortSignal): Promise<number | undefined> {
-  const app = targets.filter((t) => t.service === 'app');
-  const data = targets.filter((t) => t.service === 'data');
-  if (!app.length || !data.length) return undefined;
-  try {
-    const [accepted, recorded] = await Promise.all([
-      Promise.all(app.map(async (t) => sumMetric(await scrape(t.url, signal), TWIN.votesAccepted) ?? 0)),
-      Promise.all(data.map(async (t) => sumMetric(await scrape(t.url, signal), TWIN.votesRecorded) ?? 0)),
-    ]);
-    return accepted.reduce((a, b) => a + b, 0) - recorded.reduce((a, b) => a + b, 0);
-  } catch {
-    return undefined;
+export function compareCounts(acceptedByHero: HeroCounts, before: HeroCounts, after: HeroCounts): CountComparison {
+  const lostByHero: HeroCounts = {};
+  const extraByHero: HeroCounts = {};
+  for (const hero of new Set([...Object.keys(acceptedByHero), ...Object.keys(after), ...Object.keys(before)])) {
+    const d = (after[hero] ?? 0) - (before[hero] ?? 0) - (acceptedByHero[hero] ?? 0);
+    if (d < 0) lostByHero[hero] = -d;
+    else if (d > 0) extraByHero[hero] = d;
   }
+  const recordedDelta = totalOf(after) - totalOf(before);
+  const { lost, extra } = net(totalOf(acceptedByHero), 0, recordedDelta, 0);
+  return { recordedDelta, lost: totalOf(lostByHero), extra: totalOf(extraByHero), lostByHero, extraByHero, net: { lost, extra } };
+}
+
+/** One line when duplicates of some heroes hide losses of others in the total, else undefined. */
+export function grossNote(c: Pick<CountComparison, 'lost' | 'extra' | 'net' | 'lostByHero' | 'extraByHero'>): string | undefined {
+  if (c.lost === c.net.lost) return undefined;
+  const list = (h: HeroCounts) =>
+    Object.entries(h)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  return `net and gross disagree: in total ${c.net.lost} lost and ${c.net.extra} extra, but per hero ${c.lost} lost (${list(c.lostByHero)}) and ${c.extra} extra (${list(c.extraByHero)}): recorded extras of some heroes hide lost votes of others`;
+}
+
+/** What the consumer side shows at one poll. */
+export type Consumer =
+  /** No queue (direct mode): the app answered only after data recorded, so a stable count is final. */
+  | { kind: 'none' }
+  /** From ernst's metrics: connected to the broker, and whether it processed or retried anything since the count last moved. */
+  | { kind: 'queue'; connected: boolean; progressing: boolean; detail?: string }
+  /** Nothing tells: no metrics, or a queue whose consumer exposes none. */
+  | { kind: 'unknown' };
+
+export interface DrainPolicy {
+  timeoutMs: number;
+  /** The count must not move for this long before a short count is judged. */
+  stableMs: number;
 }
 
 export interface DrainState {
-  /** Votes the run got accepted, warm-up included. */
-  acceptedTotal: number;
-  recordedBefore: number;
-  recorded: number;
-  /** Backlog from the twin's metrics, when known. */
-  backlog?: number;
+  acceptedByHero: HeroCounts;
+  /** From the last successful read; undefined when none succeeded. */
+  counts?: CountComparison;
+  /** The last read failed, with this message. */
+  readError?: string;
   /** ms since the recorded count last changed. */
   stableForMs: number;
   /** ms since the drain started. */
   elapsedMs: number;
+  consumer: Consumer;
+  /** Stopped by Ctrl-C: judge on what was read, wait no longer. */
+  interrupted?: boolean;
 }
 
-export interface DrainPolicy {
-  timeoutMs: number;
-  /** The count must not move for this long before an unfinished drain is called done. */
-  stableMs: number;
-}
+/** Why a drain did not settle. */
+export type UnsettledBy = NonNullable<Reconciliation['unsettledBy']>;
 
-/** Stop polling when every accepted vote is counted, when the count is stable and no backlog is known, or at the timeout. */
-export function drainDone(s: DrainState, p: DrainPolicy): boolean {
-  if (s.recorded - s.recordedBefore >= s.acceptedTotal) return true;
-  if (s.elapsedMs >= p.timeoutMs) return true;
-  const backlogKnownNonZero = s.backlog !== undefined && s.backlog > 0;
-  return s.stableForMs >= p.stableMs && !backlogKnownNonZero;
-}
+export type DrainVerdict = { done: false } | { done: true; outcome: ReconcileOutcome; reason?: string; by?: UnsettledBy };
 
-export interface DrainResult {
-  recordedAfter: number;
-  drainSeconds: number;
-  timedOut: boolean;
-  /** Why the drain could not be read (target gone); the last count read stands. */
-  error?: string;
-}
+const everyHeroCounted = (c: CountComparison) => c.lost === 0;
 
-/**
- * Poll the recorded count after the load until `drainDone`. `drainSeconds` is the time
- * from the end of the load to the last change of the count.
- */
-export async function waitForDrain(opts: {
-  readRecorded: () => Promise<number>;
-  readBacklog: () => Promise<number | undefined>;
-  acceptedTotal: number;
-  recordedBefore: number;
-  policy: DrainPolicy;
-  pollMs?: number;
-  signal?: AbortSignal;
-  onPoll?: (recorded: number, backlog: number | undefined) => void;
-}): Promise<DrainResult> {
-  const start = Date.now();
-  const pollMs = opts.pollMs ?? 250;
-  let recorded = opts.recordedBefore;
-  let lastChange = start;
-  let first = true;
-  for (;;) {
-    let backlog: number | undefined;
-    try {
-      const [r, b] = await Promise.all([opts.readRecorded(), opts.readBacklog()]);
-      backlog = b;
-      if (!first && r !== recorded) lastChange = Date.now();
-      recorded = r;
-    } catch (err) {
-      const error = opts.signal?.aborted ? undefined : describeError(err);
-      return { recordedAfter: recorded, drainSeconds: (lastChange - start) / 1000, timedOut: false, ...(error ? { error } : {}) };
-    }
-    first = false;
-    opts.onPoll?.(recorded, backlog);
-    const t = Date.now();
-    const state = { acceptedTotal: opts.acceptedTotal, recordedBefore: opts.recordedBefore, recorded, backlog, stableForMs: t - lastChange, elapsedMs: t - start };
-    if (drainDone(state, opts.policy) || opts.signal?.aborted) {
-      const timedOut = state.elapsedMs >= opts.policy.timeoutMs && recorded - opts.recordedBefore < opts.acceptedTotal;
-      return { recordedAfter: recorded, drainSeconds: (lastChange - start) / 1000, timedOut };
-    }
-    await new Promise((r) => setTimeout(r, pollMs));
+/** Decide after a poll whether the drain is over, and how it ended. */
+export function judgeDrain(s: DrainState, p: DrainPolicy): DrainVerdict {
+  const c = s.counts;
+  if (c && !s.readError && everyHeroCounted(c)) return { done: true, outcome: 'counted' };
+  const stable = s.stableForMs >= p.stableMs;
+  const short = c ? `the count stopped ${c.lost} vote${c.lost === 1 ? '' : 's'} short` : 'nothing was read';
+  if (s.interrupted) {
+    return { done: true, outcome: 'not-settled', by: 'interrupted', reason: s.readError ? `stopped (Ctrl-C) before the drain; the last read failed: ${s.readError}` : 'stopped (Ctrl-C) before the drain' };
   }
+  if (!s.readError && c && stable) {
+    if (s.consumer.kind === 'none') return { done: true, outcome: 'lost' };
+    if (s.consumer.kind === 'queue' && s.consumer.connected && !s.consumer.progressing) return { done: true, outcome: 'lost' };
+  }
+  if (s.elapsedMs < p.timeoutMs) return { done: false };
+  const after = `drain timeout (${p.timeoutMs / 1000} s) reached`;
+  if (s.readError) return { done: true, outcome: 'not-settled', by: 'read', reason: `${after}: the final read of the recorded votes failed: ${s.readError}` };
+  if (!stable) return { done: true, outcome: 'not-settled', by: 'moving', reason: `${after} before the count stopped moving` };
+  if (s.consumer.kind === 'queue') {
+    const why = s.consumer.connected ? 'ernst is working (processing or retrying) but the count does not move' : (s.consumer.detail ?? 'ernst is not connected to the broker');
+    return { done: true, outcome: 'not-settled', by: 'stalled', reason: `${after}: consumer stalled, ${short}: ${why}` };
+  }
+  return {
+    done: true,
+    outcome: 'not-settled',
+    by: 'unknown',
+    reason: `${after}: ${short} and nothing shows whether the queue's consumer still works (pass --metrics-url to tell a loss from a stalled queue)`,
+  };
+}
+
+/** The reconciliation from the drain's last state and verdict. */
+export function reconciliationOf(s: DrainState, verdict: Extract<DrainVerdict, { done: true }>, drainSeconds: number): Reconciliation {
+  const c = s.counts;
+  const drain = Math.round(drainSeconds * 10) / 10;
+  if (verdict.outcome === 'not-settled') {
+    return {
+      outcome: 'not-settled',
+      recordedDelta: c?.recordedDelta ?? null,
+      lost: null,
+      extra: null,
+      drainSeconds: null,
+      undrained: c ? c.lost : null,
+      reason: verdict.reason ?? 'not settled',
+      unsettledBy: verdict.by ?? 'unknown',
+      lostByHero: c?.lostByHero ?? {},
+      extraByHero: c?.extraByHero ?? {},
+      net: null,
+    };
+  }
+  const counts = c!;
+  const note = grossNote(counts);
+  return {
+    outcome: verdict.outcome,
+    recordedDelta: counts.recordedDelta,
+    lost: counts.lost,
+    extra: counts.extra,
+    drainSeconds: drain,
+    lostByHero: counts.lostByHero,
+    extraByHero: counts.extraByHero,
+    net: counts.net,
+    ...(note ? { note } : {}),
+  };
+}
+
+/** One line for terminals, Markdown and HTML: what the reconciliation knows. */
+export function describeReconciliation(r: Reconciliation, acceptedTotal: number): string {
+  if (r.outcome === 'not-settled') {
+    const undrained = r.undrained === null || r.undrained === undefined ? 'unknown' : String(r.undrained);
+    return `NOT SETTLED: accepted ${acceptedTotal}, recorded ${r.recordedDelta ?? 'unknown'}, not yet counted ${undrained}; lost unknown (${r.reason})`;
+  }
+  const head = `${r.outcome === 'counted' ? 'counted' : 'LOST'}: accepted ${acceptedTotal}, recorded ${r.recordedDelta}, lost ${r.lost}, extra ${r.extra}, drain ${r.drainSeconds} s`;
+  return r.note ? `${head}; ${r.note}` : head;
+}
+
+/** A run whose votes were not reconciled (the plan skips it). */
+export function notReconciled(): Reconciliation {
+  return { outcome: 'not-settled', recordedDelta: null, lost: null, extra: null, drainSeconds: null, undrained: null, reason: 'not reconciled (the plan skips it)', unsettledBy: 'skipped', lostByHero: {}, extraByHero: {}, net: null };
 }

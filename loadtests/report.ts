@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { paragraph, renderPage, table, type ReportSection } from '../lib/report/html.ts';
 import { barChart, lineChart, type LineSeries } from '../lib/report/svg.ts';
 import { scrub } from '../lib/secrets.ts';
-import type { AppMode } from '../lib/defaults.ts';
+import { APP_MODES, type AppMode } from '../lib/defaults.ts';
 import type { CompareResult, ModeSummary, TrialRun } from './compare.ts';
 import type { RunResult } from './engine.ts';
+import { describeReconciliation } from './reconcile.ts';
 import type { ThresholdOutcome } from './thresholds.ts';
 
 // Results → what people read: the --json document (the issue's contract), the
@@ -23,15 +24,23 @@ export function runJson(r: RunResult, thresholds: ThresholdOutcome[]) {
     requestsPerSec: r.requestsPerSec,
     latencyMs: r.latencyMs,
     errors: r.errors,
+    reconnects: r.reconnects,
+    outcome: r.outcome,
     recordedDelta: r.recordedDelta,
     lost: r.lost,
     extra: r.extra,
     drainSeconds: r.drainSeconds,
+    ...(r.outcome === 'not-settled' ? { undrained: r.undrained ?? null, reason: r.reason } : {}),
+    lostByHero: r.lostByHero,
+    extraByHero: r.extraByHero,
+    net: r.net,
+    ...(r.note ? { note: r.note } : {}),
+    ...(r.unjudged ? { unjudged: r.unjudged } : {}),
     conditions: r.conditions,
     partial: r.partial,
     dropped: r.dropped,
-    drainTimedOut: r.drainTimedOut,
-    drainSkipped: r.drainSkipped,
+    generatorLagMs: r.generatorLagMs,
+    ...(r.windows ? { windows: r.windows } : {}),
     thresholds,
   };
 }
@@ -46,14 +55,16 @@ interface Row {
   acceptedPerSec: number;
   failed: number;
   latencyMs: RunResult['latencyMs'];
-  lost: number;
-  extra: number;
-  drainSeconds: number;
+  lost: number | null;
+  extra: number | null;
+  drainSeconds: number | null;
 }
 
 const HEAD = ['', 'accepted/s', 'failed', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost', 'extra', 'drain s'];
 const round1 = (v: number) => Math.round(v * 10) / 10;
-const cells = (r: Row) => [r.name, ...[r.acceptedPerSec, r.failed, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.lost, r.extra, r.drainSeconds].map(round1)];
+/** A figure the reconciliation could not establish shows as "?": never as 0. */
+const shown = (v: number | null): string | number => (v === null ? '?' : round1(v));
+const cells = (r: Row) => [r.name, ...[r.acceptedPerSec, r.failed, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.lost, r.extra, r.drainSeconds].map(shown)];
 
 /** The results table for a terminal. */
 export function textTable(rows: readonly Row[]): string {
@@ -74,17 +85,25 @@ export function runRows(r: RunResult): Row[] {
 }
 
 export function compareRows(c: CompareResult): Row[] {
-  return (['direct', 'queue'] as const).map((m) => rowOfMode(m, c.modes[m]));
+  return APP_MODES.map((m) => rowOfMode(m, c.modes[m]));
 }
+
+/** pass, FAIL, or UNKNOWN (the figure could not be established: the run is not judged on it). */
+export const thresholdVerdict = (o: ThresholdOutcome) => (o.unknown ? 'UNKNOWN' : o.ok ? 'pass' : 'FAIL');
 
 function thresholdsMd(t: readonly ThresholdOutcome[]): string {
   if (!t.length) return '';
-  return `\n## Thresholds\n\n${t.map((o) => `- ${o.ok ? 'pass' : '**FAIL**'} \`${o.threshold}\`${o.mode ? ` (${o.mode})` : ''}: ${o.actual}`).join('\n')}\n`;
+  return `\n## Thresholds\n\n${t.map((o) => `- ${o.ok ? 'pass' : `**${thresholdVerdict(o)}**`} \`${o.threshold}\`${o.mode ? ` (${o.mode})` : ''}: ${o.actual ?? 'unknown'}`).join('\n')}\n`;
 }
 
 function thresholdsSection(t: readonly ThresholdOutcome[]): ReportSection[] {
   if (!t.length) return [];
-  return [{ heading: 'Thresholds', html: table(['threshold', 'mode', 'actual', 'result'], t.map((o) => [o.threshold, o.mode ?? '', o.actual, o.ok ? 'pass' : 'FAIL'])) }];
+  return [{ heading: 'Thresholds', html: table(['threshold', 'mode', 'actual', 'result'], t.map((o) => [o.threshold, o.mode ?? '', o.actual ?? 'unknown', thresholdVerdict(o)])) }];
+}
+
+/** Per-hero losses and extras, when there are any: the gross view that totals can hide. */
+function byHeroRows(lostByHero: Record<string, number>, extraByHero: Record<string, number>): (string | number)[][] {
+  return [...new Set([...Object.keys(lostByHero), ...Object.keys(extraByHero)])].sort().map((h) => [h, lostByHero[h] ?? 0, extraByHero[h] ?? 0]);
 }
 
 function flatConditions(c: Record<string, unknown>): Record<string, string> {
@@ -98,7 +117,32 @@ function flatConditions(c: Record<string, unknown>): Record<string, string> {
 }
 
 /** The four charts, for one run per mode (a comparison shows its median trial per mode). */
-function charts(runs: readonly { name: string; result: RunResult }[], recorded: readonly { name: string; accepted: number; recorded: number; lost: number; extra: number }[]): ReportSection[] {
+interface Reconciled {
+  name: string;
+  accepted: number;
+  recorded: number;
+  /** Unknown (not settled): left out of the chart, never drawn as 0. */
+  lost: number | null;
+  extra: number | null;
+  /** Not settled: votes not yet counted at the last read. */
+  undrained?: number;
+}
+
+function reconciledOf(name: string, results: readonly RunResult[]): Reconciled {
+  const sum = (f: (r: RunResult) => number | null | undefined) => results.reduce((a, r) => a + (f(r) ?? 0), 0);
+  const settled = results.every((r) => r.outcome !== 'not-settled');
+  const lostSomewhere = results.some((r) => (r.lost ?? 0) > 0);
+  return {
+    name,
+    accepted: sum((r) => r.acceptedTotal),
+    recorded: sum((r) => r.recordedDelta),
+    lost: settled || lostSomewhere ? sum((r) => r.lost) : null,
+    extra: settled ? sum((r) => r.extra) : null,
+    ...(settled ? {} : { undrained: sum((r) => (r.outcome === 'not-settled' ? r.undrained : 0)) }),
+  };
+}
+
+function charts(runs: readonly { name: string; result: RunResult }[], recorded: readonly Reconciled[]): ReportSection[] {
   const color = (n: string) => MODE_COLORS[n];
   const withColor = (name: string): Pick<LineSeries, 'color'> => (color(name) ? { color: color(name)! } : {});
   const loadEnd = Math.max(...runs.map((r) => r.result.conditions.durationSeconds));
@@ -134,14 +178,15 @@ function charts(runs: readonly { name: string; result: RunResult }[], recorded: 
   const reconciliation = barChart({
     title: 'Accepted vs recorded votes',
     yLabel: 'votes',
-    colors: { accepted: '#2ca02c', recorded: '#1f77b4', lost: '#d62728', extra: '#ff7f0e' },
+    colors: { accepted: '#2ca02c', recorded: '#1f77b4', lost: '#d62728', extra: '#ff7f0e', 'not settled': '#7f7f7f' },
     groups: recorded.map((r) => ({
       label: r.name,
       values: [
         { name: 'accepted', value: r.accepted },
         { name: 'recorded', value: r.recorded },
-        { name: 'lost', value: r.lost },
-        { name: 'extra', value: r.extra },
+        ...(r.lost !== null ? [{ name: 'lost', value: r.lost }] : []),
+        ...(r.extra !== null ? [{ name: 'extra', value: r.extra }] : []),
+        ...(r.undrained !== undefined ? [{ name: 'not settled', value: r.undrained }] : []),
       ],
     })),
   });
@@ -161,23 +206,34 @@ export interface ReportFiles {
 
 const PARTIAL = 'PARTIAL: the run was stopped early (Ctrl-C); figures cover only what ran.';
 
+/** What the load did, in one line. */
+export function loadLine(r: RunResult): string {
+  const classes = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`);
+  return `${r.acceptedPerSec} accepted votes/s; ${r.failed} of ${r.attempted} votes failed${classes.length ? ` (${classes.join(', ')})` : ''}; p99 ${r.latencyMs.p99} ms; ${r.reconnects} reconnects`;
+}
+
 export function renderRunReport(r: RunResult, thresholds: ThresholdOutcome[]): ReportFiles {
   const title = `myhero load test: ${r.conditions.target}`;
-  const lead = `${r.acceptedPerSec} accepted votes/s, ${r.failed} failed of ${r.attempted}, p99 ${r.latencyMs.p99} ms; lost ${r.lost}, extra ${r.extra}, drain ${r.drainSeconds} s.`;
+  const lead = `${loadLine(r)}. Reconciliation ${describeReconciliation(r, r.acceptedTotal)}.`;
   const name = String(r.conditions.mode ?? 'run');
   const rows = runRows(r);
+  const heroes = byHeroRows(r.lostByHero, r.extraByHero);
+  const warning = [r.partial ? PARTIAL : '', r.unjudged ? `NOT JUDGED: ${r.unjudged}.` : ''].filter(Boolean).join(' ');
   const md =
-    `# ${title}\n\n${r.partial ? `> ${PARTIAL}\n\n` : ''}${lead}\n\n${markdownTable(rows)}\n\n` +
+    `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}${lead}\n\n${markdownTable(rows)}\n\n` +
     `Errors by class: ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}.\n` +
+    `Reconnects (new connections, not failures): ${r.reconnects}.\n` +
+    (heroes.length ? `\n## Per hero\n\n| hero | lost | extra |\n|---|---:|---:|\n${heroes.map((h) => `| ${h.join(' | ')} |`).join('\n')}\n` : '') +
     thresholdsMd(thresholds) +
     `\n## Conditions\n\n${Object.entries(flatConditions(r.conditions)).map(([k, v]) => `- ${k}: ${v}`).join('\n')}\n`;
   const html = renderPage({
     title,
     lead,
-    ...(r.partial ? { warning: PARTIAL } : {}),
+    ...(warning ? { warning } : {}),
     sections: [
-      { heading: 'Results', html: table(HEAD.map((h) => h || 'mode'), rows.map((row) => cells(row))) },
-      ...charts([{ name, result: r }], [{ name, accepted: r.acceptedTotal, recorded: r.recordedDelta, lost: r.lost, extra: r.extra }]),
+      { heading: 'Results', html: table(HEAD.map((h) => h || 'mode'), rows.map((row) => cells(row))) + paragraph(`Reconnects (new connections, not failures): ${r.reconnects}.`) },
+      ...charts([{ name, result: r }], [reconciledOf(name, [r])]),
+      ...(heroes.length ? [{ heading: 'Per hero (lost and extra)', html: table(['hero', 'lost', 'extra'], heroes) }] : []),
       { heading: 'Errors by class', html: table(['class', 'votes'], Object.entries(r.errors)) },
       ...thresholdsSection(thresholds),
     ],
@@ -199,38 +255,44 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
   const trialRows = c.trials.flatMap((t) =>
     t.order.flatMap((mode) => {
       const f = t[mode];
-      return f ? [[t.trial, mode, f.acceptedPerSec, f.failed, round1(f.p99), f.lost, f.extra, f.drainSeconds]] : [];
+      return f ? [[t.trial, mode, f.acceptedPerSec, f.failed, round1(f.p99), f.outcome, shown(f.lost), shown(f.extra), shown(f.drainSeconds)]] : [];
     }),
   );
-  const trialHead = ['trial', 'mode', 'accepted/s', 'failed', 'p99 ms', 'lost', 'extra', 'drain s'];
-  const shown = (['direct', 'queue'] as const).flatMap((mode) => {
+  const trialHead = ['trial', 'mode', 'accepted/s', 'failed', 'p99 ms', 'outcome', 'lost', 'extra', 'drain s'];
+  const charted = APP_MODES.flatMap((mode) => {
     const r = medianRun(runs, mode);
     return r ? [{ name: mode, result: r.result }] : [];
   });
-  const totals = (['direct', 'queue'] as const).map((mode) => {
-    const of = runs.filter((r) => r.mode === mode).map((r) => r.result);
-    const sum = (f: (r: RunResult) => number) => of.reduce((a, r) => a + f(r), 0);
-    return { name: `${mode} (all trials)`, accepted: sum((r) => r.acceptedTotal), recorded: sum((r) => r.recordedDelta), lost: sum((r) => r.lost), extra: sum((r) => r.extra) };
-  });
-  const spread = (['direct', 'queue'] as const).map((m) => {
+  const totals = APP_MODES.map((mode) =>
+    reconciledOf(
+      `${mode} (all trials)`,
+      runs.filter((r) => r.mode === mode).map((r) => r.result),
+    ),
+  );
+  const spread = APP_MODES.map((m) => {
     const s = c.modes[m].spread;
     return [m, `${s.acceptedPerSec[0]}–${s.acceptedPerSec[1]}`, `${s.p99[0]}–${s.p99[1]}`, `${s.drainSeconds[0]}–${s.drainSeconds[1]}`];
   });
-  const note = 'Figures are medians over trials; lost and extra are totals over all trials. Trials alternate the order (direct first, then queue first) so drift favours neither mode.';
+  const note = 'Figures are medians over trials; lost and extra are totals over all trials (per hero: a duplicate of one hero cannot hide a loss of another); "?" is a figure the reconciliation could not establish. Trials alternate the order (direct first, then queue first) so drift favours neither mode.';
+  const heroes = APP_MODES.flatMap((m) => byHeroRows(c.modes[m].lostByHero, c.modes[m].extraByHero).map((row) => [m, ...row]));
+  const unjudged = runs.filter((r) => r.result.unjudged).map((r) => `trial ${r.trial} ${r.mode}: ${r.result.unjudged}`);
+  const warning = [c.partial ? PARTIAL : '', unjudged.length ? `NOT JUDGED: ${unjudged.join('; ')}.` : ''].filter(Boolean).join(' ');
   const md =
-    `# ${title}\n\n${c.partial ? `> ${PARTIAL}\n\n` : ''}**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${markdownTable(rows)}\n\n${note}\n\n` +
+    `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${markdownTable(rows)}\n\n${note}\n\n` +
     `## Trials\n\n| ${trialHead.join(' | ')} |\n|${trialHead.map(() => '---').join('|')}|\n${trialRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n` +
+    (heroes.length ? `\n## Per hero\n\n| mode | hero | lost | extra |\n|---|---|---:|---:|\n${heroes.map((h) => `| ${h.join(' | ')} |`).join('\n')}\n` : '') +
     thresholdsMd(thresholds) +
     `\n## Conditions\n\n${Object.entries(flatConditions(c.conditions)).map(([k, v]) => `- ${k}: ${v}`).join('\n')}\n`;
   const html = renderPage({
     title,
     lead: `${c.verdict} (ratio ${c.ratio ?? 'n/a'})`,
-    ...(c.partial ? { warning: PARTIAL } : {}),
+    ...(warning ? { warning } : {}),
     sections: [
       { heading: 'Results (medians over trials)', html: table(HEAD.map((h) => h || 'mode'), rows.map((row) => cells(row))) + paragraph(note) },
       { heading: 'Spread over trials (min–max)', html: table(['mode', 'accepted/s', 'p99 ms', 'drain s'], spread) },
-      ...charts(shown, totals),
+      ...charts(charted, totals),
       { heading: 'Trials', html: table(trialHead, trialRows) },
+      ...(heroes.length ? [{ heading: 'Per hero (lost and extra, all trials)', html: table(['mode', 'hero', 'lost', 'extra'], heroes) }] : []),
       ...thresholdsSection(thresholds),
     ],
     conditions: flatConditions(c.conditions),

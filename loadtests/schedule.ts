@@ -70,3 +70,15 @@ export function arrivalMs(p: Profile, n: number): number {
   }
   return Infinity;
 }
+
+/**
+ * Fixed levels held one after another (e.g. arrival rates for a capacity search, with a
+ * level-0 settle between them), as stages: each step jumps to its level (a zero-length
+ * stage) and holds it. Arrivals of an open model then follow each step's rate exactly.
+ */
+export function stepStages(steps: readonly { durationMs: number; level: number }[]): Stage[] {
+  return steps.flatMap((s) => [
+    { durationMs: 0, target: s.level },
+    { durationMs: s.durationMs, target: s.level },
+  ]);
+}

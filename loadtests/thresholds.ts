@@ -1,5 +1,6 @@
+import { APP_MODES } from '../lib/defaults.ts';
 import { UserError } from '../lib/errors.ts';
-import type { RunFigures } from './figures.ts';
+import type { LoadFigures } from './figures.ts';
 
 // k6-style pass/fail criteria: `p99<500ms`, `lost==0`, `failed_rate<0.01`,
 // `queue.accepted_per_sec>100`, `ratio>1`. Parsed once into data, evaluated
@@ -28,13 +29,12 @@ export const THRESHOLD_METRICS: Record<string, string> = {
 };
 
 const LATENCY = new Set(['p50', 'p90', 'p99', 'p999', 'max']);
-const MODES = ['direct', 'queue'] as const;
 
 export interface Threshold {
   /** As the user wrote it. */
   source: string;
   /** Only for this mode of a compare (`queue.p99<...`); otherwise every run/mode. */
-  mode?: (typeof MODES)[number];
+  mode?: (typeof APP_MODES)[number];
   metric: string;
   op: Op;
   value: number;
@@ -44,8 +44,12 @@ export interface ThresholdOutcome {
   threshold: string;
   /** The mode it was checked on, for compare. */
   mode?: string;
-  actual: number;
+  /** null when the figure is unknown (e.g. `lost` of a reconciliation that did not settle). */
+  actual: number | null;
+  /** false when failed or unknown: an unknown figure never passes. */
   ok: boolean;
+  /** The figure was unknown: the run could not be judged on this threshold. */
+  unknown?: true;
 }
 
 const usage = (raw: string, why: string): never => {
@@ -102,10 +106,10 @@ function compare(actual: number, op: Op, value: number): boolean {
   }
 }
 
-/** The figures thresholds are checked against. */
-export type ThresholdFigures = Omit<RunFigures, 'errors' | 'recordedDelta'>;
+/** The figures thresholds are checked against; the reconciliation's are null when it did not settle. */
+export type ThresholdFigures = Omit<LoadFigures, 'errors'> & { lost: number | null; extra: number | null; drainSeconds: number | null };
 
-export function metricOf(f: ThresholdFigures, metric: string): number {
+export function metricOf(f: ThresholdFigures, metric: string): number | null {
   switch (metric) {
     case 'p50':
     case 'p90':
@@ -132,22 +136,24 @@ export function metricOf(f: ThresholdFigures, metric: string): number {
   }
 }
 
+function outcome(t: Threshold, actual: number | null, mode?: string): ThresholdOutcome {
+  const where = mode ? { mode } : {};
+  if (actual === null) return { threshold: t.source, ...where, actual, ok: false, unknown: true };
+  return { threshold: t.source, ...where, actual, ok: compare(actual, t.op, t.value) };
+}
+
 /** Check thresholds on one run. `ratio` and mode-scoped thresholds do not apply to a single run and are rejected. */
 export function evaluateRun(thresholds: readonly Threshold[], f: ThresholdFigures): ThresholdOutcome[] {
   return thresholds.map((t) => {
     if (t.metric === 'ratio' || t.mode) throw new UserError(`--threshold "${t.source}" applies to loadtest compare only`, 2);
-    const actual = metricOf(f, t.metric);
-    return { threshold: t.source, actual, ok: compare(actual, t.op, t.value) };
+    return outcome(t, metricOf(f, t.metric));
   });
 }
 
-/** Check thresholds on a comparison: unscoped ones on each mode, `mode.x` on that mode, `ratio` once. */
-export function evaluateCompare(thresholds: readonly Threshold[], modes: Record<'direct' | 'queue', ThresholdFigures>, ratio: number): ThresholdOutcome[] {
+/** Check thresholds on a comparison: unscoped ones on each mode, `mode.x` on that mode, `ratio` once (null: direct accepted nothing). */
+export function evaluateCompare(thresholds: readonly Threshold[], modes: Record<'direct' | 'queue', ThresholdFigures>, ratio: number | null): ThresholdOutcome[] {
   return thresholds.flatMap((t) => {
-    if (t.metric === 'ratio') return [{ threshold: t.source, actual: ratio, ok: compare(ratio, t.op, t.value) }];
-    return (t.mode ? [t.mode] : MODES).map((mode) => {
-      const actual = metricOf(modes[mode], t.metric);
-      return { threshold: t.source, mode, actual, ok: compare(actual, t.op, t.value) };
-    });
+    if (t.metric === 'ratio') return [outcome(t, ratio)];
+    return (t.mode ? [t.mode] : APP_MODES).map((mode) => outcome(t, metricOf(modes[mode], t.metric), mode));
   });
 }

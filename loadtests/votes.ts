@@ -27,6 +27,19 @@ export function totalVotes(results: unknown): number {
   }, 0);
 }
 
+/** Votes per hero in a parsed `/v2/results` answer (a hero listed twice is summed). */
+export function countsByHero(results: unknown): Record<string, number> {
+  if (!Array.isArray(results)) throw new Error('expected a JSON list of [hero, votes, percent]');
+  const counts: Record<string, number> = {};
+  for (const row of results as unknown[]) {
+    const votes = Array.isArray(row) ? Number(row[1]) : NaN;
+    if (!Number.isFinite(votes) || !Array.isArray(row)) throw new Error('expected a JSON list of [hero, votes, percent]');
+    const hero = String(row[0]);
+    counts[hero] = (counts[hero] ?? 0) + votes;
+  }
+  return counts;
+}
+
 /** lost = accepted − recorded, never negative; an excess (a vote stored after its answer failed) is `extra`. */
 export function lostAndExtra(accepted: number, recordedDelta: number): { lost: number; extra: number } {
   return { lost: Math.max(0, accepted - recordedDelta), extra: Math.max(0, recordedDelta - accepted) };

@@ -88,13 +88,13 @@ describe('loadtest run', () => {
     expect(r.stdout).toMatch(/report: .*table\/report.html/);
   });
 
-  it('reports an unreachable target in one line within 5 s, exit 2', async () => {
+  it('reports an unreachable target in one line within 5 s, exit 3 (the run could not be judged)', async () => {
     // The CLI's own start-up (loading every command's modules) is measured and set aside:
     // on a busy two-core machine it alone can take seconds.
     const startup = (await cli(['loadtest', 'run', '--help'])).ms;
     const port = await freePort();
     const r = await cli(['loadtest', 'run', '--target', `http://127.0.0.1:${port}`, '--key', KEY, '--metrics-port', '0']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toEqual([`myhero-ops: cannot reach http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`]);
     expect(r.ms - startup).toBeLessThan(5000);
   });
@@ -124,6 +124,34 @@ describe('loadtest run', () => {
     });
   });
 
+  it('a final read of the results that fails: lost unknown with the reason in every output, exit 3', async () => {
+    const flaky = await startFakeApp({ key: KEY, recordDelayMs: 60_000 });
+    try {
+      const out = join(dir, 'read-failed');
+      const r = await cli(['loadtest', 'run', '--target', flaky.url, '--metrics-port', '0', '--voters', '2', '--duration', '1s', '--drain-timeout', '1s', '--json', '--out', out, '--threshold', 'p99<10s'], {
+        env: { MYHERO_APP_KEY: KEY },
+        async whileRunning() {
+          while (flaky.truth.votes < 5) await new Promise((res) => setTimeout(res, 20));
+          flaky.failResults = true;
+        },
+      });
+      expect(r.code).toBe(3);
+      const j = JSON.parse(r.stdout) as Record<string, unknown>;
+      expect(j).toMatchObject({ outcome: 'not-settled', lost: null, extra: null, drainSeconds: null, reason: expect.stringMatching(/final read of the recorded votes failed: .*HTTP 500/) });
+      expect(j.thresholds).toEqual([{ threshold: 'p99<10s', actual: expect.any(Number), ok: true }]);
+      const reason = String(j.reason);
+      const md = readFileSync(join(out, 'summary.md'), 'utf8');
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      expect(md).toContain(`NOT SETTLED`);
+      expect(md).toContain(reason);
+      expect(html).toContain('NOT SETTLED');
+      expect(html).toContain(reason.replace(/"/g, '&quot;'));
+      expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toMatchObject({ outcome: 'not-settled', lost: null, reason });
+    } finally {
+      await flaky.stop();
+    }
+  });
+
   it('stops within 2 s on Ctrl-C and writes a partial report', async () => {
     const out = join(dir, 'interrupted');
     let signalledAt = 0;
@@ -140,8 +168,46 @@ describe('loadtest run', () => {
     expect(r.code).toBe(130);
     expect(stoppedAfter).toBeLessThan(2500);
     expect(r.stderr).toMatch(/SIGINT received, stopping/);
-    expect(JSON.parse(r.stdout)).toMatchObject({ partial: true, lost: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ partial: true });
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toMatchObject({ partial: true });
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/class="warning">PARTIAL/);
+  });
+});
+
+describe('loadtest compare', () => {
+  it('checks every target before trial 1: an unreachable --queue fails at once, before any vote to --direct', async () => {
+    const before = app.truth.votes;
+    const port = await freePort();
+    const r = await cli(['loadtest', 'compare', '--direct', app.url, '--queue', `http://127.0.0.1:${port}`, '--key', KEY, '--metrics-port', '0', '--trials', '1', '--duration', '1s']);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([`myhero-ops: cannot reach http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`]);
+    expect(app.truth.votes).toBe(before);
+  });
+
+  it('a drain that times out is "not settled", never "lost", in the verdict, the Markdown and the HTML; a lost==0 threshold cannot be judged (exit 3)', async () => {
+    // The queue's votes reach the results 2.5 s after they are accepted; the drain gives up after 1 s.
+    const slow = await startFakeApp({ key: KEY, recordDelayMs: 2500 });
+    try {
+      const out = join(dir, 'compare-timeout');
+      const r = await cli(['loadtest', 'compare', '--direct', app.url, '--queue', slow.url, '--metrics-port', '0', '--trials', '1', '--voters', '2', '--duration', '1s', '--drain-timeout', '1s', '--json', '--out', out, '--threshold', 'lost==0'], {
+        env: { MYHERO_APP_KEY: KEY },
+      });
+      expect(r.code).toBe(3);
+      const j = JSON.parse(r.stdout) as { verdict: string; modes: Record<string, { outcome: string; lost: number | null }>; thresholds: { mode: string; ok: boolean; unknown?: boolean }[] };
+      expect(j.modes.queue).toMatchObject({ outcome: 'not-settled', lost: null });
+      expect(j.modes.direct).toMatchObject({ outcome: 'counted', lost: 0 });
+      expect(j.thresholds).toEqual([
+        { threshold: 'lost==0', mode: 'direct', actual: 0, ok: true },
+        { threshold: 'lost==0', mode: 'queue', actual: null, ok: false, unknown: true },
+      ]);
+      expect(j.verdict).toMatch(/NOT SETTLED, not proven lost: queue \d+ not yet counted \(trial 1: drain timeout \(1 s\) reached/);
+      for (const text of [j.verdict, readFileSync(join(out, 'summary.md'), 'utf8'), readFileSync(join(out, 'report.html'), 'utf8')]) {
+        expect(text).toContain('NOT SETTLED');
+        expect(text).not.toMatch(/LOST/);
+      }
+      expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/\*\*UNKNOWN\*\* `lost==0` \(queue\): unknown/);
+    } finally {
+      await slow.stop();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { orderOf, summarizeCompare, summarizeMode, verdictOf, type TrialRun } from '../compare.ts';
-import { fakeResult } from './fixtures/results.ts';
+import { fakeResult, notSettled } from './fixtures/results.ts';
 
 const run = (trial: number, mode: 'direct' | 'queue', acceptedPerSec: number, o: Parameters<typeof fakeResult>[0] = {}): TrialRun => ({
   trial,
@@ -43,14 +43,35 @@ describe('compare', () => {
   });
 
   it('says so when votes were lost, when there is no difference, and when a run was cut short', () => {
-    const lossy = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 120, { lost: 7 })], {}, false);
+    const lossy = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 120, { outcome: 'lost', lost: 7 })], {}, false);
     expect(lossy.verdict).toMatch(/LOST accepted votes: queue 7$/);
-    const stopped = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 120, { lost: 90, drainSkipped: true, partial: true })], {}, true);
-    expect(stopped.verdict).toMatch(/^PARTIAL \(stopped early\): queue mode accepted 3× .*; stopped before the drain, not yet counted: queue 90$/);
+    expect(lossy.modes.queue.outcome).toBe('lost');
+    const stopped = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 120, { ...notSettled('stopped (Ctrl-C) before the drain', 90), unsettledBy: 'interrupted', partial: true })], {}, true);
+    expect(stopped.verdict).toMatch(/^PARTIAL \(stopped early\): queue mode accepted 3× .*; NOT SETTLED, not proven lost: queue 90 not yet counted \(trial 1: stopped \(Ctrl-C\) before the drain\)$/);
     const same = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 41)], {}, true);
     expect(same.verdict).toMatch(/^PARTIAL \(stopped early\): no clear difference/);
     expect(same.partial).toBe(true);
     const none = summarizeMode([]);
     expect(verdictOf({ ...none, trials: 1 }, { ...summarizeMode([fakeResult({ acceptedPerSec: 50 })]) }, null)).toMatch(/^direct mode accepted no votes/);
+  });
+});
+
+describe('compare: reconciliation over trials', () => {
+  it('a drain that timed out is "not settled", never "lost": lost is unknown unless another trial lost votes', () => {
+    const timedOut = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 120, notSettled()), run(2, 'queue', 118), run(2, 'direct', 39)], {}, false);
+    expect(timedOut.verdict).not.toMatch(/LOST/);
+    expect(timedOut.verdict).toMatch(/NOT SETTLED, not proven lost: queue 2701 not yet counted \(trial 1: drain timeout \(2 s\) reached before the count stopped moving\)$/);
+    expect(timedOut.modes.queue).toMatchObject({ outcome: 'not-settled', lost: null, extra: null, drainSeconds: null, undrained: 2701, lostPerTrial: [null, 0] });
+    expect(timedOut.trials[0]!.queue).toMatchObject({ outcome: 'not-settled', lost: null });
+
+    // A loss in one trial shows even when another did not settle.
+    const both = summarizeCompare([run(1, 'direct', 40), run(1, 'queue', 120, notSettled()), run(2, 'queue', 118, { outcome: 'lost', lost: 5 }), run(2, 'direct', 39)], {}, false);
+    expect(both.modes.queue).toMatchObject({ outcome: 'lost', lost: 5 });
+    expect(both.verdict).toMatch(/LOST accepted votes: queue 5; NOT SETTLED, not proven lost: queue 2701/);
+  });
+
+  it('sums per-hero losses and extras over trials', () => {
+    const s = summarizeMode([fakeResult({ lostByHero: { Batman: 2 }, extraByHero: { Superman: 2 } }), fakeResult({ lostByHero: { Batman: 1 } })]);
+    expect(s).toMatchObject({ lostByHero: { Batman: 3 }, extraByHero: { Superman: 2 } });
   });
 });

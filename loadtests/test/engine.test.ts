@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../lib/errors.ts';
 import { runLoad, type IntervalSample } from '../engine.ts';
 import type { LoadPlan } from '../plan.ts';
+import { stepStages } from '../schedule.ts';
 import { startFakeApp, type FakeApp, type FakeAppOptions } from './fixtures/fake-app.ts';
 
 // The engine against a loopback stand-in of myhero-app that counts what it did:
@@ -75,7 +76,9 @@ describe('runLoad', () => {
     await draining.stop();
 
     const lossy = await target({ loseEvery: 10, vote: (n) => (n % 5 === 0 ? 'failed' : 'ok') });
-    const l = await runLoad(plan(lossy, { durationMs: 800 }));
+    // Direct mode has no queue: once the count is stable for the window, what is missing is lost.
+    const l = await runLoad(plan(lossy, { durationMs: 800, appMode: 'direct' }));
+    expect(l.outcome).toBe('lost');
     expect(l.lost).toBe(Math.floor(lossy.truth.ok / 10));
     expect(l.extra).toBe(0);
     await lossy.stop();
@@ -83,6 +86,71 @@ describe('runLoad', () => {
     const late = await target({ recordFailed: true, vote: (n) => (n % 4 === 0 ? 'failed' : 'ok') });
     const e = await runLoad(plan(late, { durationMs: 800 }));
     expect(e).toMatchObject({ lost: 0, extra: late.truth.failed });
+  });
+
+  it('against a Connection: close server (the original\'s Werkzeug): every request on a new connection, no phantom failure', async () => {
+    // Votes answered HTTP 500 with an HTML page count as http_500; nothing else fails.
+    const a = await target({ connectionClose: true, vote: (n) => (n % 10 === 3 ? { status: 500, html: true } : 'ok') });
+    const r = await runLoad(plan(a, { model: { kind: 'closed', voters: 4 }, durationMs: 1200 }));
+    expect(r.attempted).toBe(a.truth.votes);
+    expect(r.accepted).toBe(a.truth.ok);
+    expect(r.errors).toEqual({ http_500: a.truth.http });
+    expect(r.accepted).toBeGreaterThan(50);
+    const requests = r.series.reduce((n, x) => n + x.requests, 0);
+    // The server saw one connection per request (plus each voter's next one, and the preflight reads).
+    expect(r.reconnects).toBe(requests - 4);
+    expect(a.truth.connections).toBeGreaterThanOrEqual(requests);
+    expect(r).toMatchObject({ outcome: 'counted', lost: 0, extra: 0 });
+  });
+
+  it('a final read that keeps failing is not settled: lost unknown, with the reason, after retrying within the drain timeout', async () => {
+    const a = await target({ recordDelayMs: 5000 });
+    const r = await runLoad(plan(a, { durationMs: 600, reconcile: { drainTimeoutMs: 1500, stableMs: 500 } }), {
+      onStart: () => setTimeout(() => (a.failResults = true), 300),
+    });
+    expect(r).toMatchObject({ outcome: 'not-settled', unsettledBy: 'read', lost: null, extra: null, drainSeconds: null, net: null });
+    expect(r.reason).toMatch(/final read of the recorded votes failed: .*\/v2\/results answered HTTP 500/);
+    expect(r.accepted).toBe(a.truth.ok);
+  });
+
+  it('names the data tier when the app answers /health but not /options', async () => {
+    const half = createServer((req, res) => {
+      if (req.url === '/health') return void res.end('Service up.');
+      res.writeHead(500, { 'content-type': 'text/html' }).end('<!doctype html><title>500 Internal Server Error</title>');
+    });
+    await new Promise<void>((r) => half.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(half.address() as AddressInfo).port}`;
+    const err = await runLoad({ target: url, key: 'K', model: { kind: 'closed', voters: 1 }, durationMs: 500 }).catch((e: unknown) => e);
+    half.close();
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(3);
+    expect((err as UserError).message).toBe(`${url} answers /health but /options answered HTTP 500: the app is up and its data tier is not answering (is myhero-data running and reachable from the app?)`);
+  });
+
+  it('reports per-step figures of an open model run in fixed-rate steps', async () => {
+    const a = await target({ vote: () => ({ delayMs: 2 }) });
+    const r = await runLoad(
+      plan(a, {
+        model: { kind: 'open', rate: 40 },
+        stages: stepStages([
+          { durationMs: 1000, level: 20 },
+          { durationMs: 300, level: 0 },
+          { durationMs: 1000, level: 40 },
+        ]),
+        durationMs: 2300,
+        windows: [
+          { startMs: 0, endMs: 1000 },
+          { startMs: 1300, endMs: 2300 },
+        ],
+        mix: { weights: { vote: 1, results: 0, options: 0 } },
+        reconcile: false,
+      }),
+    );
+    expect(r.windows!.map((w) => w.attempted)).toEqual([20, 40]);
+    expect(r.windows!.map((w) => w.acceptedPerSec)).toEqual([20, 40]);
+    expect(r.windows![1]!.latencyMs.p50).toBeLessThan(100);
+    expect(r.dropped).toBe(0);
+    expect(r.generatorLagMs.max).toBeGreaterThan(0);
   });
 
   it('counts resets and timeouts by class', async () => {
@@ -173,7 +241,8 @@ describe('runLoad', () => {
     const t0 = Date.now();
     const err = await runLoad({ ...plan(a), target: url }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as UserError).exitCode).toBe(2);
+    // Unreachable: the run could not be judged (3), not bad input.
+    expect((err as UserError).exitCode).toBe(3);
     expect((err as UserError).message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect((err as UserError).message).not.toContain('\n');

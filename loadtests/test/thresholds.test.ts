@@ -50,6 +50,16 @@ describe('threshold evaluation', () => {
     expect(out[2]!.actual).toBeCloseTo(0.005);
   });
 
+  it('never passes a figure that is unknown (a reconciliation that did not settle): unknown, not ok', () => {
+    const out = evaluateRun(['lost==0', 'extra<5', 'drain_seconds<10', 'p99<500ms'].map(parseThreshold), figures({ lost: null, extra: null, drainSeconds: null }));
+    expect(out.slice(0, 3)).toEqual([
+      { threshold: 'lost==0', actual: null, ok: false, unknown: true },
+      { threshold: 'extra<5', actual: null, ok: false, unknown: true },
+      { threshold: 'drain_seconds<10', actual: null, ok: false, unknown: true },
+    ]);
+    expect(out[3]).toEqual({ threshold: 'p99<500ms', actual: 420, ok: true });
+  });
+
   it('treats a run without attempts as failure rate 0', () => {
     expect(evaluateRun([parseThreshold('failed_rate<0.01')], figures({ attempted: 0, failed: 0 }))[0]!.ok).toBe(true);
   });
