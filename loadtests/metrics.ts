@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { LABELS, LOADTEST } from '../lib/catalog.ts';
-import { UserError } from '../lib/errors.ts';
+import { listen, urlHost } from '../lib/net.ts';
 import { LATENCY_BUCKETS_S } from './accounting.ts';
 import type { IntervalSample } from './engine.ts';
 
@@ -81,19 +81,8 @@ export async function startLiveMetrics(host: string, port: number): Promise<Live
         (err: Error) => res.writeHead(500).end(err.message),
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new UserError(
-            err.code === 'EADDRINUSE' ? `port ${port} is already in use (wanted for the live metrics); pass another --metrics-port, or 0 for none` : `cannot serve live metrics on ${host}:${port}: ${err.message}`,
-            2,
-          ),
-        ),
-      );
-      server!.listen(port, host, () => resolve());
-    });
-    const addr = server.address();
-    url = `http://${host}:${typeof addr === 'object' && addr ? addr.port : port}/metrics`;
+    const bound = await listen(server, port, host, 'the live metrics of the load test; pass another --metrics-port, or 0 for none');
+    url = `http://${urlHost(host)}:${bound}/metrics`;
   }
 
   return {

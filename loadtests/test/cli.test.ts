@@ -114,6 +114,7 @@ describe('loadtest run', () => {
       [['--rate', '-5'], /^myhero-ops: invalid --rate "-5"/],
       [['--threshold', 'p98<1'], /^myhero-ops: invalid --threshold "p98<1": unknown metric "p98"/],
       [['--threshold', 'ratio>1'], /^myhero-ops: --threshold: ratio and direct\.\/queue\. thresholds belong to loadtest compare$/],
+      [['--metrics-url', 'broker=http://127.0.0.1:1/metrics'], /^myhero-ops: invalid --metrics-url "broker=.*": expected URLs, or service=URL pairs \(app, data, ernst\)/],
     ];
     // Independent processes: run them side by side.
     const runs = await Promise.all(cases.map(([args]) => cli([...base(), '--key', KEY, ...args])));

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOADTEST } from '../../lib/catalog.ts';
+import { EXIT, UserError } from '../../lib/errors.ts';
 import { freePort } from '../../lib/net.ts';
 import { promtoolBinary } from '../../lab/promstack.ts';
 import { bucketIndex, emptyInterval } from '../accounting.ts';
@@ -51,7 +52,11 @@ describe('live metrics', () => {
   it('reports a port in use as one line, and serves nothing on port 0', async () => {
     live = await startLiveMetrics('127.0.0.1', await freePort());
     const port = Number(new URL(live.url).port);
-    await expect(startLiveMetrics('127.0.0.1', port)).rejects.toThrow(`port ${port} is already in use (wanted for the live metrics)`);
+    const err = await startLiveMetrics('127.0.0.1', port).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    // Nothing could run: exit 3, as every port already taken.
+    expect((err as UserError).exitCode).toBe(EXIT.unjudged);
+    expect((err as UserError).message).toBe(`port ${port} on 127.0.0.1 is already in use (wanted for the live metrics of the load test; pass another --metrics-port, or 0 for none)`);
     const off = await startLiveMetrics('127.0.0.1', 0);
     expect(off.url).toBe('');
     off.observe('run', sample(0));

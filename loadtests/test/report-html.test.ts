@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarizeCompare, type TrialRun } from '../compare.ts';
 import { renderCompareReport, renderRunReport, writeReport } from '../report.ts';
 import { parseThreshold, evaluateRun } from '../thresholds.ts';
-import { fakeResult } from './fixtures/results.ts';
+import { fakeResult, notSettled } from './fixtures/results.ts';
 
 // report.html is opened in real headless Chromium: it must load with no network,
 // no console errors, and charts whose SVG carries the data.
@@ -102,6 +102,23 @@ describe('report.html in Chromium', () => {
     expect(drawn).toHaveLength(4);
     expect(drawn[0]!.lines.every((l) => l.points === 5)).toBe(true);
     expect(await page.textContent('body')).toMatch(/FAIL/);
+    await page.close();
+  });
+
+  it('a run that did not settle: lost is unknown, never drawn as 0, and the reason leads the page', async () => {
+    const r = fakeResult({ mode: 'queue', ...notSettled('drain timeout (2 s) reached before the count stopped moving', 40), lostByHero: { Hulk: 40 } });
+    const out = join(dir, 'not-settled');
+    writeReport(out, renderRunReport(r, evaluateRun([parseThreshold('lost==0')], r)), []);
+    const { page, problems } = await open(join(out, 'report.html'));
+    expect(problems).toEqual([]);
+    expect(await page.textContent('p.lead')).toMatch(/NOT SETTLED: accepted 210, recorded 170, not yet counted 40; lost unknown \(drain timeout \(2 s\) reached before the count stopped moving\)/);
+    const reconciliation = (await charts(page))[3]!;
+    expect(reconciliation.bars.map((b) => [b.series, b.value])).toEqual([
+      ['accepted', 210],
+      ['recorded', 170],
+      ['not settled', 40],
+    ]);
+    expect(await page.textContent('body')).toMatch(/UNKNOWN/);
     await page.close();
   });
 });

@@ -75,13 +75,13 @@ describe('myhero-ops lab up', () => {
     for (const port of [PORTS.data, PORTS.app, PORTS.mqtt, PORTS.ernstMetrics, PORTS.labPrometheus]) await assertPortFree('127.0.0.1', port, 'test');
   }, 90_000);
 
-  it('a port already in use: one clear line and exit code 1', async () => {
+  it('a port already in use: one clear line and exit code 3 (nothing could run)', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
       const r = run(['lab', 'up', '--app-port', String(port), '--data-port', '0']);
-      expect(await r.exited).toBe(1);
+      expect(await r.exited).toBe(3);
       expect(r.stderr().trim()).toBe(`myhero-ops: port ${port} on 127.0.0.1 is already in use (wanted for myhero-app)`);
     } finally {
       await new Promise((r) => blocker.close(r));
