@@ -8,6 +8,7 @@ import { silentLogger } from '../../lib/log.ts';
 import { CORS_HEADERS, OPTION_ERRORS } from '../api.ts';
 import { startApp, type AppOptions, type AppServer } from '../app/server.ts';
 import { startData, type DataServer } from '../data/server.ts';
+import { appOptions as appOptionsFor } from './fixtures/app-options.ts';
 import { call as callAt } from './fixtures/call.ts';
 
 // Pins the twin's myhero-app API (direct mode) to the brief: routes, status codes, bodies, keys, the options cache.
@@ -19,20 +20,7 @@ let now = 1_000_000;
 const KEY = { key: 'DevApp' };
 const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) => callAt(app.url, method, path, headers, body);
 
-const appOptions = (over: Partial<AppOptions>): AppOptions => ({
-  host: '127.0.0.1',
-  port: 0,
-  key: 'DevApp',
-  mode: 'direct',
-  dataUrl: data.url,
-  dataKey: 'DevData',
-  timeoutMs: 2000,
-  mqttUrl: '',
-  topicHost: 'test',
-  log: silentLogger,
-  clock: () => now,
-  ...over,
-});
+const appOptions = (over: Partial<AppOptions>): AppOptions => appOptionsFor(data.url, { clock: () => now, ...over });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'myhero-app-contract-'));

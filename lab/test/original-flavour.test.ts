@@ -10,6 +10,7 @@ import { startApp, type AppOptions, type AppServer } from '../app/server.ts';
 import { startBroker, type Broker } from '../broker.ts';
 import { startData, type DataServer } from '../data/server.ts';
 import { startErnst, type Ernst } from '../ernst/consumer.ts';
+import { appOptions as appOptionsFor } from './fixtures/app-options.ts';
 import { castVotes, recorded, sample, waitForRecorded } from './fixtures/votes.ts';
 
 // The twin's `original` flavour behaves on the wire like the original Flask
@@ -26,20 +27,7 @@ const tmp = () => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const startOriginalData = (dataDir = tmp(), port = 0) => startData({ host: '127.0.0.1', port, dataDir, key: 'DevData', storageProfile: 'none', flavour: 'original', log: silentLogger });
-const appOptions = (data: DataServer, o: Partial<AppOptions> = {}): AppOptions => ({
-  host: '127.0.0.1',
-  port: 0,
-  key: 'DevApp',
-  mode: 'direct',
-  dataUrl: data.url,
-  dataKey: 'DevData',
-  timeoutMs: 2000,
-  mqttUrl: '',
-  topicHost: 'test',
-  flavour: 'original',
-  log: silentLogger,
-  ...o,
-});
+const appOptions = (data: Pick<DataServer, 'url'>, o: Partial<AppOptions> = {}): AppOptions => appOptionsFor(data.url, { flavour: 'original', ...o });
 
 /** One raw HTTP/1.1 request: status, headers and body exactly as sent, and whether the server closed the socket. */
 function raw(url: string, method: string, path: string, headers: Record<string, string> = { key: 'DevApp' }) {
@@ -114,7 +102,7 @@ describe('original flavour with its data tier down', () => {
     const data = await startOriginalData(dir);
     const port = Number(new URL(data.url).port);
     await data.close();
-    const app = await startApp(appOptions({ url: `http://127.0.0.1:${port}` } as DataServer));
+    const app = await startApp(appOptions({ url: `http://127.0.0.1:${port}` }));
     try {
       for (const [method, path] of [
         ['POST', '/vote/Hulk'],
