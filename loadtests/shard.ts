@@ -136,7 +136,7 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     inflight[c.index] = undefined;
     if (!p || !tally) return;
     const doneAt = now();
-    tally.record({ route: p.request.route, hero: p.request.hero, intendedAt: p.intendedAt, doneAt, outcome });
+    tally.record(p.request.route, p.request.hero, p.intendedAt, doneAt, outcome);
     pacer?.finished(c.index, doneAt, outcome === 'refused' || outcome === 'reset');
   };
 

@@ -13,10 +13,10 @@ const T0 = 1_000_000;
 describe('the shard tally', () => {
   it('counts outcomes into the whole run, the measured window, the seconds and per hero', () => {
     const t = new ShardTally(T0, 1000);
-    t.record({ route: 'vote', hero: 'Hulk', intendedAt: T0 + 100, doneAt: T0 + 150, outcome: 'accepted' });
-    t.record({ route: 'vote', hero: 'Hulk', intendedAt: T0 + 1200, doneAt: T0 + 1210, outcome: 'accepted' });
-    t.record({ route: 'vote', hero: 'Thor', intendedAt: T0 + 1300, doneAt: T0 + 2400, outcome: 'vote_failed' });
-    t.record({ route: 'results', intendedAt: T0 + 1400, doneAt: T0 + 1401, outcome: 'http_500' });
+    t.record('vote', 'Hulk', T0 + 100, T0 + 150, 'accepted');
+    t.record('vote', 'Hulk', T0 + 1200, T0 + 1210, 'accepted');
+    t.record('vote', 'Thor', T0 + 1300, T0 + 2400, 'vote_failed');
+    t.record('results', undefined, T0 + 1400, T0 + 1401, 'http_500');
     t.reconnect(T0 + 1500);
     const seconds = t.takeSeconds(2);
     expect(seconds.map((s) => [s.t, s.accepted, s.requests, s.reconnects])).toEqual([
@@ -42,7 +42,7 @@ describe('the shard tally', () => {
       { startMs: 0, endMs: 1000 },
       { startMs: 1500, endMs: 2500 },
     ]);
-    for (let ms = 0; ms < 3000; ms += 100) t.record({ route: 'vote', hero: 'Hulk', intendedAt: T0 + ms, doneAt: T0 + ms + (ms < 1500 ? 5 : 50), outcome: 'accepted' });
+    for (let ms = 0; ms < 3000; ms += 100) t.record('vote', 'Hulk', T0 + ms, T0 + ms + (ms < 1500 ? 5 : 50), 'accepted');
     const [a, b] = t.result().windows;
     expect(a!.tally.accepted).toBe(10);
     expect(b!.tally.accepted).toBe(10);
