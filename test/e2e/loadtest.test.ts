@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TWIN } from '../../lib/catalog.ts';
 import { KEYS } from '../../lib/defaults.ts';
 import { startLab, type Lab } from '../../lab/lab.ts';
@@ -73,59 +73,6 @@ describe('load tests against the lab twin', () => {
     expect({ outcome: r.outcome, lost: r.lost, reason: r.reason }).toEqual({ outcome: 'counted', lost: 0, reason: undefined });
     expect(r.recordedDelta).toBeGreaterThanOrEqual(r.acceptedTotal);
     expect(r.drainSeconds).toBeGreaterThan(0);
-  }, 120_000);
-
-  it('original flavour (Connection: close, HTML 500s): accepted equals what the app answered, no phantom failures, nothing lost, direct and queue', async () => {
-    const started = await Promise.allSettled([
-      startLab({ mode: 'direct', dataPort: 0, appPort: 0, flavour: 'original' }),
-      startLab({ mode: 'queue', dataPort: 0, appPort: 0, mqttPort: 0, flavour: 'original' }),
-    ]);
-    const labs = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    if (labs.length < 2) {
-      await Promise.all(labs.map((l) => l.stop()));
-      throw (started.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
-    }
-    const [direct, queue] = labs as [Lab, Lab];
-    try {
-      for (const l of [direct, queue]) {
-        const before = await appAccepted(l);
-        const r = await runLoad({ ...plan(l, 2000), model: { kind: 'closed', voters: 10, thinkMs: 50 }, appMode: l.mode });
-        expect(r.acceptedTotal, l.mode).toBe((await appAccepted(l)) - before);
-        expect({ mode: l.mode, failed: r.failed, errors: r.errors, outcome: r.outcome, lost: r.lost }).toEqual({ mode: l.mode, failed: 0, errors: {}, outcome: 'counted', lost: 0 });
-        expect(r.accepted).toBeGreaterThan(20);
-        // Every request after each voter's first went out on a new connection.
-        expect(r.reconnects).toBe(r.series.reduce((n, x) => n + x.requests, 0) - 10);
-      }
-    } finally {
-      await Promise.all([direct.stop(), queue.stop()]);
-    }
-  }, 120_000);
-
-  it('original flavour, queue mode: ernst killed and restarted mid-run loses votes, and the runner counts them exactly', async () => {
-    lab = await startLab({ mode: 'queue', dataPort: 0, appPort: 0, mqttPort: 0, flavour: 'original' });
-    const l = lab;
-    let restarted: Promise<void> | undefined;
-    const r = await runLoad(
-      { ...plan(l, 3000), reconcile: { drainTimeoutMs: 30_000, stableMs: 1500 } },
-      {
-        onSample: (s) => {
-          if (s.t === 0) restarted = l.restartErnst();
-        },
-      },
-    );
-    const drainEnded = Date.now();
-    await restarted;
-    expect(r.failed).toBe(0);
-    // The count stopped while ernst was connected and idle: a loss, not a stalled queue.
-    expect(r.outcome).toBe('lost');
-    expect(r.lost).toBeGreaterThan(0);
-    // Net: exactly accepted − recorded; per hero it can only add a loss that a replayed duplicate hid.
-    expect(r.net!.lost).toBe(r.acceptedTotal - r.recordedDelta!);
-    expect(r.lost! - r.extra!).toBe(r.net!.lost - r.net!.extra);
-    // The drain's end is right: nothing was recorded after it.
-    await new Promise((res) => setTimeout(res, 1000));
-    expect((await recordedNow(l)) - r.recordedBefore!).toBe(r.recordedDelta);
-    expect(r.drainSeconds!).toBeLessThan((drainEnded - Date.parse(r.startedAt)) / 1000);
   }, 120_000);
 
   it('demo --json: queue accepts more votes per second than direct on the Pi profile, and loses none', async () => {
@@ -204,4 +151,60 @@ describe('load tests against the lab twin', () => {
     expect(j.verdict).toMatch(/^PARTIAL/);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/PARTIAL/);
   }, 180_000);
+});
+
+describe('load tests against the original flavour of the twin (Connection: close, HTML 500s, QoS 0 retained votes)', () => {
+  let direct: Lab | undefined;
+  let queue: Lab | undefined;
+  beforeAll(async () => {
+    // Both at once: starting a twin costs seconds.
+    const started = await Promise.allSettled([
+      startLab({ mode: 'direct', dataPort: 0, appPort: 0, flavour: 'original' }),
+      startLab({ mode: 'queue', dataPort: 0, appPort: 0, mqttPort: 0, flavour: 'original' }),
+    ]);
+    [direct, queue] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([direct?.stop(), queue?.stop()]);
+  });
+
+  it('accepted equals what the app answered, no phantom failures, nothing lost, direct and queue', async () => {
+    for (const l of [direct!, queue!]) {
+      const before = await appAccepted(l);
+      const r = await runLoad({ ...plan(l, 2000), model: { kind: 'closed', voters: 10, thinkMs: 50 }, appMode: l.mode });
+      expect(r.acceptedTotal, l.mode).toBe((await appAccepted(l)) - before);
+      expect({ mode: l.mode, failed: r.failed, errors: r.errors, outcome: r.outcome, lost: r.lost }).toEqual({ mode: l.mode, failed: 0, errors: {}, outcome: 'counted', lost: 0 });
+      expect(r.accepted).toBeGreaterThan(20);
+      // Every request after each voter's first went out on a new connection.
+      expect(r.reconnects).toBe(r.series.reduce((n, x) => n + x.requests, 0) - 10);
+    }
+  }, 60_000);
+
+  it('queue mode: ernst killed and restarted mid-run loses votes, and the runner counts them exactly', async () => {
+    const l = queue!;
+    let restarted: Promise<void> | undefined;
+    const r = await runLoad(
+      { ...plan(l, 3000), reconcile: { drainTimeoutMs: 30_000, stableMs: 1500 } },
+      {
+        onSample: (s) => {
+          if (s.t === 0) restarted = l.restartErnst();
+        },
+      },
+    );
+    const drainEnded = Date.now();
+    await restarted;
+    expect(r.failed).toBe(0);
+    // The count stopped while ernst was connected and idle: a loss, not a stalled queue.
+    expect(r.outcome).toBe('lost');
+    expect(r.lost).toBeGreaterThan(0);
+    // Net: exactly accepted − recorded; per hero it can only add a loss that a replayed duplicate hid.
+    expect(r.net!.lost).toBe(r.acceptedTotal - r.recordedDelta!);
+    expect(r.lost! - r.extra!).toBe(r.net!.lost - r.net!.extra);
+    // The drain's end is right: nothing was recorded after it.
+    await new Promise((res) => setTimeout(res, 1000));
+    expect((await recordedNow(l)) - r.recordedBefore!).toBe(r.recordedDelta);
+    expect(r.drainSeconds!).toBeLessThan((drainEnded - Date.parse(r.startedAt)) / 1000);
+  }, 120_000);
 });
