@@ -12,8 +12,8 @@ import { classifyError, type ErrorClass } from './accounting.ts';
 //
 // Why autocannon and not undici: undici 6.29 (the line that supports Node 20.6)
 // kept pace with raw autocannon on keep-alive connections, but on a
-// `Connection: close` server it reached 0.6–0.85× raw autocannon's rate (and
-// 0.6–0.75× per CPU-second), below the 0.90 the runner must keep (BENCHMARKS.md).
+// `Connection: close` server it reached a median of 0.79× raw autocannon's rate
+// (0.61–0.75× per CPU-second), below the 0.90 the runner must keep (BENCHMARKS.md).
 
 /** The autocannon version whose internals `ClientInternals` describes. */
 export const AUTOCANNON_VERSION = '8.0.0';
