@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UserError } from '../../lib/errors.ts';
+import { EXIT, UserError } from '../../lib/errors.ts';
+import { exitCode } from '../cli.ts';
 import { runLoad, type IntervalSample } from '../engine.ts';
 import type { LoadPlan } from '../plan.ts';
 import { stepStages } from '../schedule.ts';
@@ -111,6 +112,20 @@ describe('runLoad', () => {
     expect(r).toMatchObject({ outcome: 'not-settled', unsettledBy: 'read', lost: null, extra: null, drainSeconds: null, net: null });
     expect(r.reason).toMatch(/final read of the recorded votes failed: .*\/v2\/results answered HTTP 500/);
     expect(r.accepted).toBe(a.truth.ok);
+  });
+
+  it('a target that goes away mid-run: its refused votes are counted, and the run cannot be judged (exit 3)', async () => {
+    const a = await target({ vote: () => ({ delayMs: 5 }) });
+    const r = await runLoad(plan(a, { durationMs: 1500, reconcile: false }), { onStart: () => setTimeout(() => void a.stop(), 500) });
+    app = undefined;
+    expect(r.errors.refused).toBeGreaterThan(0);
+    expect(r.unjudged).toMatch(/^the target refused connections during the run \(\d+ votes?\): it was not there for part of the load$/);
+    expect(exitCode(false, [], [r])).toBe(EXIT.unjudged);
+    // The negative control: the same figures without the refusals are judged on their thresholds.
+    const { unjudged: _u, ...judged } = r;
+    expect(exitCode(false, [{ threshold: 'p99<1ms', actual: 5, ok: false }], [judged])).toBe(EXIT.failed);
+    expect(exitCode(false, [{ threshold: 'lost==0', actual: null, ok: false, unknown: true }], [judged])).toBe(EXIT.unjudged);
+    expect(exitCode(true, [], [r])).toBe(EXIT.interrupted);
   });
 
   it('names the data tier when the app answers /health but not /options', async () => {
