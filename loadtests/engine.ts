@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { silentLogger, type Logger } from '../lib/log.ts';
 import { addTally, emptyTally, failedOf, mergeHistograms, percentiles, type Interval, type Tally } from './accounting.ts';
-import { drainVotes, readServices, type ServiceReading } from './drain.ts';
+import { drainVotes, readServices } from './drain.ts';
 import type { Percentiles, RunFigures } from './figures.ts';
 import { autocannonVersion } from './http-client.ts';
 import { DEFAULT_MIX } from './mix.ts';
@@ -257,7 +257,7 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     const drainStart = now();
     reconciliation = await drainVotes({
       readCounts: (s) => readCounts(plan.target, plan.key, s),
-      ...(readings ? { readServices: readings as () => Promise<ServiceReading> } : {}),
+      ...(readings ? { readServices: readings } : {}),
       ...(plan.appMode ? { mode: plan.appMode } : {}),
       acceptedByHero,
       before,
