@@ -49,14 +49,22 @@ export const duration: Parser<number> = (raw, name) => {
   return parts.reduce((ms, p) => ms + Number(p[1]) * UNITS_MS[p[2]!]!, 0);
 };
 
+/**
+ * A URL. Credentials in it (`user:password@`) are refused: a URL is echoed into logs,
+ * errors and reports, so secrets go in their own flags, files or env vars instead.
+ */
 export const url: Parser<string> = (raw, name) => {
+  let u: URL;
   try {
-    const u = new URL(raw);
+    u = new URL(raw);
     if (!['http:', 'https:', 'mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:'].includes(u.protocol)) throw new Error();
-    return raw.replace(/\/+$/, '');
   } catch {
     return fail(name, raw, 'a URL such as http://127.0.0.1:15001');
   }
+  if (u.username || u.password) {
+    return fail(name, `${u.protocol}//[redacted]@${u.host}${u.pathname}`, 'a URL without user:password@ (it would be echoed into logs and reports; pass credentials through the key, token or credentials-file option instead)');
+  }
+  return raw.replace(/\/+$/, '');
 };
 
 /** `host:port` or `:port`; an empty host means all interfaces. */
