@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { addSettings, loadConfigFile, resolveSettings, sectionOf, type Resolved, type Spec } from './config.ts';
 import { EXIT, UserError, describeError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
+import { pendingRestores } from './restore.ts';
 
 // The CLI frame every command is declared in: settings from the shared config
 // loader, one logger, a shared abort signal for Ctrl-C, and one-line errors.
@@ -71,6 +72,8 @@ function installSignalHandlers(): void {
       shutdown.abort(new Error(sig));
     } else {
       process.stderr.write('myhero-ops: forced exit\n');
+      const left = pendingRestores();
+      if (left.length) process.stderr.write(`myhero-ops: NOT restored; run these to restore:\n${left.map((c) => `  ${c}\n`).join('')}`);
       process.exit(EXIT.interrupted);
     }
   };

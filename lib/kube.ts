@@ -11,22 +11,25 @@ import {
   PatchStrategy,
   PolicyV1Api,
   VersionApi,
-  setHeaderOptions,
+  type ConfigurationOptions,
   type CoreV1Event,
   type V1Deployment,
+  type V1EnvVar,
   type V2HorizontalPodAutoscaler,
   type V1Namespace,
   type V1Node,
   type V1Pod,
   type V1PodDisruptionBudget,
 } from '@kubernetes/client-node';
-import { UserError, describeError } from './errors.ts';
+import { EXIT, UserError, describeError } from './errors.ts';
 
 // A thin wrapper over @kubernetes/client-node: one place that loads the
 // kubeconfig, names each call by verb and resource, and turns API failures into
 // one line a person can act on (a 403 names the missing verb and resource).
+// Writes take an abort signal, so a rollback's time limit really limits it, and
+// every change can be written down as the kubectl command that makes it.
 
-export type { CoreV1Event, V1Deployment, V2HorizontalPodAutoscaler, V1Node, V1Pod, V1PodDisruptionBudget };
+export type { CoreV1Event, V1Deployment, V1EnvVar, V2HorizontalPodAutoscaler, V1Node, V1Pod, V1PodDisruptionBudget };
 
 export interface KubeTarget {
   /** Explicit kubeconfig file; otherwise $KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
@@ -152,14 +155,45 @@ export const podReady = (p: V1Pod): boolean => !!p.status?.conditions?.some((c) 
 export const nodeReady = (n: V1Node): boolean => !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 export const podTerminating = (p: V1Pod): boolean => !!p.metadata?.deletionTimestamp;
 
-/** Env values of one container, by name (undefined = not set). */
-export type EnvValues = Record<string, string | undefined>;
+/** Env entries of one container, whole (`value` or `valueFrom`), by name; undefined = not set. */
+export type EnvSnapshot = Record<string, V1EnvVar | undefined>;
 
-export type EvictionResult = { evicted: true } | { evicted: false; reason: string };
+/** `gone`: the pod no longer existed (404), which `kubectl drain` counts as evicted. */
+export type EvictionResult = { evicted: true; gone?: boolean } | { evicted: false; reason: string };
+
+/** A strategic merge patch that puts env entries back exactly as in `entries` (undefined removes one). */
+export function envPatch(container: string, entries: EnvSnapshot, resourceVersion?: string): object {
+  const env = Object.entries(entries).map(([name, e]) =>
+    e === undefined ? { name, $patch: 'delete' } : { name, value: e.value ?? null, valueFrom: e.valueFrom ?? null },
+  );
+  return { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { template: { spec: { containers: [{ name: container, env }] } } } };
+}
+
+/** A shell word, quoted only when it has to be. */
+const shellWord = (w: string): string => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`);
+
+/** Options for one API call: its content type and an abort signal (client-node passes it to fetch). */
+function callOptions(opts: { contentType?: string; signal?: AbortSignal }): ConfigurationOptions | undefined {
+  const { contentType, signal } = opts;
+  if (!contentType && !signal) return undefined;
+  // client-node's middleware returns its own minimal observable: something with toPromise().
+  const settled = <T>(v: T) => ({ toPromise: () => Promise.resolve(v) });
+  const pre = (ctx: { setHeaderParam(k: string, v: string): void; setSignal(s: AbortSignal): void }) => {
+    if (contentType) ctx.setHeaderParam('Content-Type', contentType);
+    if (signal) ctx.setSignal(signal);
+    return settled(ctx);
+  };
+  return { middleware: [{ pre, post: settled }], middlewareMergeStrategy: 'append' } as unknown as ConfigurationOptions;
+}
+
+/** Attempts of a read-modify-write before a 409 Conflict is given up on (status updates bump resourceVersion too). */
+const CONFLICT_RETRIES = 5;
 
 export class Kube {
   readonly server: string;
   readonly context: string;
+  /** The kubeconfig file given explicitly, for the kubectl commands this prints. */
+  readonly kubeconfig: string | undefined;
   /** The namespace the kubeconfig context names, if any. */
   readonly contextNamespace: string | undefined;
   private core: CoreV1Api;
@@ -168,9 +202,10 @@ export class Kube {
   private policy: PolicyV1Api;
   private versionApi: VersionApi;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, kubeconfig?: string) {
     this.server = kc.getCurrentCluster()!.server;
     this.context = kc.getCurrentContext();
+    this.kubeconfig = kubeconfig;
     this.contextNamespace = kc.getContextObject(this.context)?.namespace;
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -205,28 +240,76 @@ export class Kube {
     return l.items;
   }
 
+  /** The kubectl command line that does the same as `args` against this cluster (for restore instructions). */
+  kubectl(...args: string[]): string {
+    const target = [...(this.kubeconfig ? ['--kubeconfig', this.kubeconfig] : []), '--context', this.context];
+    return ['kubectl', ...target, ...args].map(shellWord).join(' ');
+  }
+
+  /** The kubectl command that applies a strategic merge patch to a Deployment. */
+  kubectlPatchDeployment(namespace: string, name: string, patch: object): string {
+    return this.kubectl('-n', namespace, 'patch', 'deployment', name, '--type', 'strategic', '-p', JSON.stringify(patch));
+  }
+
   /** Strategic merge patch, as `kubectl patch` sends by default. */
-  patchDeployment(namespace: string, name: string, patch: object): Promise<V1Deployment> {
+  patchDeployment(namespace: string, name: string, patch: object, signal?: AbortSignal): Promise<V1Deployment> {
     return this.call({ verb: 'patch', resource: 'deployments', namespace, name }, () =>
-      this.apps.patchNamespacedDeployment({ name, namespace, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
+      this.apps.patchNamespacedDeployment({ name, namespace, body: patch }, callOptions({ contentType: PatchStrategy.StrategicMergePatch, signal })),
     );
   }
 
-  /**
-   * Set (or, with undefined, remove) env vars of one container of a Deployment,
-   * which starts a rollout when anything changed. Returns the previous values,
-   * ready to pass back here to restore.
-   */
-  async setDeploymentEnv(namespace: string, name: string, values: EnvValues, container?: string): Promise<EnvValues> {
-    const d = await this.getDeployment(namespace, name);
+  /** The container a change targets: the named one, or the first. */
+  static containerOf(d: V1Deployment, container?: string): string {
     const containers = d.spec?.template.spec?.containers ?? [];
     const c = container ? containers.find((x) => x.name === container) : containers[0];
-    if (!c) throw new UserError(`deployment "${name}" has no container ${container ? `"${container}"` : ''}`.trim());
-    const previous: EnvValues = {};
-    for (const k of Object.keys(values)) previous[k] = c.env?.find((e) => e.name === k)?.value;
-    const env = Object.entries(values).map(([k, v]) => (v === undefined ? { name: k, $patch: 'delete' } : { name: k, value: v }));
-    await this.patchDeployment(namespace, name, { spec: { template: { spec: { containers: [{ name: c.name, env }] } } } });
-    return previous;
+    if (!c) throw new UserError(`deployment "${d.metadata?.name}" has no container ${container ? `"${container}"` : ''}`.trim(), EXIT.badInput);
+    return c.name;
+  }
+
+  /** The named env entries of a Deployment's container, whole. */
+  static envOf(d: V1Deployment, container: string, names: readonly string[]): EnvSnapshot {
+    const env = d.spec?.template.spec?.containers.find((c) => c.name === container)?.env ?? [];
+    return Object.fromEntries(names.map((n) => [n, env.find((e) => e.name === n)]));
+  }
+
+  /**
+   * Set env vars of one container of a Deployment to literal values (a rollout
+   * when anything changed) and return the entries they replace, whole, for
+   * `restoreDeploymentEnv`. The write is conditional on the resourceVersion read
+   * (retried on 409), so what is returned is exactly what was replaced. A variable
+   * that comes from a ConfigMap or Secret (`valueFrom`) is refused unless
+   * `replaceValueFrom`: replacing it would detach the Deployment from that config.
+   */
+  async setDeploymentEnv(
+    namespace: string,
+    name: string,
+    values: Record<string, string>,
+    opts: { container?: string; replaceValueFrom?: boolean; signal?: AbortSignal } = {},
+  ): Promise<EnvSnapshot> {
+    for (let attempt = 1; ; attempt++) {
+      const d = await this.getDeployment(namespace, name);
+      const container = Kube.containerOf(d, opts.container);
+      const previous = Kube.envOf(d, container, Object.keys(values));
+      const fromConfig = Object.entries(previous).filter(([, e]) => e?.valueFrom);
+      if (fromConfig.length && !opts.replaceValueFrom) {
+        const [n, e] = fromConfig[0]!;
+        const source = e!.valueFrom!.configMapKeyRef ? `ConfigMap ${e!.valueFrom!.configMapKeyRef.name}` : e!.valueFrom!.secretKeyRef ? `Secret ${e!.valueFrom!.secretKeyRef.name}` : 'a valueFrom reference';
+        throw new UserError(`refusing to change ${n} of deployment ${namespace}/${name}: it comes from ${source} (valueFrom); pass --force to replace it with a literal value for the run (restored afterwards)`, EXIT.badInput);
+      }
+      const entries = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { name: k, value: v }]));
+      try {
+        await this.patchDeployment(namespace, name, envPatch(container, entries, d.metadata?.resourceVersion), opts.signal);
+        return previous;
+      } catch (err) {
+        if (!(err instanceof KubeError && err.status === 409) || attempt >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  /** Put env entries back exactly as `setDeploymentEnv` returned them (unset ones are removed). */
+  async restoreDeploymentEnv(namespace: string, name: string, previous: EnvSnapshot, opts: { container?: string; signal?: AbortSignal } = {}): Promise<void> {
+    const container = opts.container ?? Kube.containerOf(await this.getDeployment(namespace, name));
+    await this.patchDeployment(namespace, name, envPatch(container, previous), opts.signal);
   }
 
   /** `kubectl rollout restart`: a new pod-template annotation, so every pod is replaced by a rolling update. */
@@ -264,21 +347,28 @@ export class Kube {
     await this.call({ verb: 'delete', resource: 'pods', namespace, name }, () => this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds }));
   }
 
-  /** POST pods/<name>/eviction (policy/v1). A 429 means a PodDisruptionBudget refused it for now. */
-  async evictPod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<EvictionResult> {
+  /**
+   * POST pods/<name>/eviction (policy/v1). A 429 means a PodDisruptionBudget refused
+   * it for now; a 404 means the pod is already gone, which is what an eviction wants.
+   */
+  async evictPod(namespace: string, name: string, gracePeriodSeconds?: number, signal?: AbortSignal): Promise<EvictionResult> {
     try {
-      await this.core.createNamespacedPodEviction({
-        name,
-        namespace,
-        body: {
-          apiVersion: 'policy/v1',
-          kind: 'Eviction',
-          metadata: { name, namespace },
-          deleteOptions: gracePeriodSeconds === undefined ? undefined : { gracePeriodSeconds },
+      await this.core.createNamespacedPodEviction(
+        {
+          name,
+          namespace,
+          body: {
+            apiVersion: 'policy/v1',
+            kind: 'Eviction',
+            metadata: { name, namespace },
+            deleteOptions: gracePeriodSeconds === undefined ? undefined : { gracePeriodSeconds },
+          },
         },
-      });
+        callOptions({ signal }),
+      );
       return { evicted: true };
     } catch (err) {
+      if (err instanceof ApiException && err.code === 404) return { evicted: true, gone: true };
       if (err instanceof ApiException && err.code === 429) {
         const body = typeof err.body === 'string' ? (JSON.parse(err.body) as { message?: string; details?: { causes?: { message?: string }[] } }) : undefined;
         return { evicted: false, reason: body?.details?.causes?.[0]?.message ?? body?.message ?? 'disruption budget' };
@@ -297,9 +387,9 @@ export class Kube {
   }
 
   /** Cordon (true) or uncordon (false) a node, as `kubectl cordon` does. */
-  setUnschedulable(name: string, unschedulable: boolean): Promise<V1Node> {
+  setUnschedulable(name: string, unschedulable: boolean, signal?: AbortSignal): Promise<V1Node> {
     return this.call({ verb: 'patch', resource: 'nodes', name }, () =>
-      this.core.patchNode({ name, body: { spec: { unschedulable: unschedulable || null } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      this.core.patchNode({ name, body: { spec: { unschedulable: unschedulable || null } } }, callOptions({ contentType: PatchStrategy.MergePatch, signal })),
     );
   }
 
@@ -329,5 +419,5 @@ export class Kube {
 
 /** Connect to the cluster the kubeconfig (or the pod's service account) names. */
 export function connectKube(target: KubeTarget = {}): Kube {
-  return new Kube(loadKubeConfig(target));
+  return new Kube(loadKubeConfig(target), target.kubeconfig);
 }

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { defineCommand, defineGroup, type RunContext } from '../lib/cli.ts';
 import { setting, type Resolved } from '../lib/config.ts';
+import { namespaceSettings } from '../lib/kube-safety.ts';
 import { K8S, KEYS, LOOPBACK, PORTS, TWIN_FLAVOURS, type AppMode, type TwinFlavour } from '../lib/defaults.ts';
 import { EXIT, UserError } from '../lib/errors.ts';
 import { bool, duration, int, list, number, oneOf, string, url } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
-import { readSecret } from '../lib/secrets.ts';
+import { KEY_ON_COMMAND_LINE, keyOnCommandLine, readSecret } from '../lib/secrets.ts';
 import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/data/store.ts';
 import type { ModeProvider } from './compare.ts';
 import type { IntervalSample, RunResult } from './engine.ts';
@@ -69,7 +70,8 @@ const keySpec = {
 
 type LoadSettings = Resolved<ReturnType<typeof loadSpec>>;
 
-function resolveKey(cfg: { key: string; keyFile: string }): string {
+function resolveKey(cfg: { key: string; keyFile: string }, ctx: RunContext): string {
+  if (keyOnCommandLine(process.argv)) ctx.log.warn(KEY_ON_COMMAND_LINE);
   const key = readSecret({ value: cfg.key || undefined, file: cfg.keyFile || undefined, env: KEY_ENV, what: 'the myhero-app key' });
   if (!key) throw new UserError('no myhero-app key: pass --key, env MYHERO_APP_KEY or --key-file (samples: DevApp on workstations, SecureApp in the cluster manifests)', 2);
   return key;
@@ -286,6 +288,7 @@ export function registerLoadtests(program: Command): void {
       '  --lab                          start the twin in each mode (fresh per run)\n' +
       '  --direct URL --queue URL       two deployments\n' +
       `  --k8s --target URL [--namespace NS] [--deployment ${K8S.appDeployment}]  switch myhero_app_mode on the Deployment, wait for the rollout, restore it afterwards (also on Ctrl-C or failure)\n` +
+      '      behind the chaos rails: --allow-namespaces, --dry-run, the context and server printed before the first write, --force for a valueFrom variable\n' +
       'See loadtests/README.md.',
     section: 'loadtest',
     spec: {
@@ -301,6 +304,9 @@ export function registerLoadtests(program: Command): void {
       kubeconfig: setting({ flag: '--kubeconfig <file>', describe: 'with --k8s: kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)', default: '', parse: string }),
       context: setting({ flag: '--context <name>', describe: 'with --k8s: kubeconfig context', default: '', parse: string }),
       rolloutTimeout: setting({ flag: '--rollout-timeout <duration>', describe: 'with --k8s: how long to wait for each rollout', default: 120_000, shown: '2m', parse: duration }),
+      ...namespaceSettings,
+      dryRun: setting({ flag: '--dry-run', describe: 'with --k8s: read the Deployment, print what would change, change nothing, send no load', default: false, parse: bool }),
+      force: setting({ flag: '--force', describe: 'with --k8s: switch myhero_app_mode even when it comes from a ConfigMap or Secret (valueFrom; restored afterwards)', default: false, parse: bool }),
       trials: setting({ flag: '--trials <n>', describe: 'runs per mode, alternating which mode goes first', default: 3, parse: int(1, 100) }),
       ...keySpec,
       ...loadSpec(),
@@ -312,8 +318,8 @@ export function registerLoadtests(program: Command): void {
       const key = resolveKey(cfg);
       if (cfg.k8s) {
         if (!cfg.target) throw new UserError('--k8s needs --target URL: where the myhero-app Service is reached from here', 2);
-        const { k8sModes } = await import('./k8s-mode.ts');
-        const provider = await k8sModes({
+        const { prepareK8sModes } = await import('./k8s-mode.ts');
+        const k8s = await prepareK8sModes({
           target: cfg.target,
           namespace: cfg.namespace,
           deployment: cfg.deployment,
@@ -321,9 +327,13 @@ export function registerLoadtests(program: Command): void {
           ...(cfg.kubeconfig ? { kubeconfig: cfg.kubeconfig } : {}),
           ...(cfg.context ? { context: cfg.context } : {}),
           rolloutTimeoutMs: cfg.rolloutTimeout,
+          namespaceRules: { allowed: cfg.allowNamespaces, allowSystem: cfg.allowSystemNamespaces },
+          force: cfg.force,
           log: ctx.log,
         });
-        return compareCommand(cfg, ctx, provider, key);
+        for (const line of k8s.plan) (cfg.json ? (l: string) => process.stderr.write(`${l}\n`) : ctx.out)(line);
+        if (cfg.dryRun) return 0;
+        return compareCommand(cfg, ctx, k8s.provider(), key);
       }
       if (!cfg.direct || !cfg.queue) throw new UserError('pass both --direct URL and --queue URL', 2);
       const { urlModes } = await import('./modes.ts');
