@@ -1,69 +1,99 @@
 import type { Command } from 'commander';
 import { defineCommand, defineGroup, type RunContext } from '../lib/cli.ts';
 import { setting, type Resolved } from '../lib/config.ts';
-import { UserError, describeError } from '../lib/errors.ts';
-import { connectKube, type Kube } from '../lib/kube.ts';
+import { EXIT, UserError, describeError } from '../lib/errors.ts';
+import { createGrafanaClient, readCaFile, readGrafanaAuth, type GrafanaClient } from '../lib/grafana-client.ts';
+import { connectKube, isNotFound, type Kube } from '../lib/kube.ts';
+import { checkNamespace, namespaceSettings } from '../lib/kube-safety.ts';
 import { bool, duration, int, list, number, string, url, type Parser } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
-import { readSecret } from '../lib/secrets.ts';
-import { GAMEDAY_DEFAULTS, loadGameday } from './experiment.ts';
+import { KEY_ON_COMMAND_LINE, keyOnCommandLine, readSecret } from '../lib/secrets.ts';
+import { GAMEDAY_DEFAULTS, MIN_INTERVAL_MS } from './defaults.ts';
+import { loadGameday } from './experiment.ts';
 import type { JournalData, JournalListener, Sample } from './journal.ts';
 import type { Plan, Step } from './plan.ts';
 import { checkInventory, formatFindings, readInventory } from './preflight.ts';
-import { pushAnnotations, verdictLine, writeReports } from './report.ts';
-import { exitCodeOf, runPlan } from './run.ts';
-import { DEFAULT_ALLOWED_NAMESPACES, checkNamespace, type BlastRadius } from './safety.ts';
+import { outcomeText, pushAnnotations, verdictLine, writeReports } from './report.ts';
+import { runPlan } from './run.ts';
+import type { BlastRadius } from './safety.ts';
+import { STEP_SCHEMAS } from './schema/steps.ts';
 
 // `myhero-ops chaos ...`: flags → plan → run → journal + report. Every command
 // takes --namespace (required, allowlisted), --dry-run and the kubeconfig flags.
+// Everything a command was given is checked before its first cluster call.
 
-/** Durations stay text as written (so --help shows "2s") and are checked when read; ms() converts. */
-const durationText: Parser<string> = (raw, name) => {
-  duration(raw, name);
-  return raw.trim();
-};
+/** Durations stay text as written (so --help shows "2s") and are checked when read, against a lower bound; ms() converts. */
+const durationText =
+  (minMs = 0): Parser<string> =>
+  (raw, name) => {
+    const v = duration(raw, name);
+    if (v < minMs) throw new UserError(`invalid ${name} "${raw}": expected at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`} (a shorter interval hammers the API server)`, EXIT.badInput);
+    return raw.trim();
+  };
 const ms = (text: string): number => duration(text, 'duration');
 
 const connection = {
   namespace: setting({ flag: '-n, --namespace <ns>', describe: 'namespace to act in (required; checked against the allowlist)', default: '', parse: string }),
   kubeconfig: setting({ flag: '--kubeconfig <file>', describe: 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)', default: '', parse: string }),
   context: setting({ flag: '--context <name>', describe: 'kubeconfig context (default: its current-context)', default: '', parse: string }),
-  allowNamespaces: setting({
-    flag: '--allow-namespaces <list>',
-    describe: 'namespaces chaos may act in',
-    default: [...DEFAULT_ALLOWED_NAMESPACES] as string[],
-    parse: list(string),
-    env: ['MYHERO_CHAOS_NAMESPACES'],
-  }),
-  force: setting({ flag: '--force', describe: 'allow system namespaces, namespaces off the allowlist and control-plane nodes', default: false, parse: bool }),
+  ...namespaceSettings,
   json: setting({ flag: '--json', describe: 'print the result as JSON on stdout', default: false, parse: bool }),
 };
+
+/** Node actions only: the one override they have. */
+const allowControlPlane = setting({
+  flag: '--allow-control-plane',
+  describe: 'allow taking down a control-plane node (on k3s it serves the API this tool uses)',
+  default: false,
+  parse: bool,
+});
 
 const running = {
   ...connection,
   dryRun: setting({ flag: '--dry-run', describe: 'read the cluster and print every action it would take; change nothing', default: false, parse: bool }),
   out: setting({ flag: '--out <dir>', describe: 'directory for journal.json, report.md and report.html (default: reports/chaos/<time>-<command>)', default: '', parse: string }),
-  poll: setting({ flag: '--poll <duration>', describe: 'how often waits poll the API', default: '2s', parse: durationText }),
-  sample: setting({ flag: '--sample <duration>', describe: 'how often the timeline is sampled and events collected', default: '5s', parse: durationText }),
-  timeout: setting({ flag: '--timeout <duration>', describe: 'limit for the whole run; rollbacks still run after it', default: '30m', parse: durationText }),
-  rollbackTimeout: setting({ flag: '--rollback-timeout <duration>', describe: 'limit for each rollback', default: '5m', parse: durationText }),
+  poll: setting({ flag: '--poll <duration>', describe: `how often waits poll the API (at least ${MIN_INTERVAL_MS.poll}ms)`, default: '2s', parse: durationText(MIN_INTERVAL_MS.poll) }),
+  sample: setting({
+    flag: '--sample <duration>',
+    describe: `how often the timeline is sampled and events collected (at least ${MIN_INTERVAL_MS.sample}ms)`,
+    default: '5s',
+    parse: durationText(MIN_INTERVAL_MS.sample),
+  }),
+  timeout: setting({ flag: '--timeout <duration>', describe: 'limit for the whole run; rollbacks still run after it', default: '30m', parse: durationText(1) }),
+  rollbackTimeout: setting({ flag: '--rollback-timeout <duration>', describe: 'limit for each rollback', default: '5m', parse: durationText(1) }),
   grafanaUrl: setting({ flag: '--grafana-url <url>', describe: 'push the actions as Grafana annotations (tag chaos) to this Grafana', default: '', parse: url, env: ['GRAFANA_URL'] }),
-  grafanaTokenFile: setting({ flag: '--grafana-token-file <file>', describe: 'file holding the Grafana token (or env GRAFANA_TOKEN)', default: '', parse: string }),
+  grafanaTokenFile: setting({ flag: '--grafana-token-file <file>', describe: 'file holding a Grafana service-account token (or env GRAFANA_TOKEN)', default: '', parse: string }),
+  grafanaBasicAuthFile: setting({ flag: '--grafana-basic-auth-file <file>', describe: 'file holding user:password for Grafana basic auth', default: '', parse: string }),
+  grafanaCaFile: setting({ flag: '--grafana-ca-file <file>', describe: "PEM CA bundle to trust for Grafana's https certificate", default: '', parse: string }),
 };
 
 type Common = Resolved<typeof running>;
 
+/** Check the namespace against the rules and load the kubeconfig: no API call yet. */
 function connect(cfg: Resolved<typeof connection>): { kube: Kube; namespace: string } {
-  const namespace = checkNamespace(cfg.namespace, { allowed: cfg.allowNamespaces, force: cfg.force });
+  const namespace = checkNamespace(cfg.namespace, { allowed: cfg.allowNamespaces, allowSystem: cfg.allowSystemNamespaces });
   const kube = connectKube({ kubeconfig: cfg.kubeconfig || undefined, context: cfg.context || undefined });
   return { kube, namespace };
 }
 
-/** The namespace must exist: a typo should not become "no pods matched". */
+/** The namespace must exist: a typo should not become "no pods matched". Other failures could not be judged. */
 async function assertNamespace(kube: Kube, namespace: string): Promise<void> {
   await kube.getNamespace(namespace).catch((err: unknown) => {
-    throw new UserError(`namespace "${namespace}": ${describeError(err)}`, 2);
+    if (isNotFound(err)) throw new UserError(`namespace "${namespace}": ${describeError(err)}`, EXIT.badInput);
+    throw err;
   });
+}
+
+/** The Grafana client for annotations, when --grafana-url is given; credentials are checked before the run. */
+function grafanaOf(cfg: Common, signal: AbortSignal): GrafanaClient | undefined {
+  if (!cfg.grafanaUrl) return undefined;
+  const auth = readGrafanaAuth({
+    tokenFile: cfg.grafanaTokenFile,
+    basicAuthFile: cfg.grafanaBasicAuthFile,
+    flags: { token: '--grafana-token-file', basic: '--grafana-basic-auth-file' },
+  });
+  if (!auth) throw new UserError('--grafana-url needs credentials: --grafana-token-file FILE, GRAFANA_TOKEN, or --grafana-basic-auth-file FILE', EXIT.badInput);
+  return createGrafanaClient({ url: cfg.grafanaUrl, auth, ca: cfg.grafanaCaFile ? readCaFile(cfg.grafanaCaFile) : undefined, timeoutMs: 10_000, signal });
 }
 
 function outDir(cfg: Common, command: string): string {
@@ -72,7 +102,8 @@ function outDir(cfg: Common, command: string): string {
   return `reports/chaos/${stamp}-${command}`;
 }
 
-async function execute(plan: Plan, cfg: Common, ctx: RunContext, kube: Kube, loadKey?: string): Promise<number> {
+async function execute(plan: Plan, cfg: Common & { allowControlPlane?: boolean }, ctx: RunContext, kube: Kube, loadKey?: string): Promise<number> {
+  const grafana = grafanaOf(cfg, ctx.signal);
   await assertNamespace(kube, plan.namespace);
   const say = cfg.json ? (line: string) => process.stderr.write(`${line}\n`) : ctx.out;
   const progress = createProgress(ctx.log, { label: plan.title });
@@ -95,7 +126,7 @@ async function execute(plan: Plan, cfg: Common, ctx: RunContext, kube: Kube, loa
     log: ctx.log,
     signal: ctx.signal,
     dryRun: cfg.dryRun,
-    force: cfg.force,
+    allowControlPlane: cfg.allowControlPlane ?? false,
     pollMs: ms(cfg.poll),
     sampleMs: ms(cfg.sample),
     timeoutMs: ms(cfg.timeout),
@@ -106,15 +137,14 @@ async function execute(plan: Plan, cfg: Common, ctx: RunContext, kube: Kube, loa
   progress.done();
   const paths = writeReports(journal, outDir(cfg, plan.command.split(' ')[0]!));
   let annotations: number | undefined;
-  if (cfg.grafanaUrl && !cfg.dryRun) {
-    const token = readSecret({ file: cfg.grafanaTokenFile || undefined, env: ['GRAFANA_TOKEN'], what: 'Grafana token' });
-    annotations = await pushAnnotations(journal, { url: cfg.grafanaUrl, token }).catch((err: unknown) => {
-      ctx.log.warn({ err: describeError(err) }, 'Grafana annotations not pushed');
+  if (grafana && !cfg.dryRun) {
+    annotations = await pushAnnotations(journal, grafana).catch((err: unknown) => {
+      ctx.log.warn({ err: grafana.scrub(describeError(err)) }, 'Grafana annotations not pushed');
       return undefined;
     });
   }
   report(journal, paths, cfg, ctx, annotations);
-  return exitCodeOf(journal);
+  return journal.exitCode ?? EXIT.unjudged;
 }
 
 function report(j: JournalData, paths: Record<string, string>, cfg: Common, ctx: RunContext, annotations?: number): void {
@@ -123,20 +153,38 @@ function report(j: JournalData, paths: Record<string, string>, cfg: Common, ctx:
     return;
   }
   ctx.out('');
-  for (const v of j.verdicts) ctx.out(`${v.pass ? 'pass' : 'FAIL'}  ${v.name}: ${v.reason}`);
+  for (const v of j.verdicts) ctx.out(`${outcomeText(v)}  ${v.name}: ${v.reason}`);
+  for (const r of j.rollbacks.filter((x) => !x.ok)) ctx.out(`NOT RESTORED: ${r.name} (${r.error}); restore by hand: ${r.command}`);
   for (const [k, v] of Object.entries(j.measurements)) ctx.out(`      ${k}: ${k.endsWith('Ms') ? `${(v / 1000).toFixed(2)} s` : v}`);
   ctx.out(verdictLine(j));
   ctx.out(`journal ${paths.journal}, report ${paths.html}${annotations !== undefined ? `, ${annotations} Grafana annotation(s)` : ''}`);
 }
 
 function radiusOf(count: number | undefined, percent: number | undefined): BlastRadius {
-  if ((count === undefined) === (percent === undefined)) throw new UserError('pass exactly one of --count N or --percent P', 2);
+  if ((count === undefined) === (percent === undefined)) throw new UserError('pass exactly one of --count N or --percent P', EXIT.badInput);
   return count !== undefined ? { count } : { percent: percent! };
 }
 
 function nodeOf(node: string, random: boolean): string {
-  if (!!node === random) throw new UserError('pass exactly one of --node NAME or --random', 2);
+  if (!!node === random) throw new UserError('pass exactly one of --node NAME or --random', EXIT.badInput);
   return node || 'random';
+}
+
+/** The flag that sets a step field, where it is not `--<field-in-kebab-case>`. */
+const FLAG_OF: Record<string, string> = { every: '--interval', for: '--duration' };
+
+/**
+ * A command's step, checked by the same schema as a game-day file's, so a flag
+ * and a file field accept exactly the same values; a mistake names the flag.
+ */
+function stepFromFlags(kind: keyof typeof STEP_SCHEMAS, body: Record<string, unknown>): Step {
+  const defined = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = STEP_SCHEMAS[kind].safeParse(defined);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = String(issue.path[0] ?? '');
+  const flag = FLAG_OF[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  throw new UserError(`${field ? flag : kind}: ${issue.message}`, EXIT.badInput);
 }
 
 function simplePlan(command: string, title: string, namespace: string, step: Step, observe: Plan['observe'] = {}): Plan {
@@ -173,21 +221,29 @@ export function registerChaos(program: Command): void {
       count: setting({ flag: '--count <n>', describe: 'kill this many pods per round', default: undefined as number | undefined, parse: int(1, 1000) }),
       percent: setting({ flag: '--percent <p>', describe: 'kill this percentage of the pods per round (rounded down)', default: undefined as number | undefined, parse: number(1, 100) }),
       grace: setting({ flag: '--grace <seconds>', describe: "delete grace period (default: the pod's own)", default: undefined as number | undefined, parse: int(0, 3600) }),
-      interval: setting({ flag: '--interval <duration>', describe: 'repeat a round this often (with --duration)', default: undefined as string | undefined, parse: durationText }),
-      duration: setting({ flag: '--duration <duration>', describe: 'keep repeating for this long (with --interval)', default: undefined as string | undefined, parse: durationText }),
-      recoverWithin: setting({ flag: '--recover-within <duration>', describe: 'wait this long for the pods to be Ready again (0 = do not wait)', default: '2m', parse: durationText }),
+      interval: setting({
+        flag: '--interval <duration>',
+        describe: `repeat a round this often (with --duration; at least ${MIN_INTERVAL_MS.podKillEvery / 1000}s)`,
+        default: undefined as string | undefined,
+        parse: durationText(),
+      }),
+      duration: setting({ flag: '--duration <duration>', describe: 'keep repeating for this long (with --interval)', default: undefined as string | undefined, parse: durationText() }),
+      recoverWithin: setting({ flag: '--recover-within <duration>', describe: 'wait this long for the pods to be Ready again (0 = do not wait)', default: '2m', parse: durationText() }),
     },
     async run(cfg, ctx) {
-      if (!cfg.selector) throw new UserError('--selector is required (e.g. --selector tier=app)', 2);
-      if ((cfg.interval === undefined) !== (cfg.duration === undefined)) throw new UserError('--interval and --duration go together', 2);
-      const radius = radiusOf(cfg.count, cfg.percent);
+      if (!cfg.selector) throw new UserError('--selector is required (e.g. --selector tier=app)', EXIT.badInput);
+      if ((cfg.interval === undefined) !== (cfg.duration === undefined)) throw new UserError('--interval and --duration go together', EXIT.badInput);
+      radiusOf(cfg.count, cfg.percent);
+      const step = stepFromFlags('pod-kill', {
+        selector: cfg.selector,
+        count: cfg.count,
+        percent: cfg.percent,
+        grace: cfg.grace,
+        every: cfg.interval,
+        for: cfg.duration,
+        recoverWithin: cfg.recoverWithin,
+      });
       const { kube, namespace } = connect(cfg);
-      const step: Step = {
-        kind: 'pod-kill',
-        spec: { selector: cfg.selector, radius, graceSeconds: cfg.grace, recoverWithinMs: ms(cfg.recoverWithin) || undefined },
-        everyMs: cfg.interval === undefined ? undefined : ms(cfg.interval),
-        forMs: cfg.duration === undefined ? undefined : ms(cfg.duration),
-      };
       return execute(simplePlan('pod-kill', `pod-kill ${cfg.selector}`, namespace, step), cfg, ctx, kube);
     },
   });
@@ -201,19 +257,21 @@ export function registerChaos(program: Command): void {
       ...running,
       node: setting({ flag: '--node <name>', describe: 'node to drain', default: '', parse: string }),
       random: setting({ flag: '--random', describe: 'drain a random Ready worker (never the last Ready node)', default: false, parse: bool }),
-      evictionTimeout: setting({ flag: '--eviction-timeout <duration>', describe: 'give up on a pod a PDB keeps protecting after this long', default: '2m', parse: durationText }),
-      retry: setting({ flag: '--retry <duration>', describe: 'wait between retries of a refused (429) eviction', default: '5s', parse: durationText }),
-      hold: setting({ flag: '--hold <duration>', describe: 'keep the node drained this long before the rollback uncordons it', default: '0s', parse: durationText }),
+      evictionTimeout: setting({ flag: '--eviction-timeout <duration>', describe: 'give up on a pod a PDB keeps protecting after this long', default: '2m', parse: durationText() }),
+      retry: setting({
+        flag: '--retry <duration>',
+        describe: `wait between retries of a refused (429) eviction (at least ${MIN_INTERVAL_MS.evictionRetry}ms)`,
+        default: '5s',
+        parse: durationText(),
+      }),
+      hold: setting({ flag: '--hold <duration>', describe: 'keep the node drained this long before the rollback uncordons it', default: '0s', parse: durationText() }),
       grace: setting({ flag: '--grace <seconds>', describe: "eviction grace period (default: the pod's own)", default: undefined as number | undefined, parse: int(0, 3600) }),
+      allowControlPlane,
     },
     async run(cfg, ctx) {
       const node = nodeOf(cfg.node, cfg.random);
+      const step = stepFromFlags('node-drain', { node, evictionTimeout: cfg.evictionTimeout, retry: cfg.retry, hold: cfg.hold, grace: cfg.grace });
       const { kube, namespace } = connect(cfg);
-      const step: Step = {
-        kind: 'node-drain',
-        spec: { node, evictionTimeoutMs: ms(cfg.evictionTimeout), retryMs: ms(cfg.retry), graceSeconds: cfg.grace },
-        holdMs: ms(cfg.hold),
-      };
       return execute(simplePlan('node-drain', `node-drain ${node}`, namespace, step), cfg, ctx, kube);
     },
   });
@@ -230,26 +288,29 @@ export function registerChaos(program: Command): void {
       exec: setting({ flag: '--exec <command>', describe: 'shell command that stops the node ({node} = its name) (required)', default: '', parse: string }),
       restore: setting({ flag: '--restore <command>', describe: 'shell command that brings it back (required)', default: '', parse: string }),
       selector: setting({ flag: '--selector <labels>', describe: 'Deployments whose full availability means "service whole"', default: GAMEDAY_DEFAULTS.nodeKillSelector, parse: string }),
-      notReadyTimeout: setting({ flag: '--not-ready-timeout <duration>', describe: 'how long Kubernetes may take to see the node NotReady', default: '2m', parse: durationText }),
-      recoverTimeout: setting({ flag: '--recover-timeout <duration>', describe: 'how long pods may take to be Ready elsewhere (default covers the 300 s unreachable toleration)', default: '10m', parse: durationText }),
-      hookTimeout: setting({ flag: '--hook-timeout <duration>', describe: 'limit for each hook command', default: '1m', parse: durationText }),
+      notReadyTimeout: setting({ flag: '--not-ready-timeout <duration>', describe: 'how long Kubernetes may take to see the node NotReady', default: '2m', parse: durationText() }),
+      recoverTimeout: setting({
+        flag: '--recover-timeout <duration>',
+        describe: 'how long pods may take to be Ready elsewhere (default covers the 300 s unreachable toleration)',
+        default: '10m',
+        parse: durationText(),
+      }),
+      hookTimeout: setting({ flag: '--hook-timeout <duration>', describe: 'limit for each hook command (its whole process group is stopped)', default: '1m', parse: durationText() }),
+      allowControlPlane,
     },
     async run(cfg, ctx) {
       const node = nodeOf(cfg.node, cfg.random);
-      if (!cfg.exec || !cfg.restore) throw new UserError('--exec and --restore are both required (the restore hook is the rollback)', 2);
+      if (!cfg.exec || !cfg.restore) throw new UserError('--exec and --restore are both required (the restore hook is the rollback)', EXIT.badInput);
+      const step = stepFromFlags('node-kill', {
+        node,
+        exec: cfg.exec,
+        restore: cfg.restore,
+        selector: cfg.selector,
+        notReadyTimeout: cfg.notReadyTimeout,
+        recoverTimeout: cfg.recoverTimeout,
+        hookTimeout: cfg.hookTimeout,
+      });
       const { kube, namespace } = connect(cfg);
-      const step: Step = {
-        kind: 'node-kill',
-        spec: {
-          node,
-          exec: cfg.exec,
-          restore: cfg.restore,
-          selector: cfg.selector,
-          notReadyTimeoutMs: ms(cfg.notReadyTimeout),
-          recoverTimeoutMs: ms(cfg.recoverTimeout),
-          hookTimeoutMs: ms(cfg.hookTimeout),
-        },
-      };
       return execute(simplePlan('node-kill', `node-kill ${node}`, namespace, step), cfg, ctx, kube);
     },
   });
@@ -263,19 +324,30 @@ export function registerChaos(program: Command): void {
     spec: {
       ...running,
       set: setting({ flag: '--set <pairs>', describe: 'NAME=VALUE,... for ${NAME} in the file', default: [] as string[], parse: list(string) }),
-      key: setting({ flag: '--key <key>', describe: 'myhero-app key for the load', default: '', parse: string, env: ['MYHERO_APP_KEY'], secret: true }),
+      key: setting({
+        flag: '--key <key>',
+        describe: 'myhero-app key for the load (visible in the process list: prefer --key-file or MYHERO_APP_KEY)',
+        default: '',
+        parse: string,
+        env: ['MYHERO_APP_KEY'],
+        secret: true,
+      }),
       keyFile: setting({ flag: '--key-file <file>', describe: 'file holding the myhero-app key', default: '', parse: string }),
+      allowControlPlane,
     },
     async run(cfg, ctx, args) {
       const vars: Record<string, string> = {};
       for (const pair of cfg.set) {
         const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(pair);
-        if (!m) throw new UserError(`invalid --set "${pair}": expected NAME=VALUE`, 2);
+        if (!m) throw new UserError(`invalid --set "${pair}": expected NAME=VALUE`, EXIT.badInput);
         vars[m[1]!] = m[2]!;
       }
+      // The whole file, the namespace and the secrets are checked before the first cluster call.
       const plan = loadGameday(args[0]!, { namespace: cfg.namespace || undefined, vars });
-      const { kube, namespace } = connect({ ...cfg, namespace: plan.namespace });
+      if (keyOnCommandLine(process.argv)) ctx.log.warn(KEY_ON_COMMAND_LINE);
       const key = readSecret({ value: cfg.key || undefined, file: cfg.keyFile || undefined, what: 'myhero-app key' });
+      if (plan.load && !key) throw new UserError(`${args[0]}: the experiment has a load section but no myhero-app key: pass --key-file or set MYHERO_APP_KEY`, EXIT.badInput);
+      const { kube, namespace } = connect({ ...cfg, namespace: plan.namespace });
       return execute({ ...plan, namespace }, cfg, ctx, kube, key);
     },
   });

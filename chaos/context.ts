@@ -18,8 +18,8 @@ export interface ChaosContext {
   dryRun: boolean;
   /** How often waits poll the API. */
   pollMs: number;
-  /** Lift the system-namespace and control-plane refusals. */
-  force: boolean;
+  /** `--allow-control-plane`: node actions may take a control-plane node. */
+  allowControlPlane: boolean;
   /** Where a line for the person running the command goes (the plan, "would ..." lines). */
   say: (line: string) => void;
   random?: () => number;

@@ -27,6 +27,8 @@ export interface RollbackEntry {
   name: string;
   ok: boolean;
   error?: string;
+  /** The command that does the same by hand (secret-looking values redacted). */
+  command?: string;
 }
 
 export interface ObservedEvent {
@@ -50,11 +52,17 @@ export interface Sample {
   requests?: number;
 }
 
+/** A verdict's outcome; what the run did not see happen is `not observed`, never passed. */
+export type Outcome = 'pass' | 'fail' | 'not observed';
+
 export interface Verdict {
   name: string;
-  pass: boolean;
+  outcome: Outcome;
   reason: string;
 }
+
+/** The outcome of a check that was observed. */
+export const outcome = (pass: boolean): Outcome => (pass ? 'pass' : 'fail');
 
 export interface JournalData {
   title: string;
@@ -68,6 +76,8 @@ export interface JournalData {
   durationMs?: number;
   status: RunStatus;
   error?: string;
+  /** The command's exit code for this run (EXIT in lib/errors.ts). */
+  exitCode?: number;
   /** What the run was measured under (cluster, load, timing) for the report's conditions section. */
   conditions: Record<string, string | number | boolean>;
   plan: string[];
@@ -153,9 +163,10 @@ export class Journal {
     this.listener('verdict', v);
   }
 
-  finish(status: RunStatus, error?: string): void {
+  finish(status: RunStatus, error: string | undefined, exitCode: number): void {
     this.data.status = status;
     if (error) this.data.error = error;
+    this.data.exitCode = exitCode;
     this.data.endedAt = new Date().toISOString();
     this.data.durationMs = this.now();
   }

@@ -92,7 +92,7 @@ export function describeStep(s: Step): string {
     case 'stop-load':
       return 'stop the background load';
     case 'hpa-scale-down':
-      return `after the load: hpa ${s.hpa} CPU below target within ${secs(s.metricWithinMs)}, then scale-down after its stabilisation window${s.withinMs ? ` (waited up to ${secs(s.withinMs)})` : ' (reported, not waited)'}`;
+      return `after the load: hpa ${s.hpa} CPU below target within ${secs(s.metricWithinMs)}, then scale-down after its stabilisation window${s.withinMs ? ` (waited up to ${secs(s.withinMs)})` : ' (not waited for: reported as not observed)'}`;
   }
 }
 

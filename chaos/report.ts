@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHAOS_ANNOTATION_TAG } from '../lib/defaults.ts';
-import { describeError } from '../lib/errors.ts';
+import type { GrafanaClient } from '../lib/grafana-client.ts';
 import { escapeHtml, paragraph, renderPage, table } from '../lib/report/html.ts';
 import { lineChart } from '../lib/report/svg.ts';
 import type { JournalData } from './journal.ts';
@@ -14,13 +14,18 @@ import type { JournalData } from './journal.ts';
 const s = (ms: number) => +(ms / 1000).toFixed(2);
 
 export function verdictLine(j: JournalData): string {
-  if (j.dryRun) return 'DRY RUN: nothing was changed';
-  const failed = j.verdicts.filter((v) => !v.pass);
+  if (j.dryRun) return j.status === 'completed' ? 'DRY RUN: nothing was changed' : `DRY RUN STOPPED: ${j.error}`;
+  const failed = j.verdicts.filter((v) => v.outcome === 'fail');
+  const unseen = j.verdicts.filter((v) => v.outcome === 'not observed');
   if (j.status === 'interrupted') return 'INTERRUPTED: stopped by Ctrl-C, rollbacks ran';
   if (j.status === 'aborted') return `ABORTED: ${j.error}`;
-  if (failed.length === 0) return `PASS: ${j.verdicts.length} verdict(s) passed`;
-  return `FAIL: ${failed.map((v) => v.name).join('; ')}`;
+  const notObserved = unseen.length ? `; NOT OBSERVED: ${unseen.map((v) => v.name).join('; ')}` : '';
+  if (failed.length === 0) return `PASS: ${j.verdicts.length - unseen.length} verdict(s) passed${notObserved}`;
+  return `FAIL: ${failed.map((v) => v.name).join('; ')}${notObserved}`;
 }
+
+/** How an outcome is written in the reports and on the terminal. */
+export const outcomeText = (v: { outcome: string }): string => (v.outcome === 'pass' ? 'pass' : v.outcome === 'fail' ? 'FAIL' : 'NOT OBSERVED');
 
 /** Actions worth a marker on the chart (not every per-pod line of a drain). */
 function markers(j: JournalData): { x: number; label: string }[] {
@@ -32,7 +37,7 @@ export function renderMarkdown(j: JournalData): string {
   out.push(`- command: \`${j.command}\``, `- namespace: \`${j.namespace}\`, context \`${j.context}\` (${j.server})`, `- started ${j.startedAt}, ${j.durationMs !== undefined ? `${s(j.durationMs)} s` : 'unfinished'}, status ${j.status}`);
   if (j.error) out.push(`- ${j.error}`);
   out.push('', '## Verdicts', '', '| verdict | result | why |', '| --- | --- | --- |');
-  for (const v of j.verdicts) out.push(`| ${v.name} | ${v.pass ? 'pass' : '**FAIL**'} | ${v.reason.replace(/\|/g, '\\|')} |`);
+  for (const v of j.verdicts) out.push(`| ${v.name} | ${v.outcome === 'pass' ? 'pass' : `**${outcomeText(v)}**`} | ${v.reason.replace(/\|/g, '\\|')} |`);
   if (Object.keys(j.measurements).length) {
     out.push('', '## Measurements', '');
     for (const [k, v] of Object.entries(j.measurements)) out.push(`- ${k}: ${k.endsWith('Ms') ? `${s(v)} s` : v}`);
@@ -42,7 +47,7 @@ export function renderMarkdown(j: JournalData): string {
   const rows = [
     ...j.actions.map((a) => ({ t: a.t, what: `${a.dryRun ? 'would ' : ''}${a.name}${a.ok ? '' : ' (failed)'}`, detail: a.error ? `${a.detail}: ${a.error}` : a.detail })),
     ...j.probes.map((p) => ({ t: p.t, what: `probe ${p.name} (${p.phase})`, detail: `${p.ok ? 'ok' : 'FAILED'}: ${p.reason}` })),
-    ...j.rollbacks.map((r) => ({ t: r.t, what: `rollback ${r.name}`, detail: r.ok ? 'done' : `FAILED: ${r.error}` })),
+    ...j.rollbacks.map((r) => ({ t: r.t, what: `rollback ${r.name}`, detail: r.ok ? 'done' : `FAILED: ${r.error}; restore by hand: \`${r.command}\`` })),
   ].sort((a, b) => a.t - b.t);
   for (const r of rows) out.push(`| ${s(r.t)} | ${r.what} | ${r.detail.replace(/\|/g, '\\|')} |`);
   if (j.events.length) {
@@ -68,7 +73,11 @@ export function renderHtml(j: JournalData): string {
       heading: 'Verdicts',
       html: table(
         ['verdict', 'result', 'why'],
-        j.verdicts.map((v) => [v.name, { html: v.pass ? 'pass' : '<strong style="color:#b00">FAIL</strong>' }, v.reason]),
+        j.verdicts.map((v) => [
+          v.name,
+          { html: v.outcome === 'pass' ? 'pass' : `<strong style="color:${v.outcome === 'fail' ? '#b00' : '#a60'}">${outcomeText(v)}</strong>` },
+          v.reason,
+        ]),
       ),
     },
     {
@@ -90,7 +99,7 @@ export function renderHtml(j: JournalData): string {
         [
           ...j.actions.map((a) => ({ t: a.t, w: `${a.dryRun ? 'would ' : ''}${a.name}${a.ok ? '' : ' (failed)'}`, d: a.error ? `${a.detail}: ${a.error}` : a.detail })),
           ...j.probes.map((p) => ({ t: p.t, w: `probe ${p.name} (${p.phase})`, d: `${p.ok ? 'ok' : 'FAILED'}: ${p.reason}` })),
-          ...j.rollbacks.map((r) => ({ t: r.t, w: `rollback ${r.name}`, d: r.ok ? 'done' : `FAILED: ${r.error}` })),
+          ...j.rollbacks.map((r) => ({ t: r.t, w: `rollback ${r.name}`, d: r.ok ? 'done' : `FAILED: ${r.error}; restore by hand: ${r.command}` })),
         ]
           .sort((a, b) => a.t - b.t)
           .map((r) => [s(r.t), r.w, r.d]),
@@ -121,29 +130,19 @@ export function writeReports(j: JournalData, dir: string): { journal: string; ma
   return paths;
 }
 
-export interface GrafanaTarget {
-  url: string;
-  /** Service-account token or API key; sent as a bearer token, never logged. */
-  token?: string;
-}
-
 /** POST each chaos action as a Grafana annotation (tags: chaos + the command); returns how many were created. */
-export async function pushAnnotations(j: JournalData, g: GrafanaTarget, signal?: AbortSignal): Promise<number> {
+export async function pushAnnotations(j: JournalData, grafana: GrafanaClient): Promise<number> {
   const start = new Date(j.startedAt).getTime();
   const kind = j.command.split(' ')[0]!;
   let n = 0;
   for (const a of j.actions.filter((x) => !x.dryRun)) {
-    const res = await fetch(`${g.url.replace(/\/+$/, '')}/api/annotations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(g.token ? { authorization: `Bearer ${g.token}` } : {}) },
-      body: JSON.stringify({ time: start + a.t, tags: [CHAOS_ANNOTATION_TAG, kind, a.name], text: `${j.title}: ${a.name} ${a.detail}${a.ok ? '' : ' (failed)'}` }),
-      signal: AbortSignal.any([AbortSignal.timeout(10_000), ...(signal ? [signal] : [])]),
-    }).catch((err: unknown) => {
-      throw new Error(`cannot reach Grafana at ${g.url}: ${describeError(err)}`);
+    const res = await grafana.request('POST', '/api/annotations', {
+      time: start + a.t,
+      tags: [CHAOS_ANNOTATION_TAG, kind, a.name],
+      text: `${j.title}: ${a.name} ${a.detail}${a.ok ? '' : ' (failed)'}`,
     });
-    await res.arrayBuffer();
-    if (res.status === 401 || res.status === 403) throw new Error(`Grafana at ${g.url} refused the annotation (HTTP ${res.status}): check the token's Editor role`);
-    if (!res.ok) throw new Error(`Grafana at ${g.url} answered HTTP ${res.status} to POST /api/annotations`);
+    if (res.status === 401 || res.status === 403) throw new Error(`Grafana at ${grafana.url} refused the annotation (HTTP ${res.status}): check the credentials and the Editor role`);
+    if (res.status < 200 || res.status >= 300) throw new Error(`Grafana at ${grafana.url} answered HTTP ${res.status} to POST /api/annotations`);
     n += 1;
   }
   return n;

@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError, describeError } from '../lib/errors.ts';
+import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import { podReady, podTerminating, type Kube } from '../lib/kube.ts';
+import { connectionLine } from '../lib/kube-safety.ts';
 import type { Logger } from '../lib/log.ts';
 import { nodeDrain } from './actions/nodeDrain.ts';
 import { nodeKill } from './actions/nodeKill.ts';
 import { podKill } from './actions/podKill.ts';
 import { removeReadinessProbe, rolloutRestart } from './actions/rollout.ts';
 import { seconds, waitUntil, type ChaosContext } from './context.ts';
-import { Journal, type JournalData, type JournalListener, type RunStatus } from './journal.ts';
+import { Journal, outcome, type JournalData, type JournalListener, type RunStatus, type Verdict } from './journal.ts';
 import { observe } from './observe.ts';
 import { describePlan, type Plan, type ProbeSpec, type Step } from './plan.ts';
 import { diagnose } from './preflight.ts';
@@ -25,7 +26,8 @@ export interface RunEnv {
   log: Logger;
   signal: AbortSignal;
   dryRun: boolean;
-  force: boolean;
+  /** `--allow-control-plane`: node actions may take a control-plane node. */
+  allowControlPlane: boolean;
   pollMs: number;
   sampleMs: number;
   /** The whole run (method and waits) is bounded by this. */
@@ -61,14 +63,14 @@ async function evaluate(st: RunState, p: ProbeSpec): Promise<ProbeOutcome> {
     if (!st.load) return { ok: false, value: 'none', reason: 'no load ran (the experiment has no load section or it never started)' };
     return judgeLoadBudget(p.load, st.load.totals());
   }
-  throw new UserError(`probe "${p.name}" has nothing to check`);
+  throw new UserError(`probe "${p.name}" has nothing to check`, EXIT.badInput);
 }
 
 /** Start the background load and wait until it is sending, so no step runs against a load still in its preflight. */
 async function startLoad(st: RunState, env: RunEnv): Promise<void> {
   const { plan, cx } = st;
   if (st.load || !plan.load) return;
-  if (!env.loadKey) throw new UserError('the experiment has a load section but no myhero-app key: pass --key-file or set MYHERO_APP_KEY', 2);
+  if (!env.loadKey) throw new UserError('the experiment has a load section but no myhero-app key: pass --key-file or set MYHERO_APP_KEY', EXIT.badInput);
   if (cx.dryRun) {
     cx.say(`would start the load against ${plan.load.target}`);
     return;
@@ -120,16 +122,23 @@ async function podKillStep(st: RunState, step: Extract<Step, { kind: 'pod-kill' 
   if (back.ok) cx.journal.measure('recoveryMs', back.elapsedMs);
   cx.journal.verdict({
     name: `pods matching ${step.spec.selector} recover`,
-    pass: back.ok,
+    outcome: outcome(back.ok),
     reason: back.ok
       ? `${before} Ready again ${seconds(back.elapsedMs)} after the last kill`
       : `${back.value} of ${before} Ready ${seconds(back.elapsedMs)} after the last kill`,
   });
 }
 
+/**
+ * After the load: the HPA's CPU utilisation falls below its target (judged), then
+ * the scale-down, which comes only after the stabilisation window. The scale-down
+ * is judged only when the step waits for it (`within`); otherwise it is reported
+ * as not observed, with the time it is due.
+ */
 async function hpaScaleDown(st: RunState, step: Extract<Step, { kind: 'hpa-scale-down' }>): Promise<void> {
   const { cx } = st;
-  const name = `hpa ${step.hpa} returns toward its minimum`;
+  const cpuName = `hpa ${step.hpa} CPU below target after the load`;
+  const downName = `hpa ${step.hpa} scales down after its stabilisation window`;
   const hpa = await cx.kube.getHpa(cx.namespace, step.hpa);
   if (cx.dryRun) return;
   const target = hpa.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.target.averageUtilization;
@@ -137,26 +146,33 @@ async function hpaScaleDown(st: RunState, step: Extract<Step, { kind: 'hpa-scale
   const min = hpa.spec?.minReplicas ?? 1;
   const peak = hpa.status?.currentReplicas ?? 0;
   cx.journal.measure('hpaStabilizationWindowS', windowS);
-  if (peak <= min) {
-    cx.journal.verdict({ name, pass: true, reason: `already at its minimum (${min})` });
-    return;
-  }
   const util = (h: typeof hpa) => h.status?.currentMetrics?.find((m) => m.type === 'Resource')?.resource?.current.averageUtilization;
   const below = await waitUntil(
     () => cx.kube.getHpa(cx.namespace, step.hpa),
     (h) => target !== undefined && (util(h) ?? Infinity) < target,
     { timeoutMs: step.metricWithinMs, pollMs: cx.pollMs, signal: cx.signal },
   );
-  if (!below.ok) {
-    cx.journal.verdict({ name, pass: false, reason: `CPU utilisation still ${util(below.value) ?? 'unknown'}% (target ${target ?? '?'}%) ${seconds(below.elapsedMs)} after the load stopped` });
+  cx.journal.verdict({
+    name: cpuName,
+    outcome: outcome(below.ok),
+    reason: below.ok
+      ? `CPU fell to ${util(below.value)}% (target ${target}%) ${seconds(below.elapsedMs)} after the load stopped`
+      : `CPU utilisation still ${util(below.value) ?? 'unknown'}% (target ${target ?? '?'}%) ${seconds(below.elapsedMs)} after the load stopped`,
+  });
+  if (peak <= min) {
+    cx.journal.verdict({ name: downName, outcome: 'not observed', reason: `no scale-down to observe: ${peak} replica(s), at its minimum (${min})` });
     return;
   }
-  const expectedAt = new Date(Date.now() + windowS * 1000).toISOString();
+  if (!below.ok) {
+    cx.journal.verdict({ name: downName, outcome: 'not observed', reason: `not waited for: CPU never fell below target, so no scale-down is due` });
+    return;
+  }
   if (!step.withinMs) {
+    const dueAt = new Date(Date.now() + windowS * 1000).toISOString();
     cx.journal.verdict({
-      name,
-      pass: true,
-      reason: `CPU fell to ${util(below.value)}% (target ${target}%) ${seconds(below.elapsedMs)} after the load; scale-down from ${peak} expected after the ${windowS} s stabilisation window, around ${expectedAt} (not waited)`,
+      name: downName,
+      outcome: 'not observed',
+      reason: `not waited for: a scale-down from ${peak} is due after the ${windowS} s stabilisation window, around ${dueAt} (set the step's within to wait for it)`,
     });
     return;
   }
@@ -168,8 +184,8 @@ async function hpaScaleDown(st: RunState, step: Extract<Step, { kind: 'hpa-scale
   const now = down.value.status?.currentReplicas;
   if (down.ok) cx.journal.measure('hpaScaleDownMs', below.elapsedMs + down.elapsedMs);
   cx.journal.verdict({
-    name,
-    pass: down.ok,
+    name: downName,
+    outcome: outcome(down.ok),
     reason: down.ok
       ? `scaled from ${peak} to ${now} ${seconds(below.elapsedMs + down.elapsedMs)} after the load stopped (stabilisation window ${windowS} s, minimum ${min})`
       : `still ${now} replicas ${seconds(below.elapsedMs + down.elapsedMs)} after the load stopped (stabilisation window ${windowS} s)`,
@@ -200,10 +216,10 @@ async function execStep(st: RunState, step: Step, env: RunEnv): Promise<void> {
       try {
         await cx.kube.waitForRollout(cx.namespace, step.deployment, { timeoutMs: step.withinMs, pollMs: cx.pollMs, signal: cx.signal });
         cx.journal.measure('rolloutMs', Date.now() - start);
-        cx.journal.verdict({ name: `rollout of ${step.deployment} completes`, pass: true, reason: `complete after ${seconds(Date.now() - start)}` });
+        cx.journal.verdict({ name: `rollout of ${step.deployment} completes`, outcome: 'pass', reason: `complete after ${seconds(Date.now() - start)}` });
       } catch (err) {
         if (cx.signal.aborted) throw err;
-        cx.journal.verdict({ name: `rollout of ${step.deployment} completes`, pass: false, reason: describeError(err) });
+        cx.journal.verdict({ name: `rollout of ${step.deployment} completes`, outcome: 'fail', reason: describeError(err) });
       }
       return;
     }
@@ -219,7 +235,7 @@ async function execStep(st: RunState, step: Step, env: RunEnv): Promise<void> {
       cx.journal.probe({ name: step.probe.name, phase: 'during', ok: r.ok, value: r.value.value, reason: r.value.reason });
       cx.journal.verdict({
         name: step.probe.name,
-        pass: r.ok,
+        outcome: outcome(r.ok),
         reason: r.ok ? `${r.value.reason}, after ${seconds(r.elapsedMs)}` : `not within ${seconds(step.withinMs)}: ${r.value.reason}`,
       });
       return;
@@ -242,7 +258,7 @@ async function judgeLoadProbes(st: RunState): Promise<void> {
   for (const p of st.plan.probes.filter((x) => x.load)) {
     const o = await evaluate(st, p);
     st.cx.journal.probe({ name: p.name, phase: 'during', ok: o.ok, value: o.value, reason: o.reason });
-    st.cx.journal.verdict({ name: p.name, pass: o.ok, reason: o.reason });
+    st.cx.journal.verdict({ name: p.name, outcome: outcome(o.ok), reason: o.reason });
   }
 }
 
@@ -276,7 +292,7 @@ function watchContinuous(st: RunState, everyMs: number): { stop(): Promise<void>
       await loop;
       for (const p of probes) {
         const c = checks.get(p.name)!;
-        st.cx.journal.verdict({ name: p.name, pass: !c.miss, reason: c.miss ?? `held at all ${c.n} checks during the method` });
+        st.cx.journal.verdict({ name: p.name, outcome: outcome(!c.miss), reason: c.miss ?? `held at all ${c.n} checks during the method` });
       }
     },
   };
@@ -292,7 +308,7 @@ async function checkSteadyState(st: RunState, phase: 'before' | 'after', withinM
     if (phase === 'after' || !r.ok) {
       cx.journal.verdict({
         name: `steady state ${phase === 'before' ? 'before the method' : 'restored after the method'}: ${p.name}`,
-        pass: r.ok,
+        outcome: outcome(r.ok),
         reason: r.ok ? `${r.value.reason}${r.elapsedMs > 0 ? `, after ${seconds(r.elapsedMs)}` : ''}` : r.value.reason,
       });
     }
@@ -335,11 +351,12 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
     log: env.log,
     dryRun: env.dryRun,
     pollMs: env.pollMs,
-    force: env.force,
+    allowControlPlane: env.allowControlPlane,
     say: env.say,
     random: env.random,
   };
   const st: RunState = { cx, plan, loadJudged: false };
+  env.say(connectionLine(env.kube, plan.namespace));
   for (const line of journal.data.plan) env.say(line);
   if (env.dryRun) env.say('dry run: reading the cluster only; these are the actions it would take:');
 
@@ -348,6 +365,8 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
   const observer = env.dryRun ? undefined : observe(cx, { ...plan.observe, load: () => st.load?.latest() }, env.sampleMs);
   let status: RunStatus = 'completed';
   let error: string | undefined;
+  /** What the error means for the exit code (a refusal at run time is bad input; an unreachable API, not judged). */
+  let errorCode: number = EXIT.unjudged;
   try {
     if (env.dryRun) {
       for (const step of plan.method) await execStep(st, step, env);
@@ -368,7 +387,7 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
       for (const p of plan.probes.filter((x) => x.mode !== 'continuous' && !x.load)) {
         const o = await evaluate(st, p);
         journal.probe({ name: p.name, phase: 'after', ok: o.ok, value: o.value, reason: o.reason });
-        journal.verdict({ name: p.name, pass: o.ok, reason: o.reason });
+        journal.verdict({ name: p.name, outcome: outcome(o.ok), reason: o.reason });
       }
     }
   } catch (err) {
@@ -381,25 +400,38 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
     } else {
       status = 'failed';
       error = describeError(err);
+      if (err instanceof UserError) errorCode = err.exitCode;
     }
   } finally {
     await st.load?.stop().catch(() => undefined);
     const rolledBack = await rollbacks.runAll(journal, env.rollbackTimeoutMs);
     await observer?.stop();
-    if (!rolledBack) journal.verdict({ name: 'rollbacks', pass: false, reason: journal.data.rollbacks.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}`).join('; ') });
+    if (!rolledBack) {
+      const failed = journal.data.rollbacks.filter((r) => !r.ok);
+      journal.verdict({ name: 'rollbacks', outcome: 'fail', reason: failed.map((r) => `${r.name}: ${r.error}; restore by hand: ${r.command}`).join('; ') });
+    }
   }
-  if (status !== 'completed' && error) journal.verdict({ name: 'run', pass: false, reason: error });
-  if (!env.dryRun && plan.observe.deployment && journal.data.verdicts.some((v) => !v.pass)) {
+  const code = exitCodeOf(status, journal.data.verdicts, errorCode);
+  if (status !== 'completed' && error) journal.verdict({ name: 'run', outcome: 'fail', reason: error });
+  if (!env.dryRun && plan.observe.deployment && journal.data.verdicts.some((v) => v.outcome === 'fail')) {
     // Name the likely cause next to the failure: what preflight says about the target.
     const causes = await diagnose(env.kube, plan.namespace, plan.observe.deployment).catch(() => []);
-    if (causes.length) journal.verdict({ name: 'likely cause', pass: false, reason: causes.join('; ') });
+    if (causes.length) journal.verdict({ name: 'likely cause', outcome: 'fail', reason: causes.join('; ') });
   }
-  journal.finish(status, error);
+  journal.finish(status, error, code);
   return journal.data;
 }
 
-/** Exit code of a run: 0 all verdicts pass, 1 a verdict failed, 130 interrupted. */
-export function exitCodeOf(j: JournalData): number {
-  if (j.status === 'interrupted') return 130;
-  return j.status === 'completed' && j.verdicts.every((v) => v.pass) ? 0 : 1;
+/**
+ * A run's exit code (EXIT): 130 interrupted; 1 when a verdict failed (the steady
+ * state before the method included); otherwise a run stopped by an error exits
+ * with that error's code (2 a refusal or bad input found at run time, 3 the API
+ * or a hook failed, or the time limit came first); 0 when every observed verdict
+ * passed. Verdicts not observed do not fail a run; they are reported as such.
+ */
+export function exitCodeOf(status: RunStatus, verdicts: readonly Verdict[], errorCode: number): number {
+  if (status === 'interrupted') return EXIT.interrupted;
+  if (verdicts.some((v) => v.outcome === 'fail')) return EXIT.failed;
+  if (status === 'failed') return errorCode;
+  return status === 'aborted' ? EXIT.failed : EXIT.passed;
 }

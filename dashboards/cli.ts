@@ -8,10 +8,9 @@ import { describeMonitoring, monitoringFromSettings, monitoringSpec } from '../l
 import { bool, duration, list, oneOf, string, url, type Parser } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { prometheusApi } from '../lib/prometheus-api.ts';
-import { readSecret } from '../lib/secrets.ts';
 import { SELECTIONS, evaluateDashboards, formatEvaluation, panelRows, refusedQueries } from './evaluate.ts';
 import type { VariableValue } from './grafana-template.ts';
-import { createGrafanaClient, type GrafanaAuth } from './grafana-client.ts';
+import { createGrafanaClient, readCaFile, readGrafanaAuth } from '../lib/grafana-client.ts';
 import { RULES, lintDashboards, type Finding } from './lint.ts';
 import { packageDashboards } from './package.ts';
 import { pushDashboards, type PushResult } from './push.ts';
@@ -112,27 +111,6 @@ const pushSpec = {
   ...monitoringSpec,
   json,
 };
-
-function readAuth(cfg: { tokenFile: string; basicAuthFile: string }): GrafanaAuth {
-  if (cfg.tokenFile && cfg.basicAuthFile) throw new UserError('give --token-file or --basic-auth-file, not both', 2);
-  if (cfg.basicAuthFile) {
-    const line = readSecret({ file: cfg.basicAuthFile, what: 'basic auth' }) ?? '';
-    const colon = line.indexOf(':');
-    if (colon < 1) throw new UserError(`${cfg.basicAuthFile} must hold user:password on its first line`, 2);
-    return { kind: 'basic', user: line.slice(0, colon), password: line.slice(colon + 1) };
-  }
-  const token = readSecret({ file: cfg.tokenFile || undefined, env: ['GRAFANA_TOKEN'], what: 'Grafana token' });
-  if (!token) throw new UserError('no Grafana credentials: pass --token-file FILE, set GRAFANA_TOKEN, or pass --basic-auth-file FILE', 2);
-  return { kind: 'bearer', token };
-}
-
-function readCa(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read CA bundle ${path}: ${describeError(err)}`, 2);
-  }
-}
 
 /** Dashboard JSON from a file: as exported by the UI, or wrapped as the API returns it ({dashboard, meta}). */
 function readDashboardFile(path: string): { name: string; json: unknown } {
@@ -282,8 +260,9 @@ export function registerDashboards(program: Command): void {
     spec: pushSpec,
     async run(cfg, ctx) {
       if (!cfg.url) throw new UserError('no Grafana URL: pass --url URL or set GRAFANA_URL', 2);
-      const auth = readAuth(cfg);
-      const ca = cfg.caFile ? readCa(cfg.caFile) : undefined;
+      const auth = readGrafanaAuth(cfg);
+      if (!auth) throw new UserError('no Grafana credentials: pass --token-file FILE, set GRAFANA_TOKEN, or pass --basic-auth-file FILE', 2);
+      const ca = cfg.caFile ? readCaFile(cfg.caFile) : undefined;
       const client = createGrafanaClient({ url: cfg.url, auth, ca, timeoutMs: cfg.timeout, signal: ctx.signal });
       const built = buildDashboards(monitoringFromSettings(cfg));
       const { folder: target, results } = await pushDashboards(client, built, {

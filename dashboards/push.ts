@@ -1,5 +1,5 @@
 import { EXIT, UserError } from '../lib/errors.ts';
-import type { GrafanaClient, GrafanaResponse } from './grafana-client.ts';
+import type { GrafanaClient, GrafanaResponse } from '../lib/grafana-client.ts';
 import { folderUid } from './package.ts';
 import type { BuiltDashboard } from './registry.ts';
 

@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { UserError, describeError } from '../lib/errors.ts';
-import { scrub } from '../lib/secrets.ts';
+import { UserError, describeError } from './errors.ts';
+import { readSecret, scrub } from './secrets.ts';
 
-// A minimal JSON client for Grafana's HTTP API. Network and TLS failures
-// become one clear line; credentials go only into the Authorization header
-// and are scrubbed from anything that could be printed.
+// A minimal JSON client for Grafana's HTTP API, shared by `dashboards push` and
+// the chaos annotations. Network and TLS failures become one clear line;
+// credentials (a token or basic auth) go only into the Authorization header and
+// are scrubbed from anything that could be printed; a private CA is trusted
+// through a CA file.
 
 export type GrafanaAuth = { kind: 'bearer'; token: string } | { kind: 'basic'; user: string; password: string };
 
@@ -119,4 +122,37 @@ export function createGrafanaClient(opts: GrafanaClientOptions): GrafanaClient {
       });
     },
   };
+}
+
+/** Where the credentials come from, as the flags of a command name them. */
+export interface GrafanaAuthSources {
+  /** File holding a service-account token (else env GRAFANA_TOKEN). */
+  tokenFile: string;
+  /** File holding user:password on its first line. */
+  basicAuthFile: string;
+  /** The flags' names, for messages (default --token-file / --basic-auth-file). */
+  flags?: { token: string; basic: string };
+}
+
+/** The credentials the flags or GRAFANA_TOKEN give; undefined when none is given. */
+export function readGrafanaAuth(src: GrafanaAuthSources): GrafanaAuth | undefined {
+  const flags = src.flags ?? { token: '--token-file', basic: '--basic-auth-file' };
+  if (src.tokenFile && src.basicAuthFile) throw new UserError(`give ${flags.token} or ${flags.basic}, not both`, 2);
+  if (src.basicAuthFile) {
+    const line = readSecret({ file: src.basicAuthFile, what: 'basic auth' }) ?? '';
+    const colon = line.indexOf(':');
+    if (colon < 1) throw new UserError(`${src.basicAuthFile} must hold user:password on its first line`, 2);
+    return { kind: 'basic', user: line.slice(0, colon), password: line.slice(colon + 1) };
+  }
+  const token = readSecret({ file: src.tokenFile || undefined, env: ['GRAFANA_TOKEN'], what: 'Grafana token' });
+  return token ? { kind: 'bearer', token } : undefined;
+}
+
+/** A PEM CA bundle to trust for Grafana's https certificate. */
+export function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read CA bundle ${path}: ${describeError(err)}`, 2);
+  }
 }

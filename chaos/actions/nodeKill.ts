@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { UserError } from '../../lib/errors.ts';
+import { EXIT, UserError, describeError } from '../../lib/errors.ts';
 import { nodeReady, podReady, podTerminating, type V1Pod } from '../../lib/kube.ts';
+import { redactCommand } from '../../lib/secrets.ts';
 import type { ChaosContext } from '../context.ts';
 import { seconds, waitUntil } from '../context.ts';
 import { assertSafeNodeName } from '../safety.ts';
@@ -10,7 +11,9 @@ import { resolveNode } from './nodeDrain.ts';
 // stop k3s-agent, a cloud CLI, a smart plug), and the three times that matter:
 // until Kubernetes sees the node NotReady, until the pods it ran are Ready
 // elsewhere, and until every workload of the namespace is whole again. The
-// restore hook is registered as a rollback before the kill hook runs.
+// restore hook is registered as a rollback before the kill hook runs. Hooks run
+// in a process group of their own, so a time limit or Ctrl-C stops everything
+// they started; in journals and reports their text is redacted (lib/secrets.ts).
 
 export interface NodeKillSpec {
   node: string;
@@ -39,18 +42,56 @@ export interface HookResult {
   ms: number;
 }
 
-/** Run a hook through the shell with `{node}` substituted; output kept for the journal. */
+/** Grace between SIGTERM and SIGKILL for a hook's process group. */
+const HOOK_KILL_GRACE_MS = 2000;
+
+/**
+ * Run a hook through the shell with `{node}` substituted; output kept for the journal.
+ * The shell leads its own process group: on timeout or abort the whole group gets
+ * SIGTERM, then SIGKILL, so nothing the hook started (ssh, a sleep, a pipeline) is left.
+ */
 export function runHook(template: string, node: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<HookResult> {
   const command = template.replaceAll('{node}', assertSafeNodeName(node));
   const start = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, timeout: opts.timeoutMs });
+    opts.signal?.throwIfAborted();
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
+    let killedBy: string | undefined;
     const keep = (b: Buffer) => (output = (output + b.toString()).slice(-2000));
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        /* the group is gone already */
+      }
+    };
+    let hardKill: NodeJS.Timeout | undefined;
+    const stop = (why: string) => {
+      killedBy ??= why;
+      group('SIGTERM');
+      hardKill ??= setTimeout(() => group('SIGKILL'), HOOK_KILL_GRACE_MS);
+    };
+    const timer = setTimeout(() => stop(`timed out after ${seconds(opts.timeoutMs)}`), opts.timeoutMs);
+    const onAbort = () => stop('interrupted');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (err) => reject(err));
-    child.on('close', (code) => resolve({ code, output: output.trim(), ms: Date.now() - start }));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      // Whatever it left running in its group goes with it when it was stopped.
+      if (killedBy) group('SIGKILL');
+      clearTimeout(hardKill);
+      // Let the pipes drain, but do not wait on a background child that keeps them open.
+      const done = () => resolve({ code, output: killedBy ? `${output.trim()}\nhook ${killedBy}`.trim() : output.trim(), ms: Date.now() - start });
+      const late = setTimeout(done, 200);
+      child.once('close', () => {
+        clearTimeout(late);
+        done();
+      });
+    });
   });
 }
 
@@ -62,7 +103,38 @@ export function deploymentOfPod(p: V1Pod): string | undefined {
 }
 
 export function describeNodeKill(s: NodeKillSpec): string {
-  return `stop node ${s.node} with \`${s.exec}\`, measure recovery, restore with \`${s.restore}\``;
+  return `stop node ${s.node} with \`${redactCommand(s.exec)}\`, measure recovery, restore with \`${redactCommand(s.restore)}\``;
+}
+
+/** What losing the only replica of a k3s cluster service costs. */
+const CLUSTER_SERVICE_COST: Record<string, string> = {
+  coredns: 'DNS for every pod (the app cannot resolve myhero-data or myhero-mosca)',
+  traefik: 'the ingress: every request through it fails',
+  'metrics-server': 'resource metrics: HPAs stop scaling',
+  'local-path-provisioner': 'new persistent volumes',
+};
+
+/**
+ * Cluster services (kube-system workloads) whose only running replica is on `node`:
+ * losing the node takes them down until they are rescheduled, which a Pi cluster
+ * notices everywhere (k3s runs coredns, traefik and metrics-server as one replica each).
+ */
+export async function singleReplicaServicesOn(cx: ChaosContext, node: string): Promise<string[]> {
+  const pods = (await cx.kube.listPods('kube-system')).filter((p) => !podTerminating(p) && !p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet'));
+  const ownerOf = (p: V1Pod) => deploymentOfPod(p) ?? p.metadata?.ownerReferences?.[0]?.name ?? p.metadata?.name ?? '?';
+  const groups = new Map<string, V1Pod[]>();
+  for (const p of pods) groups.set(ownerOf(p), [...(groups.get(ownerOf(p)) ?? []), p]);
+  return [...groups.entries()]
+    .filter(([, ps]) => ps.every((p) => p.spec?.nodeName === node))
+    .map(([name]) => `node ${node} runs the only replica of kube-system/${name}${CLUSTER_SERVICE_COST[name] ? `: losing it stops ${CLUSTER_SERVICE_COST[name]}` : ''} until it is rescheduled elsewhere`);
+}
+
+async function warnClusterServices(cx: ChaosContext, node: string): Promise<void> {
+  const warnings = await singleReplicaServicesOn(cx, node).catch((err: unknown) => [`could not check the cluster services on node ${node}: ${describeError(err)}`]);
+  for (const w of warnings) {
+    cx.say(`warning: ${w}`);
+    cx.journal.action({ name: 'preflight-warning', detail: w, ok: true, dryRun: cx.dryRun });
+  }
 }
 
 export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeKillTimes> {
@@ -70,17 +142,20 @@ export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeK
   const onNode = (await cx.kube.listPods(cx.namespace, { fieldSelector: `spec.nodeName=${node}` })).filter((p) => !podTerminating(p));
   const times: NodeKillTimes = { node, podsOnNode: onNode.map((p) => p.metadata!.name!) };
   const affected = [...new Set(onNode.map(deploymentOfPod).filter((d): d is string => !!d))];
+  await warnClusterServices(cx, node);
+  const exec = redactCommand(s.exec.replaceAll('{node}', node));
+  const restore = redactCommand(s.restore.replaceAll('{node}', node));
   if (cx.dryRun) {
-    cx.say(`would run: ${s.exec.replaceAll('{node}', node)}`);
+    cx.say(`would run: ${exec}`);
     cx.say(`would wait for node ${node} NotReady, then for ${onNode.length} pod(s) (${affected.join(', ') || 'none'}) Ready elsewhere`);
-    cx.say(`would run on rollback: ${s.restore.replaceAll('{node}', node)}`);
+    cx.say(`would run on rollback: ${restore}`);
     cx.journal.action({ name: 'node-kill', detail: `node ${node}`, ok: true, dryRun: true });
     return times;
   }
 
-  cx.rollbacks.add(`restore node ${node}`, async (signal) => {
+  cx.rollbacks.add(`restore node ${node}`, restore, async (signal) => {
     const r = await runHook(s.restore, node, { timeoutMs: s.hookTimeoutMs, signal });
-    if (r.code !== 0) throw new Error(`restore hook exited ${r.code}: ${r.output.split('\n').pop() ?? ''}`);
+    if (r.code !== 0) throw new Error(`restore hook exited ${r.code}: ${redactCommand(r.output.split('\n').pop() ?? '')}`);
     const back = await waitUntil(() => cx.kube.getNode(node), nodeReady, { timeoutMs: s.recoverTimeoutMs, pollMs: cx.pollMs, signal });
     if (!back.ok) throw new Error(`node ${node} not Ready ${seconds(back.elapsedMs)} after the restore hook`);
   });
@@ -91,13 +166,14 @@ export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeK
     name: 'node-kill',
     detail: `node ${node}: hook exited ${hook.code} after ${seconds(hook.ms)}`,
     ok: hook.code === 0,
-    error: hook.code === 0 ? undefined : hook.output.split('\n').pop(),
+    error: hook.code === 0 ? undefined : redactCommand(hook.output.split('\n').pop() ?? ''),
   });
-  if (hook.code !== 0) throw new UserError(`node-kill hook for ${node} exited ${hook.code}: ${hook.output.split('\n').pop() ?? ''}`);
+  // A hook that failed injected nothing certain: the run cannot be judged.
+  if (hook.code !== 0) throw new UserError(`node-kill hook for ${node} exited ${hook.code}: ${redactCommand(hook.output.split('\n').pop() ?? '')}`, EXIT.unjudged);
 
   const poll = { pollMs: cx.pollMs, signal: cx.signal };
   const down = await waitUntil(() => cx.kube.getNode(node), (n) => !nodeReady(n), { ...poll, timeoutMs: s.notReadyTimeoutMs });
-  if (!down.ok) throw new UserError(`node ${node} still Ready ${seconds(down.elapsedMs)} after the hook: did it really stop the kubelet?`);
+  if (!down.ok) throw new UserError(`node ${node} still Ready ${seconds(down.elapsedMs)} after the hook: did it really stop the kubelet?`, EXIT.unjudged);
   times.notReadyMs = Date.now() - start;
   cx.journal.measure('nodeNotReadyMs', times.notReadyMs);
   cx.journal.action({ name: 'node-not-ready', detail: `node ${node} NotReady after ${seconds(times.notReadyMs)}`, ok: true });
@@ -118,7 +194,7 @@ export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeK
   );
   if (!rescheduled.ok) {
     const missing = rescheduled.value.filter((r) => r.readyElsewhere < r.want).map((r) => `${r.name} ${r.readyElsewhere}/${r.want}`);
-    throw new UserError(`pods of node ${node} not Ready elsewhere within ${seconds(s.recoverTimeoutMs)}: ${missing.join(', ')}`);
+    throw new UserError(`pods of node ${node} not Ready elsewhere within ${seconds(s.recoverTimeoutMs)}: ${missing.join(', ')}`, EXIT.failed);
   }
   times.podsRescheduledMs = Date.now() - start;
   cx.journal.measure('podsRescheduledMs', times.podsRescheduledMs);
@@ -132,7 +208,7 @@ export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeK
   );
   if (!whole.ok) {
     const short = whole.value.filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1)).map((d) => d.metadata?.name);
-    throw new UserError(`service not whole within ${seconds(s.recoverTimeoutMs)}: ${short.join(', ')} short of replicas`);
+    throw new UserError(`service not whole within ${seconds(s.recoverTimeoutMs)}: ${short.join(', ')} short of replicas`, EXIT.failed);
   }
   times.serviceWholeMs = Date.now() - start;
   cx.journal.measure('serviceWholeMs', times.serviceWholeMs);

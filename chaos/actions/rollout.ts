@@ -1,4 +1,4 @@
-import { UserError } from '../../lib/errors.ts';
+import { EXIT, UserError } from '../../lib/errors.ts';
 import type { ChaosContext } from '../context.ts';
 
 // Deployment-level disturbances of the readiness game day: a rollout restart
@@ -24,7 +24,7 @@ export async function rolloutRestart(cx: ChaosContext, deployment: string): Prom
 export async function removeReadinessProbe(cx: ChaosContext, deployment: string): Promise<void> {
   const d = await cx.kube.getDeployment(cx.namespace, deployment);
   const container = d.spec?.template.spec?.containers[0];
-  if (!container) throw new UserError(`deployment "${deployment}" has no container`);
+  if (!container) throw new UserError(`deployment "${deployment}" has no container`, EXIT.badInput);
   const original = container.readinessProbe;
   const detail = `remove the readiness probe of ${cx.namespace}/${deployment} (container ${container.name})`;
   if (!original) {
@@ -37,10 +37,11 @@ export async function removeReadinessProbe(cx: ChaosContext, deployment: string)
     return;
   }
   const patch = (probe: unknown) => ({ spec: { template: { spec: { containers: [{ name: container.name, readinessProbe: probe }] } } } });
-  cx.rollbacks.add(`restore the readiness probe of ${deployment}`, async (signal) => {
-    await cx.kube.patchDeployment(cx.namespace, deployment, patch(original));
+  const restore = patch(original);
+  cx.rollbacks.add(`restore the readiness probe of ${deployment}`, cx.kube.kubectlPatchDeployment(cx.namespace, deployment, restore), async (signal) => {
+    await cx.kube.patchDeployment(cx.namespace, deployment, restore, signal);
     await cx.kube.waitForRollout(cx.namespace, deployment, { timeoutMs: ROLLBACK_ROLLOUT_MS, pollMs: cx.pollMs, signal });
   });
-  await cx.kube.patchDeployment(cx.namespace, deployment, patch(null));
+  await cx.kube.patchDeployment(cx.namespace, deployment, patch(null), cx.signal);
   cx.journal.action({ name: 'remove-readiness-probe', detail, ok: true });
 }

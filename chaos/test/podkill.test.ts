@@ -35,7 +35,7 @@ describe('pod-kill against the stand-in', () => {
     expect(killed).toHaveLength(3);
     expect(new Set(killed).size).toBe(3);
     expect(killed.every((n) => appPods.has(n))).toBe(true);
-    expect(j.verdicts).toEqual([expect.objectContaining({ name: 'pods matching tier=app recover', pass: true })]);
+    expect(j.verdicts).toEqual([expect.objectContaining({ name: 'pods matching tier=app recover', outcome: 'pass' })]);
     expect(j.measurements.recoveryMs).toBeGreaterThan(0);
     // The replacements passed through the pod lifecycle: created, scheduled, started (events observed).
     expect(j.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Killing', 'SuccessfulCreate', 'Scheduled', 'Started']));

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JournalData } from '../journal.ts';
+import { createGrafanaClient } from '../../lib/grafana-client.ts';
 import { pushAnnotations, renderHtml, renderMarkdown, verdictLine } from '../report.ts';
 
 const journal: JournalData = {
@@ -28,8 +29,8 @@ const journal: JournalData = {
   samples: Array.from({ length: 13 }, (_, i) => ({ t: i * 5000, readyReplicas: i === 2 || i === 3 ? 1 : 2, hpaReplicas: 2, hpaDesiredReplicas: 2, errorRate: i === 3 ? 0.25 : 0, requests: 20 })),
   measurements: { recoveryMs: 8200, votesAttempted: 1200, votesFailed: 40 },
   verdicts: [
-    { name: 'failed votes within budget', pass: false, reason: '40 of 1200 votes failed (3.33%, budget <= 0.01): reset 40' },
-    { name: 'likely cause', pass: false, reason: 'deployment/myhero-app: container myhero-app has no readiness probe' },
+    { name: 'failed votes within budget', outcome: 'fail', reason: '40 of 1200 votes failed (3.33%, budget <= 0.01): reset 40' },
+    { name: 'likely cause', outcome: 'fail', reason: 'deployment/myhero-app: container myhero-app has no readiness probe' },
   ],
 };
 
@@ -46,6 +47,22 @@ describe('reports', () => {
     expect(md).toContain('| 59 | rollback restore the readiness probe of myhero-app | done |');
     expect(md).toContain('- recoveryMs: 8.2 s');
     expect(md).toContain('- kubernetes: v1.31.4+k3s1');
+  });
+
+  it('reports what was not observed as NOT OBSERVED, never as passed, and a failed rollback with its restore command', () => {
+    const j: JournalData = {
+      ...journal,
+      verdicts: [
+        { name: 'hpa myhero-app CPU below target after the load', outcome: 'pass', reason: 'CPU fell to 12% (target 60%)' },
+        { name: 'hpa myhero-app scales down after its stabilisation window', outcome: 'not observed', reason: 'not waited for: due around …' },
+      ],
+      rollbacks: [{ t: 59_000, name: 'uncordon node pi-1', ok: false, error: 'timed out after 300 s', command: 'kubectl --context pi uncordon pi-1' }],
+    };
+    expect(verdictLine(j)).toBe('PASS: 1 verdict(s) passed; NOT OBSERVED: hpa myhero-app scales down after its stabilisation window');
+    const md = renderMarkdown(j);
+    expect(md).toContain('| hpa myhero-app scales down after its stabilisation window | **NOT OBSERVED** | not waited for: due around … |');
+    expect(md).toContain('| 59 | rollback uncordon node pi-1 | FAILED: timed out after 300 s; restore by hand: `kubectl --context pi uncordon pi-1` |');
+    expect(renderHtml(j)).toContain('NOT OBSERVED');
   });
 
   it('HTML is self-contained and renders the timeline in a real browser', async () => {
@@ -70,30 +87,38 @@ describe('reports', () => {
     expect(box).toBeGreaterThan(300);
   }, 60_000);
 
-  it('pushes each action as a Grafana annotation tagged chaos, with the token as a bearer', async () => {
+  it('pushes each action as a Grafana annotation tagged chaos, through the shared client: bearer or basic auth, credentials never in errors', async () => {
     const got: { auth?: string; body: { time: number; tags: string[]; text: string } }[] = [];
+    let answer = 200;
     const grafana = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c));
       req.on('end', () => {
         if (req.url !== '/api/annotations' || req.method !== 'POST') return void res.writeHead(404).end();
         got.push({ auth: req.headers.authorization, body: JSON.parse(body) });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: got.length, message: 'Annotation added' }));
+        res.writeHead(answer, { 'content-type': 'application/json' }).end(JSON.stringify({ id: got.length, message: 'Annotation added' }));
       });
     });
     await new Promise<void>((r) => grafana.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(grafana.address() as AddressInfo).port}`;
+    const token = 'glsa_chaosAnnotationToken0123456789';
     try {
-      expect(await pushAnnotations(journal, { url, token: 'glsa_test' })).toBe(2);
-      expect(got.map((g) => g.auth)).toEqual(['Bearer glsa_test', 'Bearer glsa_test']);
+      expect(await pushAnnotations(journal, createGrafanaClient({ url, auth: { kind: 'bearer', token } }))).toBe(2);
+      expect(got.map((g) => g.auth)).toEqual([`Bearer ${token}`, `Bearer ${token}`]);
       expect(got[0]!.body).toEqual({
         time: Date.parse('2026-11-22T10:00:10.000Z'),
         tags: ['chaos', 'gameday', 'pod-kill'],
         text: 'Readiness probes keep failed votes within budget: pod-kill pod default/myhero-app-abc (grace 0 s)',
       });
+      expect(await pushAnnotations(journal, createGrafanaClient({ url, auth: { kind: 'basic', user: 'admin', password: 'hunter2-admin' } }))).toBe(2);
+      expect(got[2]!.auth).toBe(`Basic ${Buffer.from('admin:hunter2-admin').toString('base64')}`);
+      answer = 403;
+      await expect(pushAnnotations(journal, createGrafanaClient({ url, auth: { kind: 'bearer', token } }))).rejects.toThrow(`Grafana at ${url} refused the annotation (HTTP 403)`);
     } finally {
       await new Promise<void>((r) => grafana.close(() => r()));
     }
-    await expect(pushAnnotations(journal, { url })).rejects.toThrow(`cannot reach Grafana at ${url}`);
+    const down = await pushAnnotations(journal, createGrafanaClient({ url, auth: { kind: 'bearer', token } })).catch((e: unknown) => (e as Error).message);
+    expect(down).toContain(`cannot reach Grafana at ${url}`);
+    expect(down).not.toContain(token);
   });
 });

@@ -62,7 +62,7 @@ describe('rollbacks always run', () => {
     const out = `${c.dir}/sigint`;
     let cordonedSeen = false;
     const result = await cli(
-      ['chaos', 'node-drain', '-n', 'default', '--kubeconfig', c.kubeconfig, '--node', 'pi-2', '--hold', '10m', '--poll', '20ms', '--sample', '50ms', '--out', out],
+      ['chaos', 'node-drain', '-n', 'default', '--kubeconfig', c.kubeconfig, '--node', 'pi-2', '--hold', '10m', '--poll', '100ms', '--sample', '100ms', '--out', out],
       {
         onSpawn: (child) => {
           void eventually(async () => !!(await c.kube.getNode('pi-2')).spec?.unschedulable, 30_000, 'pi-2 cordoned').then(() => {
@@ -81,5 +81,51 @@ describe('rollbacks always run', () => {
     expect(j.rollbacks).toEqual([expect.objectContaining({ name: 'uncordon node pi-2', ok: true })]);
     expect(readFileSync(`${out}/report.html`, 'utf8')).toContain('Interrupted by Ctrl-C');
     expect(result.stdout).toContain('INTERRUPTED: stopped by Ctrl-C, rollbacks ran');
+  }, 60_000);
+
+  /** Hang the uncordon of `node` (its second PATCH): a rollback stuck in the API. */
+  const hangUncordon = (c: TestCluster, node: string, onHang: () => void = () => {}) => {
+    let patches = 0;
+    c.api.inject(({ method, path }) => {
+      if (method !== 'PATCH' || path !== `/api/v1/nodes/${node}`) return undefined;
+      patches += 1;
+      if (patches < 2) return undefined;
+      onHang();
+      return 'hang';
+    });
+  };
+
+  it('enforces --rollback-timeout on a rollback stuck in the API, and names the command that restores it', async () => {
+    c = await startCluster({ objects: manifests(true) });
+    await settle(c);
+    hangUncordon(c, 'pi-3');
+    const drain = { title: 'drain', command: 'node-drain', namespace: 'default', observe: {}, steadyState: [], steadyStateRecoveryMs: 0, probes: [] };
+    const started = Date.now();
+    const j = await run(c, { ...drain, method: [{ kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 5000, retryMs: 20 }, holdMs: 0 }] }, { rollbackTimeoutMs: 300 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    const command = `kubectl --kubeconfig ${c.kubeconfig} --context stand-in uncordon pi-3`;
+    expect(j.rollbacks).toEqual([expect.objectContaining({ name: 'uncordon node pi-3', ok: false, error: 'timed out after 0.3 s', command })]);
+    expect(j.verdicts.find((v) => v.name === 'rollbacks')).toEqual({ name: 'rollbacks', outcome: 'fail', reason: `uncordon node pi-3: timed out after 0.3 s; restore by hand: ${command}` });
+    expect(j.exitCode).toBe(1);
+    expect((await c.kube.getNode('pi-3')).spec?.unschedulable).toBe(true);
+  });
+
+  it('on a second Ctrl-C: exits at once and prints each pending rollback as the kubectl command that does it', async () => {
+    c = await startCluster({ objects: manifests(true) });
+    await settle(c);
+    let stuck = false;
+    hangUncordon(c, 'pi-2', () => (stuck = true));
+    const result = await cli(['chaos', 'node-drain', '-n', 'default', '--kubeconfig', c.kubeconfig, '--node', 'pi-2', '--hold', '10m', '--poll', '100ms', '--out', `${c.dir}/forced`], {
+      onSpawn: (child) => {
+        void eventually(async () => !!(await c.kube.getNode('pi-2')).spec?.unschedulable, 30_000, 'pi-2 cordoned').then(async () => {
+          child.kill('SIGINT');
+          await eventually(() => stuck, 30_000, 'the uncordon to be sent');
+          child.kill('SIGINT');
+        });
+      },
+    });
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain(`myhero-ops: forced exit\nmyhero-ops: NOT restored; run these to restore:\n  kubectl --kubeconfig ${c.kubeconfig} --context stand-in uncordon pi-2\n`);
+    expect((await c.kube.getNode('pi-2')).spec?.unschedulable).toBe(true);
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '../../lib/kube.ts';
-import { checkNamespace, checkNodeVictim, pickVictimNode, pickVictimPods, victimCount } from '../safety.ts';
+import { checkNamespace } from '../../lib/kube-safety.ts';
+import { checkNodeVictim, pickRandom, pickVictimNode, pickVictimPods, victimCount } from '../safety.ts';
 import type { Plan } from '../plan.ts';
 import { cli, manifests, run, startCluster, writes, type TestCluster } from './fixtures/cluster.ts';
 
@@ -14,16 +15,19 @@ const node = (name: string, ready = true, extra: Partial<V1Node['metadata']> = {
 });
 
 describe('safety rails', () => {
-  it('requires a namespace, refuses system namespaces unless forced, and enforces the allowlist', () => {
+  it('requires a namespace, refuses system namespaces unless allowed by their own override, and enforces the allowlist', () => {
     const allowed = ['default', 'myhero'];
-    expect(() => checkNamespace('', { allowed, force: false })).toThrow('--namespace is required');
-    expect(() => checkNamespace('kube-system', { allowed, force: false })).toThrow('refusing to act in system namespace "kube-system" (pass --force');
-    expect(() => checkNamespace('kube-node-lease', { allowed, force: false })).toThrow(/system namespace/);
-    expect(() => checkNamespace('monitoring', { allowed, force: false })).toThrow(/system namespace/);
-    expect(checkNamespace('kube-system', { allowed, force: true })).toBe('kube-system');
-    expect(() => checkNamespace('prod', { allowed, force: false })).toThrow('namespace "prod" is not in the chaos allowlist (default, myhero); add it with --allow-namespaces');
-    expect(() => checkNamespace('Bad_NS', { allowed, force: false })).toThrow('invalid --namespace');
-    expect(checkNamespace('myhero', { allowed, force: false })).toBe('myhero');
+    const rules = { allowed, allowSystem: false };
+    expect(() => checkNamespace('', rules)).toThrow('--namespace is required');
+    expect(() => checkNamespace('kube-system', rules)).toThrow('refusing to act in system namespace "kube-system" (pass --allow-system-namespaces and add it to --allow-namespaces');
+    expect(() => checkNamespace('kube-node-lease', rules)).toThrow(/system namespace/);
+    expect(() => checkNamespace('monitoring', rules)).toThrow(/system namespace/);
+    // Each override lifts one rail: a system namespace also has to be on the allowlist.
+    expect(() => checkNamespace('kube-system', { allowed, allowSystem: true })).toThrow('namespace "kube-system" is not in the allowlist (default, myhero)');
+    expect(checkNamespace('kube-system', { allowed: [...allowed, 'kube-system'], allowSystem: true })).toBe('kube-system');
+    expect(() => checkNamespace('prod', { allowed, allowSystem: true })).toThrow('namespace "prod" is not in the allowlist (default, myhero); add it with --allow-namespaces');
+    expect(() => checkNamespace('Bad_NS', rules)).toThrow('invalid --namespace');
+    expect(checkNamespace('myhero', rules)).toBe('myhero');
   });
 
   it('never picks more pods than the count or the percent allows, and only live ones', () => {
@@ -39,17 +43,22 @@ describe('safety rails', () => {
       expect(v.every((p) => !p.metadata?.deletionTimestamp)).toBe(true);
     }
     expect(() => pickVictimPods(pods(3), { percent: 10 }, 'tier=app')).toThrow('--percent 10 of 3 pods selects none (rounds down); raise it or use --count');
+    // A fraction never widens the blast radius: 1.5 pods is one pod, and pickRandom refuses fractions outright.
+    for (let seed = 0; seed < 20; seed++) expect(pickVictimPods(pods(2), { count: 1.5 }, 'tier=app', () => (seed * 0.037) % 1)).toHaveLength(1);
+    expect(() => pickRandom(['a', 'b'], 1.5)).toThrow(RangeError);
     expect(() => pickVictimPods(pods(0, 2), { count: 1 }, 'tier=app')).toThrow('no running pods match selector tier=app');
   });
 
-  it('never takes down the last Ready node or a control-plane node unless forced', () => {
+  it('never takes down the last Ready node, nor a control-plane node without --allow-control-plane', () => {
     const nodes = [node('pi-1'), node('pi-2', false), node('master', true, { labels: { 'node-role.kubernetes.io/control-plane': 'true' } })];
-    expect(() => checkNodeVictim([node('pi-1'), node('pi-2', false)], 'pi-1', { force: true })).toThrow('refusing to take down node "pi-1": it is the last Ready schedulable node');
-    expect(() => checkNodeVictim(nodes, 'master', { force: false })).toThrow('refusing to take down control-plane node "master"');
-    expect(checkNodeVictim(nodes, 'pi-1', { force: false }).metadata?.name).toBe('pi-1');
-    expect(() => checkNodeVictim(nodes, 'pi-9', { force: false })).toThrow('node "pi-9" does not exist');
-    for (let i = 0; i < 20; i++) expect(pickVictimNode(nodes, { force: false }, () => i / 20).metadata?.name).toBe('pi-1');
-    expect(() => pickVictimNode([node('pi-1'), node('pi-2', false)], { force: false })).toThrow('no node can be taken down safely');
+    const no = { allowControlPlane: false };
+    expect(() => checkNodeVictim([node('pi-1'), node('pi-2', false)], 'pi-1', { allowControlPlane: true })).toThrow('refusing to take down node "pi-1": it is the last Ready schedulable node');
+    expect(() => checkNodeVictim(nodes, 'master', no)).toThrow('refusing to take down control-plane node "master" (it serves the API this tool needs; pass --allow-control-plane)');
+    expect(checkNodeVictim(nodes, 'master', { allowControlPlane: true }).metadata?.name).toBe('master');
+    expect(checkNodeVictim(nodes, 'pi-1', no).metadata?.name).toBe('pi-1');
+    expect(() => checkNodeVictim(nodes, 'pi-9', no)).toThrow('node "pi-9" does not exist');
+    for (let i = 0; i < 20; i++) expect(pickVictimNode(nodes, no, () => i / 20).metadata?.name).toBe('pi-1');
+    expect(() => pickVictimNode([node('pi-1'), node('pi-2', false)], no)).toThrow('no node can be taken down safely');
   });
 });
 
@@ -92,6 +101,8 @@ describe('dry run and refusals against the stand-in', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe('myhero-ops: namespace "myhero": not found: namespaces "myhero" at cluster scope');
     expect(dry.code).toBe(0);
+    // Which cluster is about to change comes first, before any action.
+    expect(dry.stdout.split('\n')[0]).toBe(`Kubernetes: context "stand-in", server ${c.api.url}, namespace default`);
     expect(dry.stdout).toMatch(/would delete pod default\/myhero-app-[a-z0-9]+-[a-z0-9]{5}/);
     expect(dry.stdout).toContain('DRY RUN: nothing was changed');
     expect(writes(c)).toEqual([]);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../lib/net.ts';
-import { createGrafanaClient, type GrafanaAuth } from '../grafana-client.ts';
+import { createGrafanaClient, type GrafanaAuth } from '../../lib/grafana-client.ts';
 import { pushDashboards, type PushOptions } from '../push.ts';
 import { buildDashboards } from '../registry.ts';
 import { defaultMonitoring } from '../../lib/monitoring.ts';
