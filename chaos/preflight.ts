@@ -67,6 +67,14 @@ function checkDeployment(d: V1Deployment, inv: Inventory): Finding[] {
         `add readinessProbe (httpGet ${tier === 'data' ? '/hero_list' : tier === 'mosca' ? 'tcpSocket 1883' : '/health'}) — chaos/manifests/`,
       );
     }
+    if (serves && USER_FACING.has(tier) && !c.lifecycle?.preStop) {
+      f(
+        'warn',
+        'prestop',
+        `container ${c.name} has no preStop hook: a deleted pod stops at once, while the Service still sends it new connections until the endpoint change reaches kube-proxy (about a second), so those requests fail in every rollout and drain`,
+        'add lifecycle.preStop (exec sleep 5) — chaos/manifests/',
+      );
+    }
     if (!c.livenessProbe) {
       f('warn', 'liveness-probe', `container ${c.name} has no liveness probe: a hung process is never restarted`, 'add livenessProbe — chaos/manifests/');
     }

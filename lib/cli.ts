@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { addSettings, loadConfigFile, resolveSettings, sectionOf, type Resolved, type Spec } from './config.ts';
+import { addSettings, checkSectionKeys, loadConfigFile, resolveSettings, sectionOf, type Resolved, type Spec } from './config.ts';
 import { EXIT, UserError, describeError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { pendingRestores } from './restore.ts';
@@ -31,16 +31,29 @@ export interface CommandDef<S extends Spec> {
 
 const shutdown = new AbortController();
 
+/** The settings every registered command reads from each config-file section (commands share sections). */
+const sectionKeys = new Map<string, Set<string>>();
+
 /** Add a command to `parent`. Settings are declared once in `spec` and resolved with file/env/flag precedence. */
 export function defineCommand<S extends Spec>(parent: Command, def: CommandDef<S>): Command {
   const cmd = parent.command(def.name).summary(def.summary).description(def.help ?? def.summary);
   for (const a of def.args ?? []) cmd.argument(a);
   addSettings(cmd, def.spec);
+  // A setting lives in the command's section, or in the shared section it names.
+  const sectionsRead = new Set<string>([def.section]);
+  for (const [key, s] of Object.entries(def.spec)) {
+    const section = s.section ?? def.section;
+    sectionsRead.add(section);
+    if (!sectionKeys.has(section)) sectionKeys.set(section, new Set());
+    sectionKeys.get(section)!.add(key);
+  }
+  if (!sectionKeys.has(def.section)) sectionKeys.set(def.section, new Set());
   cmd.action(async (...params: unknown[]) => {
     const self = params[params.length - 1] as Command;
     const globals = self.optsWithGlobals<{ config?: string; logLevel?: string }>();
     const file = loadConfigFile(globals.config);
     const cfg = resolveSettings(def.spec, { file: sectionOf(file, def.section), sections: file, flags: self.opts() });
+    for (const section of sectionsRead) checkSectionKeys(section, sectionOf(file, section), sectionKeys.get(section)!);
     const log = createLogger(`myhero-ops ${def.name}`, { level: globals.logLevel });
     const code = await def.run(cfg, { log, signal: shutdown.signal, out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`) }, self.args);
     process.exitCode = typeof code === 'number' ? code : shutdown.signal.aborted ? EXIT.interrupted : EXIT.passed;

@@ -125,6 +125,18 @@ export function resolveSettings<S extends Spec>(spec: S, sources: Sources): Reso
   return out as Resolved<S>;
 }
 
+/**
+ * Refuse keys of a config-file section that no command reading that section knows:
+ * a typo (`pol: 1s` for `poll`) must not be silently ignored.
+ */
+export function checkSectionKeys(section: string, values: Record<string, unknown> | undefined, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(values ?? {})) {
+    if (!known.has(key)) {
+      throw new UserError(`config file: unknown key "${key}" in section ${section} (known: ${[...known].sort().join(', ')})`, 2);
+    }
+  }
+}
+
 /** The settings with secrets masked, for logs and reports. */
 export function redactSettings<S extends Spec>(spec: S, values: Resolved<S>): Record<string, unknown> {
   return Object.fromEntries(

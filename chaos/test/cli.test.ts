@@ -27,6 +27,12 @@ function experiment(name: string, step: string, extra = ''): string {
   return file;
 }
 
+function configFile(text: string): string {
+  const file = join(dir, 'myhero-ops.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
 /** Exit code and message of a chaos command run in this process. */
 async function runChaos(args: string[]): Promise<{ code: number; message: string }> {
   const program = createProgram();
@@ -87,6 +93,7 @@ describe('chaos usage errors: one line, exit 2, no request sent', () => {
       [gameday(experiment('unset.yaml', 'pause: ${P}')), 'unset.yaml: ${P} is not set'],
       [gameday(experiment('load.yaml', 'start-load: {}', 'load: {target: "http://127.0.0.1:1", rate: 5, duration: 1m}\n')), 'the experiment has a load section but no myhero-app key'],
       [gameday(experiment('ns.yaml', 'pause: 1s'), '-n', 'kube-system'), 'refusing to act in system namespace "kube-system"'],
+      [['preflight', '-n', 'default', ...k, '--config', configFile('chaos:\n  pol: 1s\n')], 'config file: unknown key "pol" in section chaos (known: '],
     ];
     delete process.env.MYHERO_APP_KEY;
     for (const [args, message] of cases) {

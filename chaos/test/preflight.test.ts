@@ -26,6 +26,7 @@ describe('preflight', () => {
     expect(text).toMatch(/WARN {2}deployment\/myhero-app +container myhero-app has a CPU limit but no request: the request defaults to the limit \(200m\)/);
     expect(text).toMatch(/WARN {2}deployment\/myhero-data +single replica of a stateful tier: if it is lost, every vote fails in direct mode/);
     expect(text).toMatch(/WARN {2}deployment\/myhero-mosca +single replica of a stateful tier: if it is lost, every vote fails in queue mode/);
+    expect(text).toMatch(/WARN {2}deployment\/myhero-app +container myhero-app has no preStop hook: a deleted pod stops at once, while the Service still sends it new connections/);
     expect(text).toContain('preflight: 6 failure(s)');
   });
 
@@ -58,6 +59,7 @@ describe('preflight', () => {
     await settle(c, { hpa: 'myhero-app' });
     const after = checkInventory(await readInventory(c.kube, 'default', 'app=myhero'));
     expect(failing(after)).toEqual([]);
+    expect(after.filter((f) => f.check === 'prestop')).toEqual([]);
     expect(formatFindings(after)).toMatch(/preflight: passed with \d+ warning\(s\)$/);
   }, 60_000);
 });

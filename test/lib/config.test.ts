@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfigFile, redactSettings, resolveSettings, setting } from '../../lib/config.ts';
+import { checkSectionKeys, loadConfigFile, redactSettings, resolveSettings, setting } from '../../lib/config.ts';
 import { UserError } from '../../lib/errors.ts';
 import * as p from '../../lib/parse.ts';
 
@@ -44,6 +44,23 @@ describe('resolveSettings', () => {
     const cfg = resolveSettings(spec, { env: { MYHERO_APP_KEY: 'SecureApp' } });
     expect(cfg.key).toBe('SecureApp');
     expect(JSON.stringify(redactSettings(spec, cfg))).not.toContain('SecureApp');
+  });
+});
+
+describe('checkSectionKeys', () => {
+  it('refuses a key no command of the section knows, naming it and the known ones', () => {
+    const known = new Set(Object.keys(spec));
+    expect(() => checkSectionKeys('loadtest', { voters: 5, duration: '1m' }, known)).not.toThrow();
+    const err = (() => {
+      try {
+        checkSectionKeys('loadtest', { voter: 5 }, known);
+      } catch (e) {
+        return e as UserError;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toBe('config file: unknown key "voter" in section loadtest (known: duration, key, mode, voters)');
+    expect(err?.exitCode).toBe(2);
   });
 });
 
