@@ -85,4 +85,18 @@ describe('parsers', () => {
     expect(p.url('http://127.0.0.1:15001/', '--target')).toBe('http://127.0.0.1:15001');
     expect(() => p.url('not a url', '--target')).toThrow(/expected a URL/);
   });
+  it('url refuses credentials in the URL without echoing them', () => {
+    const err = (() => {
+      try {
+        p.url('https://admin:hunter2@grafana.example:3000/', '--grafana-url');
+      } catch (e) {
+        return e as UserError;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toBe(
+      'invalid --grafana-url "https://[redacted]@grafana.example:3000/": expected a URL without user:password@ (it would be echoed into logs and reports; pass credentials through the key, token or credentials-file option instead)',
+    );
+    expect(err?.exitCode).toBe(2);
+  });
 });
