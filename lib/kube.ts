@@ -151,6 +151,23 @@ export function rolloutState(d: V1Deployment): RolloutState {
   return { done: true, message: `deployment "${name}" successfully rolled out` };
 }
 
+/** The terms of a label selector: split at the commas between terms, not those inside `in (a,b)`. */
+export function selectorTerms(selector: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of selector) {
+    if (ch === '(') depth += 1;
+    if (ch === ')') depth -= 1;
+    if (ch === ',' && depth === 0) {
+      terms.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  terms.push(cur.trim());
+  return terms;
+}
+
 export const podReady = (p: V1Pod): boolean => !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 export const nodeReady = (n: V1Node): boolean => !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 export const podTerminating = (p: V1Pod): boolean => !!p.metadata?.deletionTimestamp;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeError } from '../../lib/errors.ts';
+import { selectorTerms } from '../../lib/kube.ts';
 import { duration as parseDuration, url as parseUrl } from '../../lib/parse.ts';
 import { parseComparison } from '../compare.ts';
 
@@ -88,23 +89,6 @@ const LABEL_VALUE = `(${LABEL_NAME})?`;
 const SELECTOR_TERM = new RegExp(
   `^(!?${LABEL_KEY}|${LABEL_KEY}\\s*(=|==|!=)\\s*${LABEL_VALUE}|${LABEL_KEY}\\s+(in|notin)\\s*\\(\\s*${LABEL_VALUE}(\\s*,\\s*${LABEL_VALUE})*\\s*\\))$`,
 );
-
-/** Split a selector at the commas that separate terms (not those inside `in (a,b)`). */
-function selectorTerms(s: string): string[] {
-  const terms: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth += 1;
-    if (ch === ')') depth -= 1;
-    if (ch === ',' && depth === 0) {
-      terms.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  terms.push(cur.trim());
-  return terms;
-}
 
 /** Whether a label selector is one the API server would accept (equality- and set-based terms). */
 export function isLabelSelector(s: string): boolean {

@@ -136,6 +136,8 @@ describe('lib/kube against the loopback API stand-in', () => {
   it('retries a write whose resourceVersion went stale meanwhile (409), so what it returns is what it replaced', async () => {
     const a = await cluster();
     const kube = connectKube({ kubeconfig: writeKubeconfig(join(dir, 'conflict.yaml'), { server: a.url }) });
+    await kube.waitForRollout('default', 'myhero-app', { timeoutMs: 10_000, pollMs: 20 });
+    a.cluster.stop(); // no status updates from the controllers: the only change is the racing writer's
     let raced = false;
     a.inject(({ method, path }) => {
       if (method === 'PATCH' && path.endsWith('/deployments/myhero-app') && !raced) {
