@@ -6,7 +6,7 @@ import { K8S, KEYS, LOOPBACK, PORTS, TWIN_FLAVOURS, type AppMode, type TwinFlavo
 import { EXIT, UserError } from '../lib/errors.ts';
 import { bool, duration, int, list, number, oneOf, string, url } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
-import { KEY_ON_COMMAND_LINE, keyOnCommandLine, readSecret } from '../lib/secrets.ts';
+import { readSecret } from '../lib/secrets.ts';
 import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/data/store.ts';
 import type { ModeProvider } from './compare.ts';
 import type { IntervalSample, RunResult } from './engine.ts';
@@ -70,8 +70,7 @@ const keySpec = {
 
 type LoadSettings = Resolved<ReturnType<typeof loadSpec>>;
 
-function resolveKey(cfg: { key: string; keyFile: string }, ctx: RunContext): string {
-  if (keyOnCommandLine(process.argv)) ctx.log.warn(KEY_ON_COMMAND_LINE);
+function resolveKey(cfg: { key: string; keyFile: string }): string {
   const key = readSecret({ value: cfg.key || undefined, file: cfg.keyFile || undefined, env: KEY_ENV, what: 'the myhero-app key' });
   if (!key) throw new UserError('no myhero-app key: pass --key, env MYHERO_APP_KEY or --key-file (samples: DevApp on workstations, SecureApp in the cluster manifests)', 2);
   return key;
