@@ -34,7 +34,8 @@ async function cluster(env: Record<string, string>, opts: ApiServerOptions = {})
   const kube = connectKube({ kubeconfig });
   await kube.waitForRollout('default', 'myhero-app', { timeoutMs: 10_000, pollMs: 20 });
   const envNow = async () => (await kube.getDeployment('default', 'myhero-app')).spec?.template.spec?.containers[0]?.env ?? [];
-  const patches = () => api!.requests.filter((r) => r.method === 'PATCH' && r.resource === 'deployments').length;
+  // Accepted patches (a 409 on a stale resourceVersion is retried and not counted).
+  const patches = () => api!.requests.filter((r) => r.method === 'PATCH' && r.resource === 'deployments' && r.status === 200).length;
   return { kubeconfig, envNow, patches, target: service.url, kube };
 }
 
