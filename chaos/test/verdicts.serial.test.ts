@@ -157,7 +157,6 @@ describe('readiness verdict (chaos/experiments/readiness.yaml)', () => {
   }, 60_000);
 
   it('readiness-without-probe.yaml passes when the app answers the moment its container starts (its negative control)', async () => {
-    // Keep-alive: the engine's race on `Connection: close` answers would add failures of its own.
     const { j, byName } = await verdicts(manifests(true), join(ROOT, 'chaos/experiments/readiness-without-probe.yaml'), { timing: { appStart: 0 } });
     expect(byName['failed votes within budget']?.outcome, byName['failed votes within budget']?.reason).toBe('pass');
     expect(j.exitCode).toBe(0);
