@@ -149,7 +149,7 @@ async function execute(plan: Plan, cfg: Common & { allowControlPlane?: boolean }
 
 function report(j: JournalData, paths: Record<string, string>, cfg: Common, ctx: RunContext, annotations?: number): void {
   if (cfg.json) {
-    ctx.out(JSON.stringify({ status: j.status, verdict: verdictLine(j), verdicts: j.verdicts, measurements: j.measurements, error: j.error, reports: paths, annotations }));
+    ctx.out(JSON.stringify({ status: j.status, exitCode: j.exitCode, verdict: verdictLine(j), verdicts: j.verdicts, measurements: j.measurements, error: j.error, reports: paths, annotations }));
     return;
   }
   ctx.out('');
