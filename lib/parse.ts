@@ -44,9 +44,13 @@ const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_0
 export const duration: Parser<number> = (raw, name) => {
   const s = raw.trim();
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== s) return fail(name, raw, 'a duration such as 500ms, 30s, 2m');
-  return parts.reduce((ms, p) => ms + Number(p[1]) * UNITS_MS[p[2]!]!, 0);
+  // match() rather than matchAll() (ES2020): the k6 bundle inlines this parser and keeps to ES2017 built-ins.
+  const parts = s.match(/\d+(?:\.\d+)?(?:ms|s|m|h)/g) ?? [];
+  if (parts.length === 0 || parts.join('') !== s) return fail(name, raw, 'a duration such as 500ms, 30s, 2m');
+  return parts.reduce((ms, p) => {
+    const [, n, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(p)!;
+    return ms + Number(n) * UNITS_MS[unit!]!;
+  }, 0);
 };
 
 /**
