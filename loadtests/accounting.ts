@@ -1,41 +1,10 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Percentiles } from './figures.ts';
-import { lostAndExtra, voteBodyOutcome } from './votes.ts';
 
-// Honest accounting, pure: what each answer counts as, the per-second series,
-// latency percentiles from HDR histograms, and the reconciliation of accepted
-// votes with the votes the target eventually recorded.
-
-/** Why a vote did not count: `http_<status>`, a "vote submission failed" body, or a transport failure. */
-export type ErrorClass = `http_${number}` | 'vote_failed' | 'timeout' | 'refused' | 'reset' | 'other' | 'aborted';
-export type Outcome = 'accepted' | ErrorClass;
-
-/** Accepted means HTTP 200 and the body `{"result": "vote submitted"}`; myhero answers a failed vote with 200 too. */
-export function classifyVote(status: number, body: string): Outcome {
-  return status === 200 ? voteBodyOutcome(body) : `http_${status}`;
-}
-
-/** A read (GET /v2/results, GET /options) succeeds on HTTP 200. */
-export function classifyRead(status: number): Outcome {
-  return status === 200 ? 'accepted' : `http_${status}`;
-}
-
-/** Transport failures by errno code. */
-export function classifyError(err: unknown): ErrorClass {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ECONNABORTED':
-      return 'reset';
-    case 'ETIMEDOUT':
-      return 'timeout';
-    default:
-      return 'other';
-  }
-}
+// Honest accounting, pure: what each answer counts as, the per-second series and
+// latency percentiles from HDR histograms. What an answer counts as is decided in
+// votes.ts, which the k6 script shares (this module's histograms cannot go into k6).
+export { classifyError, classifyRead, classifyVote, type ErrorClass, type Outcome } from './votes.ts';
 
 /** Counts for one slice of a run (a second, the measured window, the whole run). */
 export interface Tally {
@@ -139,16 +108,6 @@ export function percentiles(h: hdr.Histogram): Percentiles {
     p99: ms(h.getValueAtPercentile(99)),
     p999: ms(h.getValueAtPercentile(99.9)),
     max: ms(h.maxValue),
-  };
-}
-
-/** Net comparison of the votes the run got accepted (warm-up included) with the total the target recorded. */
-export function reconcile(acceptedTotal: number, recordedBefore: number, recordedAfter: number, drainSeconds: number): { recordedDelta: number; lost: number; extra: number; drainSeconds: number } {
-  const recordedDelta = recordedAfter - recordedBefore;
-  return {
-    recordedDelta,
-    ...lostAndExtra(acceptedTotal, recordedDelta),
-    drainSeconds: Math.round(drainSeconds * 10) / 10,
   };
 }
 

@@ -13,7 +13,7 @@ import type { IntervalSample, RunResult } from './engine.ts';
 import { registerK6Operator } from './k6operator-cli.ts';
 import type { LiveMetrics } from './metrics.ts';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS } from './mix.ts';
-import { buildPlan, parseHeroWeights, parseMix, parseStages, type LoadPlan } from './plan.ts';
+import { buildPlan, PLAN_DEFAULTS, parseHeroWeights, parseMix, parseStages, type LoadPlan } from './plan.ts';
 import { describeReconciliation, type MetricsTarget } from './reconcile.ts';
 import type { Stage } from './schedule.ts';
 import { compareJson, compareRows, defaultReportDir, loadLine, renderCompareReport, renderRunReport, runJson, runRows, textTable, thresholdVerdict, writeReport } from './report.ts';
@@ -41,19 +41,19 @@ const showMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 /** The load shape, shared by run, compare and demo; `d` overrides the defaults. */
 function loadSpec(d: { voters?: number; duration?: number; drainTimeout?: number; threshold?: string[]; think?: number } = {}) {
   return {
-    voters: setting({ flag: '--voters <n>', describe: 'closed model: concurrent voters, each voting as soon as its previous answer came', default: d.voters ?? 50, parse: int(0, 100_000) }),
+    voters: setting({ flag: '--voters <n>', describe: 'closed model: concurrent voters, each voting as soon as its previous answer came', default: d.voters ?? PLAN_DEFAULTS.voters, parse: int(0, 100_000) }),
     think: setting({ flag: '--think <duration>', describe: 'closed model: pause of each voter between an answer and its next vote', default: d.think ?? 0, shown: showMs(d.think ?? 0), parse: duration }),
     rate: setting({ flag: '--rate <n>', describe: 'open model: requests per second on a fixed schedule (latency corrected for coordinated omission); 0 = closed model', default: 0, parse: number(0, 1_000_000) }),
     connections: setting({ flag: '--connections <n>', describe: 'open model: connections to send from (default: the rate, 10–1000)', default: 0, shown: '', parse: int(0, 100_000) }),
-    duration: setting({ flag: '--duration <duration>', describe: 'length of the load, e.g. 30s, 2m', default: d.duration ?? 30_000, shown: showMs(d.duration ?? 30_000), parse: duration }),
+    duration: setting({ flag: '--duration <duration>', describe: 'length of the load, e.g. 30s, 2m', default: d.duration ?? PLAN_DEFAULTS.durationMs, shown: showMs(d.duration ?? PLAN_DEFAULTS.durationMs), parse: duration }),
     warmup: setting({ flag: '--warmup <duration>', describe: 'first part of the load excluded from rates and latency (its votes still count in reconciliation)', default: 0, shown: '', parse: duration }),
     stages: setting({ flag: '--stages <list>', describe: 'ramp/hold/ramp-down as duration:target pairs, e.g. 10s:50,30s:50,10s:0 (target = voters, or requests/s with --rate)', default: [] as Stage[], shown: '', parse: parseStages }),
     mix: setting({ flag: '--mix <weights>', describe: 'request mix', default: DEFAULT_MIX, shown: `vote=${DEFAULT_MIX.vote},results=${DEFAULT_MIX.results},options=${DEFAULT_MIX.options}`, parse: parseMix }),
     distribution: setting({ flag: '--distribution <name>', describe: `how voters pick heroes from the target's /options: ${HERO_DISTRIBUTIONS.join('|')}`, default: 'uniform' as (typeof HERO_DISTRIBUTIONS)[number], parse: oneOf(HERO_DISTRIBUTIONS) }),
     weights: setting({ flag: '--weights <list>', describe: 'with --distribution weighted: Hero=weight pairs, e.g. Superman=3,Batman=1', default: {} as Record<string, number>, shown: '', parse: parseHeroWeights }),
-    timeout: setting({ flag: '--timeout <duration>', describe: 'per-request timeout', default: 10_000, shown: '10s', parse: duration }),
+    timeout: setting({ flag: '--timeout <duration>', describe: 'per-request timeout', default: PLAN_DEFAULTS.timeoutMs, shown: showMs(PLAN_DEFAULTS.timeoutMs), parse: duration }),
     workers: setting({ flag: '--workers <n>', describe: 'worker threads generating load, for targets one thread cannot saturate', default: 1, parse: int(1, 64) }),
-    drainTimeout: setting({ flag: '--drain-timeout <duration>', describe: 'after the load, how long to wait for the recorded count to catch up', default: d.drainTimeout ?? 30_000, shown: showMs(d.drainTimeout ?? 30_000), parse: duration }),
+    drainTimeout: setting({ flag: '--drain-timeout <duration>', describe: 'after the load, how long to wait for the recorded count to catch up', default: d.drainTimeout ?? PLAN_DEFAULTS.drainTimeoutMs, shown: showMs(d.drainTimeout ?? PLAN_DEFAULTS.drainTimeoutMs), parse: duration }),
     threshold: setting({ flag: '--threshold <expr...>', describe: 'k6-style pass/fail criteria, e.g. p99<500ms lost==0 failed_rate<0.01 (exit 1 when one fails)', default: d.threshold ?? [], parse: list(string) }),
     seed: setting({ flag: '--seed <n>', describe: 'seed of the request mix (default: random)', default: 0, shown: '', parse: int(0, 2 ** 32 - 1) }),
     json: setting({ flag: '--json', describe: 'print the results as JSON on stdout', default: false, parse: bool }),

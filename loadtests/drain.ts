@@ -1,7 +1,7 @@
 import { TWIN } from '../lib/catalog.ts';
 import type { AppMode } from '../lib/defaults.ts';
 import { describeError } from '../lib/errors.ts';
-import { compareCounts, judgeDrain, reconciliationOf, sumMetric, totalOf, type Consumer, type DrainPolicy, type DrainState, type HeroCounts, type MetricsTarget, type Reconciliation } from './reconcile.ts';
+import { compareCounts, DRAIN_POLL_MS, judgeDrain, reconciliationOf, sumMetric, totalOf, type Consumer, type DrainPolicy, type DrainState, type HeroCounts, type MetricsTarget, type Reconciliation } from './reconcile.ts';
 
 // The edge of the reconciliation: scraping the services' /metrics (queue backlog,
 // the consumer's state) and polling the recorded count after the load until
@@ -101,7 +101,7 @@ const MAX_BACKOFF_MS = 2000;
 /** Poll after the load until judgeDrain says the drain is over; `drainSeconds` ends at the count's last change. */
 export async function drainVotes(o: DrainOptions): Promise<Reconciliation> {
   const start = Date.now();
-  const pollMs = o.pollMs ?? 250;
+  const pollMs = o.pollMs ?? DRAIN_POLL_MS;
   const interrupted = Boolean(o.signal?.aborted);
   let lastTotal: number | undefined;
   let lastChange = start;

@@ -58,7 +58,10 @@ export interface LoadPlan {
   seed?: number;
 }
 
+/** The defaults of `loadtest run` (and of the k6 script, which imports them). */
 export const PLAN_DEFAULTS = {
+  voters: 50,
+  durationMs: 30_000,
   timeoutMs: 10_000,
   drainTimeoutMs: 30_000,
   stableMs: 3_000,

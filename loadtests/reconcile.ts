@@ -1,5 +1,5 @@
-import { reconcile as net } from './accounting.ts';
 import type { HeroCounts, ReconcileOutcome, Reconciliation } from './figures.ts';
+import { lostAndExtra } from './votes.ts';
 
 export type { HeroCounts, ReconcileOutcome, Reconciliation };
 
@@ -12,7 +12,7 @@ export type { HeroCounts, ReconcileOutcome, Reconciliation };
 // - not settled: the drain timeout came while the count still moved, the
 //   consumer was stalled or its state unknown, or the final read failed —
 //   `lost` is then null, with `undrained` and the reason.
-// The polling itself is in drain.ts.
+// The polling itself is in drain.ts (and, for k6, in the script's teardown).
 
 /** A /metrics endpoint of a myhero service (the twin's, or a real deployment's exporter); service `any` when unknown. */
 export interface MetricsTarget {
@@ -63,7 +63,7 @@ export function compareCounts(acceptedByHero: HeroCounts, before: HeroCounts, af
     else if (d > 0) extraByHero[hero] = d;
   }
   const recordedDelta = totalOf(after) - totalOf(before);
-  const { lost, extra } = net(totalOf(acceptedByHero), 0, recordedDelta, 0);
+  const { lost, extra } = lostAndExtra(totalOf(acceptedByHero), recordedDelta);
   return { recordedDelta, lost: totalOf(lostByHero), extra: totalOf(extraByHero), lostByHero, extraByHero, net: { lost, extra } };
 }
 
@@ -85,6 +85,9 @@ export type Consumer =
   | { kind: 'queue'; connected: boolean; progressing: boolean; detail?: string }
   /** Nothing tells: no metrics, or a queue whose consumer exposes none. */
   | { kind: 'unknown' };
+
+/** How often the recorded count is read while draining (the runner's drain.ts and the k6 script's teardown). */
+export const DRAIN_POLL_MS = 250;
 
 export interface DrainPolicy {
   timeoutMs: number;

@@ -13,9 +13,8 @@ import {
   mergeHistograms,
   mergeSeries,
   percentiles,
-  reconcile,
 } from '../accounting.ts';
-import { totalVotes } from '../votes.ts';
+import { classifyK6Error, lostAndExtra, totalVotes } from '../votes.ts';
 
 const err = (code: string) => Object.assign(new Error(code), { code });
 
@@ -42,6 +41,13 @@ describe('classification', () => {
     expect(classifyError(err('ETIMEDOUT'))).toBe('timeout');
     expect(classifyError(err('EHOSTUNREACH'))).toBe('other');
     expect(classifyError(undefined)).toBe('other');
+  });
+
+  it("classifies k6's transport failures by its error codes, into the same classes", () => {
+    expect([1050, 1211].map(classifyK6Error)).toEqual(['timeout', 'timeout']);
+    expect(classifyK6Error(1212)).toBe('refused');
+    expect([1220, 1201].map(classifyK6Error)).toEqual(['reset', 'reset']);
+    expect(classifyK6Error(1101)).toBe('other');
   });
 });
 
@@ -105,12 +111,12 @@ describe('HDR percentiles', () => {
 
 describe('reconciliation', () => {
   it('counts accepted votes never recorded as lost, never negative', () => {
-    expect(reconcile(100, 50, 150, 2.34)).toEqual({ recordedDelta: 100, lost: 0, extra: 0, drainSeconds: 2.3 });
-    expect(reconcile(100, 50, 140, 0)).toMatchObject({ recordedDelta: 90, lost: 10, extra: 0 });
+    expect(lostAndExtra(100, 100)).toEqual({ lost: 0, extra: 0 });
+    expect(lostAndExtra(100, 90)).toEqual({ lost: 10, extra: 0 });
   });
 
   it('reports an excess separately as extra (e.g. failed answers whose vote was stored)', () => {
-    expect(reconcile(100, 0, 112, 0)).toMatchObject({ recordedDelta: 112, lost: 0, extra: 12 });
+    expect(lostAndExtra(100, 112)).toEqual({ lost: 0, extra: 12 });
   });
 
   it('sums /v2/results rows and rejects anything else', () => {
