@@ -61,9 +61,14 @@ export const K6 = {
   requests: 'myhero_requests',
   /** Trend (ms) of vote latency. */
   voteDuration: 'myhero_vote_duration',
-  /** Gauges set by teardown once the queue has drained. */
+  /** Gauges set by teardown once its drain ends: the recorded count's change since setup (when read), and seconds to its last change. */
   recordedDelta: 'myhero_recorded_delta',
   drainSeconds: 'myhero_drain_seconds',
+  /** Gauges set by teardown: how long its drain lasted, and how long the count had not moved at its end. */
+  drainElapsedSeconds: 'myhero_drain_elapsed_seconds',
+  drainStableSeconds: 'myhero_drain_stable_seconds',
+  /** Gauge set by teardown: 0 when its last read of /v2/results succeeded, else that answer's HTTP status, or k6's error code (1000+) when none came. */
+  drainReadError: 'myhero_drain_read_error',
   /** Counter set once by setup() when it completed: its absence in the summary means the load never ran. */
   setupCompleted: 'myhero_setup_completed',
 } as const;

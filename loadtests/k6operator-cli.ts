@@ -7,18 +7,16 @@ import { ENV, K8S } from '../lib/defaults.ts';
 import { UserError, describeError } from '../lib/errors.ts';
 import { bool, duration, int, list, number, oneOf, string, url } from '../lib/parse.ts';
 import { k6Script } from './k6bundle.ts';
-import { DEFAULTS, settingsFromEnv } from './k6/lib/options.ts';
+import { DEFAULT_THRESHOLDS, k6Duration, settingsFromEnv } from './k6/lib/options.ts';
 import { k6OperatorManifests, renderManifests, summaryRecipe } from './k6operator.ts';
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS, type MixWeights } from './mix.ts';
-import { parseHeroWeights, parseMix, parseStages } from './plan.ts';
+import { PLAN_DEFAULTS, parseHeroWeights, parseMix, parseStages } from './plan.ts';
 import type { Stage } from './schedule.ts';
 import { parseThresholds } from './thresholds.ts';
 
 // `loadtest k6-operator`: the load shape of `loadtest run`, with the same flags,
 // written as k6-operator manifests for a distributed run from inside the cluster.
 
-/** ms as a k6 duration: 30000 → 30s, 1500 → 1500ms. */
-const k6Duration = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 const pairs = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k}=${v}`).join(',');
 
 const spec = {
@@ -28,19 +26,19 @@ const spec = {
   parallelism: setting({ flag: '--parallelism <n>', describe: 'k6 runner pods; k6 splits voters and rates between them', default: 1, parse: int(1, 1000) }),
   keySecret: setting({ flag: '--key-secret <name>', describe: 'Secret holding the myhero-app key (the key itself is never written)', default: 'myhero-app-key', parse: string }),
   keySecretKey: setting({ flag: '--key-secret-key <key>', describe: 'data key of the key in that Secret', default: ENV.appKey as string, parse: string }),
-  voters: setting({ flag: '--voters <n>', describe: 'closed model: concurrent voters in total', default: DEFAULTS.voters as number, parse: int(1, 1_000_000) }),
+  voters: setting({ flag: '--voters <n>', describe: 'closed model: concurrent voters in total', default: PLAN_DEFAULTS.voters as number, parse: int(1, 1_000_000) }),
   think: setting({ flag: '--think <duration>', describe: "closed model: pause of each voter between an answer and its next request", default: 0, shown: '', parse: duration }),
   rate: setting({ flag: '--rate <n>', describe: 'open model: requests per second in total; 0 = closed model', default: 0, parse: number(0, 10_000_000) }),
   connections: setting({ flag: '--connections <n>', describe: 'open model: VUs in total (default: the rate, 10–1000)', default: 0, shown: '', parse: int(0, 1_000_000) }),
-  duration: setting({ flag: '--duration <duration>', describe: 'length of the load, e.g. 30s, 2m', default: 30_000, shown: DEFAULTS.duration, parse: duration }),
+  duration: setting({ flag: '--duration <duration>', describe: 'length of the load, e.g. 30s, 2m', default: PLAN_DEFAULTS.durationMs as number, shown: k6Duration(PLAN_DEFAULTS.durationMs).text, parse: duration }),
   warmup: setting({ flag: '--warmup <duration>', describe: 'first part of the load excluded from rates and latency', default: 0, shown: '', parse: duration }),
   stages: setting({ flag: '--stages <list>', describe: 'ramp/hold/ramp-down as duration:target pairs, e.g. 10s:50,30s:50,10s:0', default: [] as Stage[], shown: '', parse: parseStages }),
   mix: setting({ flag: '--mix <weights>', describe: 'request mix', default: DEFAULT_MIX as MixWeights, shown: pairs({ ...DEFAULT_MIX }), parse: parseMix }),
   distribution: setting({ flag: '--distribution <name>', describe: `how voters pick heroes from the target's /options: ${HERO_DISTRIBUTIONS.join('|')}`, default: 'uniform' as (typeof HERO_DISTRIBUTIONS)[number], parse: oneOf(HERO_DISTRIBUTIONS) }),
   weights: setting({ flag: '--weights <list>', describe: 'with --distribution weighted: Hero=weight pairs', default: {} as Record<string, number>, shown: '', parse: parseHeroWeights }),
-  timeout: setting({ flag: '--timeout <duration>', describe: 'per-request timeout', default: 10_000, shown: DEFAULTS.timeout, parse: duration }),
-  drainTimeout: setting({ flag: '--drain-timeout <duration>', describe: 'after the load, how long each runner waits for the recorded count to settle', default: 30_000, shown: DEFAULTS.drainTimeout, parse: duration }),
-  threshold: setting({ flag: '--threshold <expr...>', describe: 'pass/fail criteria as for loadtest run, judged by each runner on its share', default: DEFAULTS.thresholds.split(','), parse: list(string) }),
+  timeout: setting({ flag: '--timeout <duration>', describe: 'per-request timeout', default: PLAN_DEFAULTS.timeoutMs as number, shown: k6Duration(PLAN_DEFAULTS.timeoutMs).text, parse: duration }),
+  drainTimeout: setting({ flag: '--drain-timeout <duration>', describe: 'after the load, how long each runner waits for the recorded count to settle', default: PLAN_DEFAULTS.drainTimeoutMs as number, shown: k6Duration(PLAN_DEFAULTS.drainTimeoutMs).text, parse: duration }),
+  threshold: setting({ flag: '--threshold <expr...>', describe: 'pass/fail criteria as for loadtest run, judged by each runner on its share', default: DEFAULT_THRESHOLDS.split(','), parse: list(string) }),
   seed: setting({ flag: '--seed <n>', describe: 'seed of the request mix (default: random)', default: 0, shown: '', parse: int(0, 2 ** 32 - 1) }),
   image: setting({ flag: '--image <image>', describe: "k6 runner image (default: k6-operator's; Pi 3 / arm32v7 clusters need an armv7 build)", default: '', parse: string }),
   separate: setting({ flag: '--separate', describe: 'one runner per node', default: false, parse: bool }),
@@ -77,15 +75,15 @@ export function registerK6Operator(loadtestGroup: Command): void {
         TARGET: cfg.target,
         ...(cfg.rate > 0
           ? { RATE: String(cfg.rate), ...(cfg.connections ? { CONNECTIONS: String(cfg.connections) } : {}) }
-          : { VOTERS: String(cfg.voters), THINK: k6Duration(cfg.think) }),
-        DURATION: k6Duration(cfg.duration),
-        WARMUP: k6Duration(cfg.warmup),
-        ...(cfg.stages.length ? { STAGES: cfg.stages.map((s) => `${k6Duration(s.durationMs)}:${s.target}`).join(',') } : {}),
+          : { VOTERS: String(cfg.voters), THINK: k6Duration(cfg.think).text }),
+        DURATION: k6Duration(cfg.duration).text,
+        WARMUP: k6Duration(cfg.warmup).text,
+        ...(cfg.stages.length ? { STAGES: cfg.stages.map((s) => `${k6Duration(s.durationMs).text}:${s.target}`).join(',') } : {}),
         MIX: pairs({ ...cfg.mix }),
         DISTRIBUTION: cfg.distribution,
         ...(Object.keys(cfg.weights).length ? { WEIGHTS: pairs(cfg.weights) } : {}),
-        TIMEOUT: k6Duration(cfg.timeout),
-        DRAIN_TIMEOUT: k6Duration(cfg.drainTimeout),
+        TIMEOUT: k6Duration(cfg.timeout).text,
+        DRAIN_TIMEOUT: k6Duration(cfg.drainTimeout).text,
         THRESHOLDS: cfg.threshold.join(','),
         ...(cfg.seed ? { SEED: String(cfg.seed) } : {}),
       };

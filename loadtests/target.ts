@@ -1,6 +1,6 @@
 import { BODIES, KEY_HEADER } from '../lib/defaults.ts';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
-import { countsByHero } from './votes.ts';
+import { countsByHero, heroOptions } from './votes.ts';
 
 // The calls the runner makes to myhero-app besides the load itself: a preflight
 // that turns an unreachable target, a wrong key or a data tier that does not
@@ -59,17 +59,10 @@ export async function probeTarget(target: string, key: string, signal?: AbortSig
   }
   if (res.status >= 500) throw await readFailed(target, '/options', res.status, key, signal);
   if (res.status !== 200) throw new UserError(`${target}/options answered HTTP ${res.status}; is this myhero-app?`, EXIT.badInput);
-  let options: unknown;
-  try {
-    options = (JSON.parse(res.body) as { options?: unknown }).options;
-  } catch {
-    options = undefined;
-  }
-  if (!Array.isArray(options) || !options.every((o) => typeof o === 'string')) {
-    throw new UserError(`${target}/options did not answer {"options": [...]}; is this myhero-app?`, EXIT.badInput);
-  }
+  const options = heroOptions(res.body);
+  if (!options) throw new UserError(`${target}/options did not answer {"options": [...]}; is this myhero-app?`, EXIT.badInput);
   if (options.length === 0) throw new UserError(`${target} has no hero options to vote for`, EXIT.badInput);
-  return options as string[];
+  return options;
 }
 
 /** A read of /v2/results that failed: `status` when the target answered, `unreachable` when it did not. */

@@ -53,6 +53,17 @@ export function voteBodyOutcome(body: string): 'accepted' | 'vote_failed' | 'oth
   return 'other';
 }
 
+/** The hero names of a GET /options answer body, `{"options": [...]}`; undefined when it is not that. */
+export function heroOptions(body: string): string[] | undefined {
+  let options: unknown;
+  try {
+    options = (JSON.parse(body) as { options?: unknown } | null)?.options;
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(options) && options.every((o) => typeof o === 'string') ? (options as string[]) : undefined;
+}
+
 /** Total votes in a parsed `/v2/results` answer: `[[hero, votes, percent], ...]`. */
 export function totalVotes(results: unknown): number {
   if (!Array.isArray(results)) throw new Error('expected a JSON list of [hero, votes, percent]');

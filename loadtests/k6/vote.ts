@@ -3,6 +3,9 @@
 // k6-operator). Build with `npm run k6:build`, then
 //   k6 run dist/k6/vote.js -e TARGET=http://127.0.0.1:15001 -e MYHERO_APP_KEY=...
 // Settings are env vars (loadtests/k6/README.md). The key is never printed.
+// The rules are the runner's own modules (settings parsers and defaults, the request
+// mix, what an answer counts as, thresholds, reconciliation), which esbuild inlines;
+// this folder holds only what is k6's: reading k6's answers, options and summary.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
@@ -29,6 +32,9 @@ const requests = new Counter(K6.requests);
 const voteDuration = new Trend(K6.voteDuration, true);
 const recordedDelta = new Gauge(K6.recordedDelta);
 const drainSeconds = new Gauge(K6.drainSeconds);
+const drainElapsed = new Gauge(K6.drainElapsedSeconds);
+const drainStable = new Gauge(K6.drainStableSeconds);
+const drainReadError = new Gauge(K6.drainReadError);
 // handleSummary() cannot see setup()'s data (grafana/k6#2088), only metrics: this one says setup completed.
 const setupCompleted = new Counter(K6.setupCompleted);
 
@@ -81,17 +87,17 @@ export default function (data: SetupData): void {
       const t = res.timings;
       voteDuration.add(res.status !== 0 ? t.blocked + t.connecting + t.tls_handshaking + t.duration : Date.now() - started);
       countVote(outcome);
-      check(res, { 'vote accepted': () => outcome.ok });
-    } else if (outcome.ok) {
+      check(res, { 'vote accepted': () => outcome === 'accepted' });
+    } else if (outcome === 'accepted') {
       warmupAccepted.add(1);
     }
   } else {
     const res = read(route);
-    const outcome = classifyRead(res);
+    const ok = classifyRead(res) === 'accepted';
     if (measured) {
       requests.add(1);
-      readErrors.add(outcome.ok ? 0 : 1);
-      check(res, { [`${route} answered`]: () => outcome.ok });
+      readErrors.add(ok ? 0 : 1);
+      check(res, { [`${route} answered`]: () => ok });
     }
   }
   if (settings.model.kind === 'closed' && settings.model.think.seconds > 0) sleep(settings.model.think.seconds);
@@ -100,37 +106,52 @@ export default function (data: SetupData): void {
 function countVote(outcome: Outcome): void {
   requests.add(1);
   attempted.add(1);
+  const ok = outcome === 'accepted';
   // Adding 0 keeps every counter in the summary even when nothing happened.
-  accepted.add(outcome.ok ? 1 : 0);
-  failed.add(outcome.ok ? 0 : 1);
-  failedRate.add(!outcome.ok);
-  if (!outcome.ok) voteErrors.add(1, { class: outcome.class });
+  accepted.add(ok ? 1 : 0);
+  failed.add(ok ? 0 : 1);
+  failedRate.add(!ok);
+  if (!ok) voteErrors.add(1, { class: outcome });
 }
 
-/** After the load: wait until the recorded count stops moving, then report what the target recorded. */
+/**
+ * After the load: read the recorded count until it has not moved for DRAIN_STABLE (or
+ * DRAIN_TIMEOUT came), retrying failed reads, and leave what was seen in gauges for
+ * handleSummary(), which judges it with the runner's rules (loadtests/reconcile.ts).
+ */
 export function teardown(data: SetupData): void {
   const started = Date.now();
   let watch: DrainWatch | undefined;
+  let readError = 0;
+  let t = 0;
   for (;;) {
-    const t = (Date.now() - started) / 1000;
+    t = (Date.now() - started) / 1000;
     const res = read('results');
-    if (res.status === 200) {
-      const count = totalVotes(res.body);
+    const count = res.status === 200 ? recordedTotal(res.body) : undefined;
+    readError = count !== undefined ? 0 : res.status || res.error_code;
+    if (count !== undefined) {
       watch ??= new DrainWatch(count, settings.drainStable.seconds);
       if (watch.observe(t, count)) break;
     }
-    if (t >= settings.drainTimeout.seconds) {
-      console.warn(`the recorded count was still moving after DRAIN_TIMEOUT=${settings.drainTimeout.text}; reporting it as it stands`);
-      break;
-    }
+    if (t >= settings.drainTimeout.seconds) break;
     sleep(DRAIN_POLL_SECONDS);
   }
-  if (!watch) {
-    console.warn('GET /v2/results did not answer after the load: no reconciliation');
-    return;
+  drainElapsed.add(t);
+  drainReadError.add(readError);
+  drainStable.add(watch ? watch.stableFor(t) : 0);
+  if (watch) {
+    recordedDelta.add(watch.count - data.recordedBefore);
+    drainSeconds.add(watch.lastChangeSeconds);
   }
-  recordedDelta.add(watch.count - data.recordedBefore);
-  drainSeconds.add(watch.drainSeconds);
+}
+
+/** The total of a /v2/results answer, or undefined when it is not a list of results. */
+function recordedTotal(body: unknown): number | undefined {
+  try {
+    return totalVotes(body);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,58 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { K6 } from '../../lib/catalog.ts';
 import { BODIES } from '../../lib/defaults.ts';
-import * as runner from '../accounting.ts';
-import { PLAN_DEFAULTS } from '../plan.ts';
 import { classifyRead, classifyVote, SUMMARY_CLASSES } from '../k6/lib/classify.ts';
-import { DEFAULTS, k6Options, measuredSeconds, openConnections, parseDuration, settingsFromEnv } from '../k6/lib/options.ts';
-import { DrainWatch, reconcile, totalVotes } from '../k6/lib/reconcile.ts';
+import { k6Options, measuredSeconds, parseDuration, settingsFromEnv } from '../k6/lib/options.ts';
+import { DrainWatch, reconcileDrain, totalVotes, type DrainReading } from '../k6/lib/reconcile.ts';
 import { SUMMARY_REPORT, runFromSummary, summaryText, type K6SummaryData } from '../k6/lib/summary.ts';
 import { parseOptions, setupProblem } from '../k6/lib/target.ts';
 import { errorSubmetric, parseK6Thresholds, toK6Threshold } from '../k6/lib/thresholds.ts';
 
-// The pure logic of the k6 vote script, under Node. The classification, reconciliation
-// and defaults are twins of the main runner's (whose modules cannot go into a k6
-// bundle); parity tests here keep them equal.
+// What the k6 vote script adds to the runner's rules, under Node: reading k6's answers,
+// env settings and options, the drain's evidence and the summary. The rules themselves
+// (classification, parsers, defaults, reconciliation) are the runner's modules, which
+// the bundle inlines (k6-bundle.test.ts shows they are there) and the runner's tests cover.
 
 const TARGET = 'http://127.0.0.1:15001';
 const env = (extra: Record<string, string> = {}) => settingsFromEnv({ TARGET, ...extra });
 const json = (v: unknown) => JSON.stringify(v);
 
-describe('classification (parity with loadtests/accounting.ts)', () => {
-  const bodies = [json(BODIES.voteSubmitted), json(BODIES.voteFailed), json(BODIES.invalidKey), 'Service up.', '', 'null', '{"result": 1}'];
-  const statuses = [200, 201, 400, 401, 404, 429, 500, 502, 503];
-
-  it('gives every HTTP answer the same class as the runner', () => {
-    for (const status of statuses) {
-      for (const body of bodies) {
-        const runnerVote = runner.classifyVote(status, body);
-        const k6Vote = classifyVote({ status, body, error_code: status >= 400 ? 1000 + status : 0 });
-        expect(k6Vote.ok ? 'accepted' : k6Vote.class, `vote ${status} ${body}`).toBe(runnerVote);
-        const k6Read = classifyRead({ status, body, error_code: 0 });
-        expect(k6Read.ok ? 'accepted' : k6Read.class, `read ${status}`).toBe(runner.classifyRead(status));
-      }
-    }
-  });
-
-  it('counts a vote as accepted only on 200 with "vote submitted"', () => {
-    expect(classifyVote({ status: 200, body: json(BODIES.voteSubmitted), error_code: 0 })).toEqual({ ok: true });
-    expect(classifyVote({ status: 200, body: json(BODIES.voteFailed), error_code: 0 })).toEqual({ ok: false, class: 'vote_failed' });
-    expect(classifyVote({ status: 503, body: json(BODIES.voteSubmitted), error_code: 1503 })).toEqual({ ok: false, class: 'http_503' });
-  });
-
-  it('maps k6 transport error codes to the runner classes of the same errno', () => {
-    const cases: [number, NodeJS.ErrnoException['code'], string][] = [
-      [1212, 'ECONNREFUSED', 'refused'],
-      [1220, 'ECONNRESET', 'reset'],
-      [1201, 'EPIPE', 'reset'],
-      [1211, 'ETIMEDOUT', 'timeout'],
-    ];
-    for (const [code, errno, cls] of cases) {
-      expect(classifyVote({ status: 0, body: null, error_code: code })).toEqual({ ok: false, class: cls });
-      expect(runner.classifyError(Object.assign(new Error(errno), { code: errno }))).toBe(cls);
-    }
-    expect(classifyVote({ status: 0, body: null, error_code: 1050 })).toEqual({ ok: false, class: 'timeout' });
-    expect(classifyVote({ status: 0, body: null, error_code: 1101 })).toEqual({ ok: false, class: 'other' });
+describe("k6's answers", () => {
+  it('counts a vote as accepted only on 200 with "vote submitted"; a request without an answer by its k6 error code', () => {
+    expect(classifyVote({ status: 200, body: json(BODIES.voteSubmitted), error_code: 0 })).toBe('accepted');
+    expect(classifyVote({ status: 200, body: json(BODIES.voteFailed), error_code: 0 })).toBe('vote_failed');
+    expect(classifyVote({ status: 503, body: json(BODIES.voteSubmitted), error_code: 1503 })).toBe('http_503');
+    expect(classifyVote({ status: 0, body: null, error_code: 1212 })).toBe('refused');
+    expect(classifyRead({ status: 0, body: null, error_code: 1050 })).toBe('timeout');
+    expect(classifyRead({ status: 500, body: '<html>', error_code: 1500 })).toBe('http_500');
+    expect(classifyRead({ status: 200, body: '[]', error_code: 0 })).toBe('accepted');
   });
 
   it('lists the common failure classes for the summary, each as a k6 sub-metric', () => {
@@ -61,20 +34,11 @@ describe('classification (parity with loadtests/accounting.ts)', () => {
   });
 });
 
-describe('reconciliation (parity with the runner)', () => {
-  it('sums /v2/results like the runner, from text or parsed JSON', () => {
-    const results = [['Deadpool', 2, 66.6], ['Superman', 1, 33.3]];
-    expect(totalVotes(json(results))).toBe(3);
-    expect(totalVotes(results)).toBe(3);
+describe('the drain', () => {
+  it('sums /v2/results from the text k6 hands over', () => {
+    expect(totalVotes(json([['Deadpool', 2, 66.6], ['Superman', 1, 33.3]]))).toBe(3);
     expect(() => totalVotes('{"Deadpool": 2}')).toThrow(/list/);
     expect(() => totalVotes('not json')).toThrow(/JSON/);
-  });
-
-  it('reports lost and extra as the runner does', () => {
-    for (const [accepted, delta] of [[10, 10], [10, 7], [7, 10], [0, 0]] as const) {
-      const r = runner.reconcile(accepted, 100, 100 + delta, 0);
-      expect(reconcile(accepted, delta)).toEqual({ lost: r.lost, extra: r.extra });
-    }
   });
 
   it('calls the drain done once the count has not moved for the stable window', () => {
@@ -85,20 +49,63 @@ describe('reconciliation (parity with the runner)', () => {
     expect(w.observe(4, 150)).toBe(false);
     expect(w.observe(5.1, 150)).toBe(true);
     expect(w.count).toBe(150);
-    expect(w.drainSeconds).toBe(2);
+    expect(w.lastChangeSeconds).toBe(2.04);
+    expect(w.stableFor(5.1)).toBeCloseTo(3.06);
+  });
+});
+
+describe("reconciliation: the runner's outcomes from what teardown saw", () => {
+  // 100 accepted; teardown's drain with DRAIN_STABLE=3s, DRAIN_TIMEOUT=30s.
+  const s = env({ DRAIN_STABLE: '3s', DRAIN_TIMEOUT: '30s' });
+  const stable = (recordedDelta: number, extra: Partial<DrainReading> = {}): DrainReading => ({ recordedDelta, lastChangeSeconds: 1.26, stableSeconds: 3.1, elapsedSeconds: 4.4, readError: 0, ...extra });
+
+  it('counted: every accepted vote recorded, drain time to the last change', () => {
+    expect(reconcileDrain(stable(100), 100, s)).toMatchObject({ outcome: 'counted', recordedDelta: 100, lost: 0, extra: 0, drainSeconds: 1.3, net: { lost: 0, extra: 0 } });
+    expect(reconcileDrain(stable(104), 100, s)).toMatchObject({ outcome: 'counted', lost: 0, extra: 4 });
+  });
+
+  it('lost only where the app is known to have no queue (APP_MODE=direct)', () => {
+    expect(reconcileDrain(stable(93), 100, env({ APP_MODE: 'direct' }))).toMatchObject({ outcome: 'lost', recordedDelta: 93, lost: 7, extra: 0, drainSeconds: 1.3 });
+  });
+
+  it('not settled, never lost, when a short count may be a stalled queue', () => {
+    for (const settings of [s, env({ APP_MODE: 'queue' })]) {
+      const r = reconcileDrain(stable(93), 100, settings);
+      expect(r).toMatchObject({ outcome: 'not-settled', lost: null, extra: null, drainSeconds: null, recordedDelta: 93, undrained: 7, unsettledBy: 'unknown' });
+      expect(r.reason).toMatch(/stopped 7 votes short .*DRAIN_STABLE=3s.*APP_MODE=direct/);
+    }
+  });
+
+  it('not settled when the final read failed, with the read in the reason', () => {
+    const failed = reconcileDrain(stable(60, { readError: 500, stableSeconds: 0.2, elapsedSeconds: 30.1 }), 100, env({ APP_MODE: 'direct' }));
+    expect(failed).toMatchObject({ outcome: 'not-settled', lost: null, recordedDelta: 60, unsettledBy: 'read' });
+    expect(failed.reason).toMatch(/drain timeout \(30 s\) reached: the final read of the recorded votes failed: GET \/v2\/results answered HTTP 500/);
+    const never = reconcileDrain({ lastChangeSeconds: 0, stableSeconds: 0, elapsedSeconds: 30.2, readError: 1212 }, 100, s);
+    expect(never).toMatchObject({ outcome: 'not-settled', lost: null, recordedDelta: null, undrained: null, unsettledBy: 'read' });
+    expect(never.reason).toMatch(/no answer \(k6 error 1212, refused\)/);
+  });
+
+  it('not settled when the drain timeout came while the count still moved', () => {
+    const r = reconcileDrain(stable(80, { stableSeconds: 0.25, elapsedSeconds: 30.1 }), 100, env({ APP_MODE: 'direct' }));
+    expect(r).toMatchObject({ outcome: 'not-settled', lost: null, undrained: 20, unsettledBy: 'moving' });
+  });
+
+  it('nothing to reconcile when teardown reported nothing, or each k6 instance sees only its share', () => {
+    expect(reconcileDrain(undefined, 0, s)).toMatchObject({ outcome: 'not-settled', lost: null, recordedDelta: null });
+    const shared = reconcileDrain(stable(325), 100, env({ PARALLELISM: '3', THRESHOLDS: '' }));
+    expect(shared).toMatchObject({ outcome: 'not-settled', recordedDelta: 325, lost: null, extra: null });
+    expect(shared.reason).toMatch(/PARALLELISM=3.*acceptedTotal.*largest recordedDelta/);
   });
 });
 
 describe('settings from env', () => {
-  it('keeps the runner defaults', () => {
+  it('takes the runner\'s defaults, in k6 durations', () => {
     const s = env();
-    expect(s.model).toEqual({ kind: 'closed', voters: DEFAULTS.voters, think: { text: '0s', seconds: 0 } });
-    expect(s.timeout.seconds * 1000).toBe(PLAN_DEFAULTS.timeoutMs);
-    expect(s.drainTimeout.seconds * 1000).toBe(PLAN_DEFAULTS.drainTimeoutMs);
-    expect(s.drainStable.seconds * 1000).toBe(PLAN_DEFAULTS.stableMs);
-    for (const rate of [0.5, 5, 50, 500, 5000]) expect(openConnections(rate)).toBe(PLAN_DEFAULTS.openConnections(rate));
+    expect(s.model).toEqual({ kind: 'closed', voters: 50, think: { text: '0s', seconds: 0 } });
+    expect([s.duration.text, s.timeout.text, s.drainTimeout.text, s.drainStable.text]).toEqual(['30s', '10s', '30s', '3s']);
     expect(s.mix).toEqual({ vote: 90, results: 8, options: 2 });
     expect(s.thresholds.map((t) => t.source)).toEqual(['p99<500ms', 'failed_rate<0.01']);
+    expect(s.appMode).toBeUndefined();
   });
 
   it('chooses the open model when RATE is set, as --rate does', () => {
@@ -135,7 +142,9 @@ describe('settings from env', () => {
     [{ WARMUP: '30s' }, /WARMUP .* shorter than the load/],
     [{ VOTERS: '0' }, /invalid VOTERS/],
     [{ MIX: 'results=5' }, /must include votes/],
-    [{ MIX: 'vote=5,likes=1' }, /unknown kind likes/],
+    [{ MIX: 'vote=5,likes=1' }, /invalid MIX "vote=5,likes=1": expected e.g. vote=90/],
+    [{ VOTERS: '2.5' }, /invalid VOTERS "2.5": expected a whole number/],
+    [{ APP_MODE: 'hybrid' }, /invalid APP_MODE "hybrid": expected one of direct\|queue/],
     [{ STAGES: '10s' }, /invalid STAGES/],
     [{ DISTRIBUTION: 'pareto' }, /invalid DISTRIBUTION/],
     [{ THRESHOLDS: 'p99<fast' }, /THRESHOLDS: invalid --threshold "p99<fast"/],
@@ -150,6 +159,7 @@ describe('settings from env', () => {
     expect(parseDuration('1m30s', 'D').seconds).toBe(90);
     expect(parseDuration('250ms', 'D').seconds).toBe(0.25);
     expect(parseDuration('5', 'D')).toEqual({ text: '5s', seconds: 5 });
+    expect(parseDuration('1.1s', 'D')).toEqual({ text: '1100ms', seconds: 1.1 });
   });
 });
 
@@ -185,7 +195,7 @@ describe('k6 options', () => {
     // 10 accepted/s over the 30 s measured = 300 accepted.
     expect(o.thresholds?.[K6.votesAccepted]).toEqual(['count>=300']);
     expect(o.thresholds?.[K6.votesAttempted]).toEqual(['count>0']);
-    expect(toK6Threshold(parseK6Thresholds('lost==0')[0]!, 30)).toBeUndefined();
+    for (const t of parseK6Thresholds('lost==0,extra==0,drain_seconds<10')) expect(toK6Threshold(t, 30)).toBeUndefined();
     for (const c of SUMMARY_CLASSES) expect(o.thresholds?.[errorSubmetric(c)]).toEqual(['count>=0']);
   });
 
@@ -208,6 +218,7 @@ describe('setup checks', () => {
   it('reads the heroes of GET /options', () => {
     expect(parseOptions(json({ options: ['Batman', 'Hulk'] }))).toEqual(['Batman', 'Hulk']);
     expect(() => parseOptions('Service up.')).toThrow(/options/);
+    expect(() => parseOptions(json({ options: [] }))).toThrow(/no hero/);
   });
 });
 
@@ -227,6 +238,9 @@ describe('summary in the runner --json shape', () => {
       [K6.voteDuration]: { type: 'trend', values: { med: 12.5, 'p(90)': 40, 'p(99)': 120.25, 'p(99.9)': 300, max: 410, avg: 20, min: 1 } },
       [K6.recordedDelta]: { type: 'gauge', values: { value: o.recorded ?? 325, min: 0, max: 0 } },
       [K6.drainSeconds]: { type: 'gauge', values: { value: 1.5, min: 0, max: 0 } },
+      [K6.drainStableSeconds]: { type: 'gauge', values: { value: 3.2, min: 0, max: 0 } },
+      [K6.drainElapsedSeconds]: { type: 'gauge', values: { value: 4.7, min: 0, max: 0 } },
+      [K6.drainReadError]: { type: 'gauge', values: { value: o.readError ?? 0, min: 0, max: 0 } },
       dropped_iterations: { type: 'counter', values: { count: 4, rate: 0.1 } },
       [K6.setupCompleted]: { type: 'counter', values: { count: 1, rate: 0 } },
     },
@@ -234,7 +248,7 @@ describe('summary in the runner --json shape', () => {
   const without = (d: K6SummaryData, ...names: string[]): K6SummaryData => ({ ...d, metrics: Object.fromEntries(Object.entries(d.metrics).filter(([k]) => !names.includes(k))) });
 
   it('maps counters, latency, errors and reconciliation; k6 verdicts where k6 judged', () => {
-    const s = env({ DURATION: '40s', WARMUP: '10s', THRESHOLDS: 'failed_rate<0.01,accepted_per_sec>=5,lost==0' });
+    const s = env({ DURATION: '40s', WARMUP: '10s', APP_MODE: 'direct', THRESHOLDS: 'failed_rate<0.01,accepted_per_sec>=5,lost==0' });
     const run = runFromSummary(data(), s);
     expect(run).toMatchObject({
       attempted: 300, accepted: 290, failed: 10, acceptedPerSec: 9.667, requestsPerSec: 11,
@@ -243,10 +257,11 @@ describe('summary in the runner --json shape', () => {
       errors: { vote_failed: 6, http_503: 3, http_other: 1 },
       acceptedTotal: 330,
       readErrors: 2, dropped: 4, recordedDelta: 325,
-      // 290 + 40 warm-up accepted = 330 accepted, 325 recorded.
-      lost: 5, extra: 0, drainSeconds: 1.5,
+      // 290 + 40 warm-up accepted = 330 accepted, 325 recorded, the count stable, no queue.
+      outcome: 'lost', lost: 5, extra: 0, drainSeconds: 1.5, net: { lost: 5, extra: 0 },
       ok: false,
     });
+    expect(run).not.toHaveProperty('lostByHero');
     expect(run.thresholds).toEqual([
       { expr: 'failed_rate<0.01', ok: false, judgedBy: 'k6' },
       { expr: 'accepted_per_sec>=5', ok: true, judgedBy: 'k6' },
@@ -254,6 +269,24 @@ describe('summary in the runner --json shape', () => {
     ]);
     expect(run.conditions).toMatchObject({ engine: 'k6', target: TARGET, model: 'closed', voters: 50, durationSeconds: 40, warmupSeconds: 10, measuredSeconds: 30 });
     expect(summaryText(run)).toMatch(/FAIL +lost==0 +\(judged here/);
+    expect(summaryText(run)).toMatch(/recorded +LOST: accepted 330, recorded 325, lost 5, extra 0, drain 1.5 s/);
+  });
+
+  it('reports a reconciliation that did not settle as such: lost unknown, its thresholds UNKNOWN, never passed', () => {
+    const thresholds = 'lost==0,drain_seconds<60,extra==0';
+    for (const [d, by] of [[data(), 'unknown'], [data({ readError: 503 }), 'read']] as const) {
+      // Stable at 325 of 330 without APP_MODE (a queue may be stalled); or the final read answered 503.
+      const run = runFromSummary(d, env({ THRESHOLDS: thresholds, DRAIN_TIMEOUT: by === 'read' ? '4s' : '30s' }));
+      expect(run).toMatchObject({ outcome: 'not-settled', recordedDelta: 325, undrained: 5, lost: null, extra: null, drainSeconds: null, unsettledBy: by, ok: false });
+      expect(run.thresholds).toEqual(thresholds.split(',').map((expr) => ({ expr, ok: false, judgedBy: 'summary', unknown: true })));
+      const text = summaryText(run);
+      expect(text).toMatch(/recorded +NOT SETTLED: accepted 330, recorded 325, not yet counted 5; lost unknown \(/);
+      expect(text).toMatch(/UNKNOWN +lost==0/);
+    }
+    // The same figures, settled: the thresholds are judged on them.
+    const counted = runFromSummary(data({ recorded: 330 }), env({ THRESHOLDS: thresholds }));
+    expect(counted).toMatchObject({ outcome: 'counted', lost: 0, ok: true });
+    expect(counted.thresholds.every((t) => t.ok && !t.unknown)).toBe(true);
   });
 
   it('leads with the report marker that picks the summary line out of a pod log', () => {
@@ -302,9 +335,7 @@ describe('summary in the runner --json shape', () => {
 
   it('does not reconcile per instance when several k6 instances share the test', () => {
     const run = runFromSummary(data(), env({ PARALLELISM: '3', THRESHOLDS: '' }));
-    expect(run.recordedDelta).toBe(325);
-    expect(run.lost).toBeNull();
-    expect(run.extra).toBeNull();
+    expect(run).toMatchObject({ outcome: 'not-settled', recordedDelta: 325, lost: null, extra: null, ok: true });
   });
 
   it('carries no key: the settings it reports never held one', () => {

@@ -10,6 +10,7 @@ import { startLab, type Lab } from '../../lab/lab.ts';
 import { bundleK6 } from '../k6bundle.ts';
 import type { K6Run } from '../k6/lib/summary.ts';
 import { summaryRecipe } from '../k6operator.ts';
+import { startFakeApp, type FakeApp } from './fixtures/fake-app.ts';
 
 // The bundled vote script, byte for byte, run against the real lab twin. k6 itself
 // cannot be installed here, so its k6/* imports are served by a stand-in that runs
@@ -89,7 +90,7 @@ describe('vote.js on the direct-mode twin', () => {
     const s = r.summary!;
     expect(s.attempted).toBeGreaterThan(10);
     expect(s.accepted).toBe(s.attempted);
-    expect(s).toMatchObject({ failed: 0, errors: {}, lost: 0, extra: 0, ok: true, engine: 'k6' });
+    expect(s).toMatchObject({ failed: 0, errors: {}, outcome: 'counted', lost: 0, extra: 0, ok: true, engine: 'k6' });
     expect(s.conditions).toMatchObject({ model: 'closed', voters: 4, durationSeconds: 1.5, warmupSeconds: 0.5, measuredSeconds: 1, target: lab.appUrl });
     expect(s.acceptedPerSec).toBeCloseTo(s.accepted / 1, 2);
     expect(s.latencyMs.p50).toBeGreaterThan(0);
@@ -118,34 +119,59 @@ describe('vote.js on the direct-mode twin', () => {
     ]);
     expect(r.stdout).toMatch(/FAIL +p50<0.001ms/);
   });
+});
 
-  it('a wrong key stops in setup as an authentication failure, not as load; the summary says it never ran', async () => {
-    const wrong = 'Wrong-Key-b7e2';
-    const r = await k6run({ TARGET: lab.appUrl, MYHERO_APP_KEY: wrong, DURATION: '1s' });
+describe('vote.js against targets that fail it, and the k6-operator log recipe (run side by side)', () => {
+  // Independent runs against loopback stand-ins of myhero-app (fixtures/fake-app.ts), started
+  // together: an unreachable target; a wrong key and a crossed threshold, as two k6-operator
+  // runners' pod logs; a target whose results fail once the load began; a direct-mode target
+  // that drops every second accepted vote. Setup failures ask for a long load: they must end
+  // long before it.
+  const WRONG = 'Wrong-Key-b7e2';
+  let plain: FakeApp;
+  let failing: FakeApp;
+  let lossy: FakeApp;
+  let runs: Record<'unreachable' | 'wrongKey' | 'crossed' | 'readFails' | 'lossy', K6Exit>;
+  beforeAll(async () => {
+    [plain, failing, lossy] = await Promise.all([startFakeApp({ key: KEY }), startFakeApp({ key: KEY }), startFakeApp({ key: KEY, loseEvery: 2 })]);
+    const load = { ...quick, VOTERS: '2', DURATION: '0.6s', DRAIN_TIMEOUT: '1s', MIX: 'vote=1', THRESHOLDS: 'lost==0' };
+    const pod = { ...quick, TARGET: plain.url, PARALLELISM: '2', SUMMARY_STDOUT: 'json', SUMMARY_JSON: '', VOTERS: '2', DURATION: '0.6s' };
+    const readFails = k6run({ ...load, TARGET: failing.url });
+    // Once the load is on (setup has read the count), /v2/results answers HTTP 500 for good.
+    const flip = setInterval(() => failing.truth.votes > 0 && ((failing.failResults = true), clearInterval(flip)), 10);
+    const [unreachable, wrongKey, crossed, r, l] = await Promise.all([
+      k6run({ TARGET: 'http://127.0.0.1:9', MYHERO_APP_KEY: KEY, DURATION: '10m' }),
+      k6run({ ...pod, MYHERO_APP_KEY: WRONG, DURATION: '10m', SUMMARY_JSON: 'summary.json' }, { merged: true }),
+      k6run({ ...pod, THRESHOLDS: 'p50<0.001ms' }, { merged: true }),
+      readFails.finally(() => clearInterval(flip)),
+      k6run({ ...load, TARGET: lossy.url, APP_MODE: 'direct' }),
+    ]);
+    runs = { unreachable, wrongKey, crossed, readFails: r, lossy: l };
+  }, 60_000);
+  afterAll(() => Promise.all([plain?.stop(), failing?.stop(), lossy?.stop()]));
+
+  it('a wrong key stops in setup as an authentication failure, not as load; the summary says it never ran', () => {
+    const r = runs.wrongKey;
     expect(r.code).toBe(107);
-    expect(r.stderr.trim()).toMatch(/^time="[^"]+" level=error msg="authentication failed: GET \/options answered HTTP 401 .*MYHERO_APP_KEY.*" hint="script exception"$/);
+    expect(r.log).toMatch(/^time="[^"]+" level=error msg="authentication failed: GET \/options answered HTTP 401 .*MYHERO_APP_KEY.*" hint="script exception"$/m);
     // k6 calls handleSummary after a failed setup(): a run that never happened must not read as passed.
-    expect(r.summary).toMatchObject({ ran: false, ok: false, attempted: 0, recordedDelta: null });
+    expect(r.summary).toMatchObject({ ran: false, ok: false, attempted: 0, recordedDelta: null, outcome: 'not-settled', lost: null });
+    expect(r.summary!.notJudged).toMatch(/^setup\(\) did not complete/);
     expect(r.summary!.thresholds.every((t) => !t.ok && t.judgedBy === 'none')).toBe(true);
-    expect(r.stdout).toMatch(/NOT JUDGED setup\(\) did not complete/);
-    expect(r.stdout + r.stderr + JSON.stringify(r.summary)).not.toContain(wrong);
+    expect(r.log + JSON.stringify(r.summary)).not.toContain(WRONG);
+    expect(r.ms).toBeLessThan(60_000);
   });
 
-  it('the k6-operator recipe picks each runner\'s summary line out of its pod log, k6\'s error lines around it', async () => {
-    // Two runners' pod logs: one crosses a threshold (k6 logs that after the summary), one fails setup.
-    const pod = { ...quick, TARGET: lab.appUrl, PARALLELISM: '2', SUMMARY_STDOUT: 'json', SUMMARY_JSON: '', VOTERS: '2', DURATION: '1s' };
-    const [crossed, noSetup] = await Promise.all([
-      k6run({ ...pod, THRESHOLDS: 'p50<0.001ms' }, { merged: true }),
-      k6run({ ...pod, MYHERO_APP_KEY: 'Wrong-Key-c4a1' }, { merged: true }),
-    ]);
-    expect([crossed.code, noSetup.code]).toEqual([99, 107]);
+  it("the k6-operator recipe picks each runner's summary line out of its pod log, k6's error lines around it", () => {
+    const { crossed, wrongKey } = runs;
+    expect(crossed.code).toBe(99);
     // The line a `--tail=1` would take is k6's error, not the summary.
     expect(crossed.log.trim().split('\n').pop()).toMatch(/^time=".*" level=error msg="thresholds on metrics 'myhero_vote_duration' have been crossed"$/);
     const line = crossed.log.split('\n').find((l) => l.startsWith('{'))!;
     const summary = JSON.parse(line) as K6Run;
     expect(summary.acceptedTotal).toBeGreaterThan(0);
     const [jq, ...jqArgs] = summaryRecipe('default', 'myhero-vote').jq;
-    const out = JSON.parse(execFileSync(jq!, jqArgs, { input: crossed.log + noSetup.log, encoding: 'utf8' })) as Record<string, unknown>;
+    const out = JSON.parse(execFileSync(jq!, jqArgs, { input: crossed.log + wrongKey.log, encoding: 'utf8' })) as Record<string, unknown>;
     expect(out).toEqual({
       runners: 2,
       ok: false,
@@ -154,14 +180,34 @@ describe('vote.js on the direct-mode twin', () => {
       lost: Math.max(0, summary.acceptedTotal - summary.recordedDelta!),
     });
   });
-});
 
-it('an unreachable target stops in setup with one line', async () => {
-  const r = await k6run({ TARGET: 'http://127.0.0.1:9', MYHERO_APP_KEY: KEY, DURATION: '1s' });
-  expect(r.code).toBe(107);
-  expect(r.stderr.trim()).toMatch(/^time="[^"]+" level=error msg="target http:\/\/127.0.0.1:9 unreachable \(GET \/options\): dial: connection refused" hint="script exception"$/);
-  expect(r.summary).toMatchObject({ ran: false, ok: false });
-  expect(r.ms).toBeLessThan(5000);
+  it('an unreachable target stops in setup with one line', () => {
+    const r = runs.unreachable;
+    expect(r.code).toBe(107);
+    expect(r.stderr.trim()).toMatch(/^time="[^"]+" level=error msg="target http:\/\/127.0.0.1:9 unreachable \(GET \/options\): dial: connection refused" hint="script exception"$/);
+    expect(r.summary).toMatchObject({ ran: false, ok: false });
+    expect(r.ms).toBeLessThan(60_000);
+  });
+
+  it("teardown's read of the results failing is not settled, never lost: lost unknown, the read in the reason", () => {
+    const s = runs.readFails.summary!;
+    expect(s.accepted).toBeGreaterThan(0);
+    expect(s).toMatchObject({ outcome: 'not-settled', unsettledBy: 'read', recordedDelta: null, lost: null, extra: null, drainSeconds: null, ok: false });
+    expect(s.reason).toMatch(/drain timeout \(1 s\) reached: the final read of the recorded votes failed: GET \/v2\/results answered HTTP 500/);
+    expect(s.thresholds).toEqual([{ expr: 'lost==0', ok: false, judgedBy: 'summary', unknown: true }]);
+    expect(runs.readFails.stdout).toMatch(/NOT SETTLED: accepted \d+, recorded unknown, not yet counted unknown; lost unknown/);
+    expect(runs.readFails.stdout).toMatch(/UNKNOWN +lost==0/);
+  });
+
+  it('a direct-mode target that dropped votes: lost, exactly what the target failed to record', () => {
+    const s = runs.lossy.summary!;
+    const dropped = lossy.truth.ok - lossy.truth.recorded;
+    expect(dropped).toBeGreaterThan(0);
+    expect(s.acceptedTotal).toBe(lossy.truth.ok);
+    expect(s).toMatchObject({ outcome: 'lost', lost: dropped, extra: 0, recordedDelta: lossy.truth.recorded, ok: false });
+    expect(s.thresholds).toEqual([{ expr: 'lost==0', ok: false, judgedBy: 'summary' }]);
+    expect(runs.lossy.stdout).toMatch(new RegExp(`LOST: accepted ${s.acceptedTotal}, recorded ${lossy.truth.recorded}, lost ${dropped}`));
+  });
 });
 
 describe('vote.js on the queue-mode twin', () => {
@@ -180,7 +226,7 @@ describe('vote.js on the queue-mode twin', () => {
     expect(r.code).toBe(0);
     const s = r.summary!;
     expect(s.accepted).toBeGreaterThan(10);
-    expect(s).toMatchObject({ lost: 0, extra: 0, ok: true });
+    expect(s).toMatchObject({ outcome: 'counted', lost: 0, extra: 0, ok: true });
     expect(s.recordedDelta).toBe(s.accepted);
     expect(s.drainSeconds).not.toBeNull();
   });

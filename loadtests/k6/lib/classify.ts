@@ -1,11 +1,11 @@
-import { voteBodyOutcome } from '../../votes.ts';
+import { classifyK6Error, classifyRead as readOutcome, classifyVote as voteOutcome, type ErrorClass, type Outcome } from '../../votes.ts';
 
-// How one k6 answer counts, with the main runner's semantics: a vote is accepted only
-// on HTTP 200 *and* a body saying "vote submitted" (loadtests/votes.ts, shared with the
-// runner); any other status is `http_<status>`; no answer at all is classified from
-// k6's error code, which the runner sees as errno codes instead.
+// How one k6 answer counts: the runner's own rules (loadtests/votes.ts, inlined by
+// esbuild) applied to k6's http.Response. A vote is accepted only on HTTP 200 *and*
+// a body saying "vote submitted"; any other status is `http_<status>`; a request
+// without an answer is classified from k6's error code, where the runner reads errno.
 
-export type ErrorClass = `http_${number}` | 'vote_failed' | 'timeout' | 'refused' | 'reset' | 'other';
+export type { ErrorClass, Outcome };
 
 /**
  * Classes k6 can report per count: k6 lists a tagged sub-metric in its summary only
@@ -26,36 +26,12 @@ export interface Answer {
   error_code: number;
 }
 
-export type Outcome = { ok: true } | { ok: false; class: ErrorClass };
-
-// k6 error codes (k6 docs, "Error codes"): request timeout, dial timeout;
-// dial refused; reset by peer, broken pipe on write.
-const K6_TIMEOUT = [1050, 1211];
-const K6_REFUSED = [1212];
-const K6_RESET = [1220, 1201];
-
-function transportClass(errorCode: number): ErrorClass {
-  if (K6_TIMEOUT.includes(errorCode)) return 'timeout';
-  if (K6_REFUSED.includes(errorCode)) return 'refused';
-  if (K6_RESET.includes(errorCode)) return 'reset';
-  return 'other';
-}
-
-function notOk(a: Answer): Outcome | undefined {
-  if (a.status === 0) return { ok: false, class: transportClass(a.error_code) };
-  if (a.status !== 200) return { ok: false, class: `http_${a.status}` };
-  return undefined;
-}
-
-/** POST /vote/<hero>: accepted only on 200 + "vote submitted". */
+/** POST /vote/<hero>. */
 export function classifyVote(a: Answer): Outcome {
-  const failed = notOk(a);
-  if (failed) return failed;
-  const outcome = voteBodyOutcome(String(a.body));
-  return outcome === 'accepted' ? { ok: true } : { ok: false, class: outcome };
+  return a.status === 0 ? classifyK6Error(a.error_code) : voteOutcome(a.status, String(a.body));
 }
 
 /** GET /v2/results and GET /options: a 200 is success. */
 export function classifyRead(a: Answer): Outcome {
-  return notOk(a) ?? { ok: true };
+  return a.status === 0 ? classifyK6Error(a.error_code) : readOutcome(a.status);
 }

@@ -1,9 +1,10 @@
 import { K6 } from '../../../lib/catalog.ts';
+import type { LoadFigures, Reconciliation } from '../../figures.ts';
+import { describeReconciliation } from '../../reconcile.ts';
+import { evaluateRun, type Threshold } from '../../thresholds.ts';
 import { SUMMARY_CLASSES } from './classify.ts';
 import { measuredSeconds, type VoteSettings } from './options.ts';
-import { reconcile } from './reconcile.ts';
-import type { LoadFigures } from '../../figures.ts';
-import { evaluateRun, type Threshold } from '../../thresholds.ts';
+import { reconcileDrain, type DrainReading } from './reconcile.ts';
 import { errorSubmetric, toK6Threshold } from './thresholds.ts';
 
 // The end-of-test summary k6 hands to handleSummary(), turned into the main
@@ -31,10 +32,19 @@ export interface ThresholdResult {
    * could, `none` when nothing was measured to judge it on (then `ok` is false).
    */
   judgedBy: 'k6' | 'summary' | 'none';
+  /** The figure was unknown (e.g. `lost` of a reconciliation that did not settle): `ok` is false. */
+  unknown?: true;
 }
 
-/** The runner's figures; reconciliation is null where a k6 instance cannot reconcile alone. */
-export interface K6Run extends LoadFigures {
+/**
+ * The runner's reconciliation fields (outcome, recordedDelta, lost, extra, drainSeconds;
+ * undrained, reason and unsettledBy when not settled; net; note), in total only: k6 cannot
+ * count accepted votes per hero, so there is no lostByHero/extraByHero.
+ */
+export type K6Reconciliation = Omit<Reconciliation, 'lostByHero' | 'extraByHero'>;
+
+/** The runner's figures and reconciliation. */
+export interface K6Run extends LoadFigures, K6Reconciliation {
   report: typeof SUMMARY_REPORT;
   engine: 'k6';
   /** setup() completed and the load ran; false when setup() threw (k6 still summarises). */
@@ -46,10 +56,6 @@ export interface K6Run extends LoadFigures {
   readErrors: number;
   /** Open model: arrivals k6 could not start for want of a free VU. */
   dropped: number;
-  recordedDelta: number | null;
-  lost: number | null;
-  extra: number | null;
-  drainSeconds: number | null;
   thresholds: ThresholdResult[];
   ok: boolean;
   conditions: Record<string, unknown>;
@@ -70,11 +76,20 @@ export function runFromSummary(data: K6SummaryData, s: VoteSettings, extraCondit
   }
   const listed = Object.values(errors).reduce((a, b) => a + b, 0);
   if (failed > listed) errors.http_other = failed - listed;
-  const recordedDelta = value(K6.recordedDelta, 'value') ?? null;
-  // The target also recorded the warm-up's votes. With several k6 instances
-  // each one only knows its own accepted votes, so none can reconcile alone.
+  // The target also recorded the warm-up's votes.
   const acceptedTotal = accepted + count(K6.warmupVotesAccepted);
-  const rec = recordedDelta === null || s.parallelism > 1 ? null : reconcile(acceptedTotal, recordedDelta);
+  const elapsed = value(K6.drainElapsedSeconds, 'value');
+  const drain: DrainReading | undefined =
+    elapsed === undefined
+      ? undefined
+      : {
+          recordedDelta: value(K6.recordedDelta, 'value'),
+          lastChangeSeconds: value(K6.drainSeconds, 'value') ?? 0,
+          stableSeconds: value(K6.drainStableSeconds, 'value') ?? 0,
+          elapsedSeconds: elapsed,
+          readError: value(K6.drainReadError, 'value') ?? 0,
+        };
+  const { lostByHero: _lost, extraByHero: _extra, ...reconciliation } = reconcileDrain(drain, acceptedTotal, s);
   const latency = (f: string) => round(value(K6.voteDuration, f) ?? 0);
   const run: Figures = {
     engine: 'k6',
@@ -88,10 +103,7 @@ export function runFromSummary(data: K6SummaryData, s: VoteSettings, extraCondit
     acceptedTotal,
     readErrors: count(K6.readErrors),
     dropped: count('dropped_iterations'),
-    recordedDelta,
-    lost: rec ? rec.lost : null,
-    extra: rec ? rec.extra : null,
-    drainSeconds: value(K6.drainSeconds, 'value') ?? null,
+    ...reconciliation,
     conditions: conditionsOf(s, data, extraConditions),
   };
   const ran = count(K6.setupCompleted) > 0;
@@ -110,13 +122,10 @@ function judge(t: Threshold, data: K6SummaryData, run: Figures, seconds: number)
   const k = toK6Threshold(t, seconds);
   const verdict = k && data.metrics[k.metric]?.thresholds?.[k.expression];
   if (verdict) return { expr: t.source, ok: verdict.ok, judgedBy: 'k6' };
-  // lost/extra, or a metric k6 left out because it got no samples: judged on the
-  // summary's figures with the runner's own evaluation; unreconciled fails.
-  if (run.lost === null || run.extra === null || run.drainSeconds === null) {
-    if (['lost', 'extra', 'drain_seconds'].includes(t.metric)) return { expr: t.source, ok: false, judgedBy: 'summary' };
-  }
-  const [outcome] = evaluateRun([t], { ...run, lost: run.lost ?? 0, extra: run.extra ?? 0, drainSeconds: run.drainSeconds ?? 0 });
-  return { expr: t.source, ok: outcome!.ok, judgedBy: 'summary' };
+  // The reconciliation's figures, or a metric k6 left out because it got no samples:
+  // judged on the summary's figures by the runner's evaluation; an unknown figure fails.
+  const [outcome] = evaluateRun([t], run);
+  return { expr: t.source, ok: outcome!.ok, judgedBy: 'summary', ...(outcome!.unknown ? { unknown: true as const } : {}) };
 }
 
 function conditionsOf(s: VoteSettings, data: K6SummaryData, extra: Record<string, unknown>): Record<string, unknown> {
@@ -150,21 +159,22 @@ const thresholdNote: Record<ThresholdResult['judgedBy'], string> = {
   none: '  (not judged: nothing measured)',
 };
 
+const thresholdMark = (t: ThresholdResult) => (t.judgedBy === 'none' ? 'n/a' : t.unknown ? 'UNKNOWN' : t.ok ? 'ok' : 'FAIL');
+
 /** A short plain-text report for the terminal (k6's own summary is replaced by handleSummary). */
 export function summaryText(run: K6Run): string {
   const c = run.conditions;
   const level = c.model === 'closed' ? `${c.voters} voters` : `${c.rate} requests/s`;
   const load = c.stages ? `stages up to ${level}` : level;
   const errors = Object.entries(run.errors).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
-  const na = (v: number | null) => (v === null ? 'n/a' : String(v));
   const lines = [
     `myhero vote load (k6): ${c.target}, ${c.model} model, ${load}, ${c.measuredSeconds} s measured after ${c.warmupSeconds} s warm-up`,
     ...(run.notJudged ? [`  NOT JUDGED ${run.notJudged}`] : []),
     `  votes      attempted ${run.attempted}  accepted ${run.accepted}  failed ${run.failed}  (${run.acceptedPerSec} accepted/s, ${run.requestsPerSec} requests/s)`,
     `  latency ms p50 ${run.latencyMs.p50}  p90 ${run.latencyMs.p90}  p99 ${run.latencyMs.p99}  p99.9 ${run.latencyMs.p999}  max ${run.latencyMs.max}`,
     `  errors     ${errors}  read errors ${run.readErrors}${run.dropped ? `  dropped ${run.dropped}` : ''}`,
-    `  recorded   delta ${na(run.recordedDelta)}  lost ${na(run.lost)}  extra ${na(run.extra)}  drain ${na(run.drainSeconds)} s`,
-    ...run.thresholds.map((t) => `  ${t.judgedBy === 'none' ? 'n/a ' : t.ok ? 'ok  ' : 'FAIL'}       ${t.expr}${thresholdNote[t.judgedBy]}`),
+    `  recorded   ${describeReconciliation({ ...run, lostByHero: {}, extraByHero: {} }, run.acceptedTotal)}`,
+    ...run.thresholds.map((t) => `  ${thresholdMark(t).padEnd(11)}${t.expr}${thresholdNote[t.judgedBy]}`),
   ];
   return `${lines.join('\n')}\n`;
 }

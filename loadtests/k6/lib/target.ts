@@ -1,3 +1,4 @@
+import { heroOptions } from '../../votes.ts';
 import type { Answer } from './classify.ts';
 
 // What setup() learns from the target before any load: whether it answers at all,
@@ -23,17 +24,10 @@ function bodyText(body: unknown): string {
   return typeof body === 'string' ? body.trim().slice(0, 120) : '';
 }
 
-/** The hero names of a GET /options answer: `{"options": [...]}`. */
+/** The hero names of a GET /options answer (the runner's reading of it), at least one. */
 export function parseOptions(body: unknown): string[] {
-  let doc: unknown;
-  try {
-    doc = typeof body === 'string' ? JSON.parse(body) : undefined;
-  } catch {
-    doc = undefined;
-  }
-  const options = doc && typeof doc === 'object' ? (doc as { options?: unknown }).options : undefined;
-  if (!Array.isArray(options) || !options.every((o) => typeof o === 'string')) {
-    throw new Error('GET /options did not answer {"options": [...]} with hero names');
-  }
-  return options as string[];
+  const options = heroOptions(String(body));
+  if (!options) throw new Error('GET /options did not answer {"options": [...]} with hero names');
+  if (options.length === 0) throw new Error('GET /options offers no hero to vote for');
+  return options;
 }

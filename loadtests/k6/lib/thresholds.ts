@@ -3,9 +3,10 @@ import { parseThreshold, type Threshold } from '../../thresholds.ts';
 
 // The main runner's thresholds (loadtests/thresholds.ts: `p99<500ms`,
 // `failed_rate<0.01`, `lost==0`, ...) as k6 thresholds on the script's custom
-// metrics, so a k6 run fails on the same conditions. lost and extra need both the
-// accepted count and the teardown's recorded delta, which only the summary has,
-// so those are judged in handleSummary instead of by k6.
+// metrics, so a k6 run fails on the same conditions. lost, extra and drain_seconds
+// are figures of the reconciliation, which needs the accepted count and teardown's
+// reading together (only the summary has both) and may not settle, so those are
+// judged in handleSummary instead of by k6.
 
 /** Parse THRESHOLDS (comma-separated) with the runner's grammar; compare-only thresholds are refused. */
 export function parseK6Thresholds(raw: string): Threshold[] {
@@ -41,7 +42,6 @@ export function toK6Threshold(t: Threshold, measuredSeconds: number): { metric: 
     // per-second figures divide by the measured time, so compare counts instead.
     case 'accepted_per_sec': return k6(K6.votesAccepted, 'count', t.value * measuredSeconds);
     case 'requests_per_sec': return k6(K6.requests, 'count', t.value * measuredSeconds);
-    case 'drain_seconds': return k6(K6.drainSeconds, 'value');
     default: return undefined;
   }
 }
