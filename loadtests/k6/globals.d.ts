@@ -17,4 +17,11 @@ declare namespace NodeJS {
 // built on the URL global, which k6 lacks. esbuild drops it as unused, and the bundle
 // test refuses any `new URL(` that reaches the bundle; this declaration only lets that
 // module type-check.
-declare const URL: new (url: string) => { protocol: string };
+interface URL {
+  protocol: string;
+  username: string;
+  password: string;
+  host: string;
+  pathname: string;
+}
+declare const URL: new (url: string) => URL;
