@@ -4,19 +4,21 @@ import { setting, type Resolved } from '../lib/config.ts';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import { createGrafanaClient, readCaFile, readGrafanaAuth, type GrafanaClient } from '../lib/grafana-client.ts';
 import { connectKube, isNotFound, type Kube } from '../lib/kube.ts';
-import { checkNamespace, namespaceSettings } from '../lib/kube-safety.ts';
+import { checkNamespace, connectionLine, namespaceSettings } from '../lib/kube-safety.ts';
 import { bool, duration, int, list, number, string, url, type Parser } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { KEY_ON_COMMAND_LINE, keyOnCommandLine, readSecret } from '../lib/secrets.ts';
 import { GAMEDAY_DEFAULTS, MIN_INTERVAL_MS } from './defaults.ts';
 import { loadGameday } from './experiment.ts';
 import type { JournalData, JournalListener, Sample } from './journal.ts';
+import { cleanupLeftovers } from './cleanup.ts';
+import { ISTIO_GROUP } from './mesh.ts';
 import type { Plan, Step } from './plan.ts';
 import { checkInventory, formatFindings, readInventory } from './preflight.ts';
 import { outcomeText, pushAnnotations, verdictLine, writeReports } from './report.ts';
 import { runPlan } from './run.ts';
 import type { BlastRadius } from './safety.ts';
-import { STEP_SCHEMAS } from './schema/steps.ts';
+import { STEPS, type StepKind } from './steps/index.ts';
 
 // `myhero-ops chaos ...`: flags → plan → run → journal + report. Every command
 // takes --namespace (required, allowlisted), --dry-run and the kubeconfig flags.
@@ -177,10 +179,10 @@ const FLAG_OF: Record<string, string> = { every: '--interval', for: '--duration'
  * A command's step, checked by the same schema as a game-day file's, so a flag
  * and a file field accept exactly the same values; a mistake names the flag.
  */
-function stepFromFlags(kind: keyof typeof STEP_SCHEMAS, body: Record<string, unknown>): Step {
+function stepFromFlags(kind: StepKind, body: Record<string, unknown>): Step {
   const defined = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = STEP_SCHEMAS[kind].safeParse(defined);
-  if (parsed.success) return parsed.data;
+  const parsed = STEPS.get(kind).schema.safeParse(defined);
+  if (parsed.success) return { kind, spec: parsed.data } as Step;
   const issue = parsed.error.issues[0]!;
   const field = String(issue.path[0] ?? '');
   const flag = FLAG_OF[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -192,7 +194,7 @@ function simplePlan(command: string, title: string, namespace: string, step: Ste
 }
 
 export function registerChaos(program: Command): void {
-  const chaos = defineGroup(program, 'chaos', 'Game days against Kubernetes: preflight, pod-kill, node-drain, node-kill, gameday (rollbacks always run)');
+  const chaos = defineGroup(program, 'chaos', 'Game days against Kubernetes: preflight, pod-kill, node-drain, node-kill, http-fault, gameday, cleanup (rollbacks always run)');
 
   defineCommand(chaos, {
     name: 'preflight',
@@ -312,6 +314,69 @@ export function registerChaos(program: Command): void {
       });
       const { kube, namespace } = connect(cfg);
       return execute(simplePlan('node-kill', `node-kill ${node}`, namespace, step), cfg, ctx, kube);
+    },
+  });
+
+  defineCommand(chaos, {
+    name: 'http-fault',
+    summary: "Inject an HTTP abort or delay into a Service's traffic through Istio for a while; measured, and always removed",
+    help:
+      'Example: myhero-ops chaos http-fault -n default --service myhero-app --abort 500 --percent 50 --duration 2m --url http://ingress/health\n\n' +
+      "Patches the VirtualService(s) routing the Service (their HTTP routes get Istio's fault), or creates one when none does; " +
+      'after --duration the original is restored exactly (or the created one deleted), on success, failure, timeout and Ctrl-C. ' +
+      'With --url the step measures its own GETs of that URL and judges whether the share of faulted requests matches --percent; ' +
+      'without one, nothing is measured (the verdicts are not observed). Needs Istio with sidecar injection (checked first).',
+    section: 'chaos',
+    spec: {
+      ...running,
+      service: setting({ flag: '--service <name>', describe: 'the Service whose traffic gets the fault (required)', default: '', parse: string }),
+      abort: setting({ flag: '--abort <status>', describe: 'abort requests with this HTTP status, e.g. 500', default: undefined as number | undefined, parse: int(200, 599) }),
+      delay: setting({ flag: '--delay <duration>', describe: 'delay requests by this much, e.g. 5s', default: undefined as string | undefined, parse: durationText(1) }),
+      percent: setting({ flag: '--percent <p>', describe: 'share of requests that get the fault (default 100)', default: undefined as number | undefined, parse: number(0.01, 100) }),
+      duration: setting({ flag: '--duration <duration>', describe: 'how long the fault stays', default: '2m', parse: durationText(1000) }),
+      settle: setting({ flag: '--settle <duration>', describe: 'how long the mesh may take to apply or remove it (left out of the verdicts)', default: '5s', parse: durationText() }),
+      recovery: setting({ flag: '--recovery <duration>', describe: 'how long to watch after the fault is removed', default: '15s', parse: durationText(1000) }),
+      url: setting({ flag: '--url <url>', describe: "measure with GETs of this URL (through the mesh: the ingress gateway's address)", default: '', parse: url }),
+      rate: setting({ flag: '--rate <n>', describe: 'GETs per second of --url', default: 5, parse: number(0.1, 50) }),
+    },
+    async run(cfg, ctx) {
+      if (!cfg.service) throw new UserError('--service is required (e.g. --service myhero-app)', EXIT.badInput);
+      if ((cfg.abort === undefined) === (cfg.delay === undefined)) throw new UserError('pass exactly one of --abort STATUS or --delay DURATION', EXIT.badInput);
+      const step = stepFromFlags('http-fault', {
+        service: cfg.service,
+        abort: cfg.abort,
+        delay: cfg.delay,
+        percent: cfg.percent,
+        duration: cfg.duration,
+        settle: cfg.settle,
+        recovery: cfg.recovery,
+        url: cfg.url,
+        rate: cfg.url ? cfg.rate : undefined,
+      });
+      const { kube, namespace } = connect(cfg);
+      return execute(simplePlan('http-fault', `http-fault ${cfg.service}`, namespace, step), cfg, ctx, kube);
+    },
+  });
+
+  defineCommand(chaos, {
+    name: 'cleanup',
+    summary: 'Find and undo what interrupted runs left (VirtualServices an http-fault created or changed)',
+    help: 'Example: myhero-ops chaos cleanup -n default --dry-run\n\nObjects are found by the label myhero-ops/chaos-run: created ones are deleted, changed ones get back the spec saved in their annotation.',
+    section: 'chaos',
+    spec: { ...connection, dryRun: setting({ flag: '--dry-run', describe: 'list the leftovers; change nothing', default: false, parse: bool }) },
+    async run(cfg, ctx) {
+      const { kube, namespace } = connect(cfg);
+      await assertNamespace(kube, namespace);
+      if (cfg.json) process.stderr.write(`${connectionLine(kube, namespace)}\n`);
+      else ctx.out(connectionLine(kube, namespace));
+      const found = await cleanupLeftovers(kube, namespace, { dryRun: cfg.dryRun, signal: ctx.signal });
+      const leftovers = found === 'no istio' ? [] : found;
+      const failed = leftovers.filter((l) => l.error);
+      if (cfg.json) ctx.out(JSON.stringify({ namespace, istio: found !== 'no istio', leftovers }));
+      else if (found === 'no istio') ctx.out(`Istio is not installed (no ${ISTIO_GROUP} API): no VirtualServices to clean up`);
+      else if (!leftovers.length) ctx.out(`no leftovers of chaos runs in namespace ${namespace}`);
+      else for (const l of leftovers) ctx.out(`${l.error ? `FAILED (${l.action.replace(/d$/, '')})` : l.action} ${l.object} (chaos run ${l.run})${l.error ? `: ${l.error}` : ''}`);
+      return failed.length ? EXIT.unjudged : EXIT.passed;
     },
   });
 

@@ -23,6 +23,8 @@ export interface ChaosContext {
   /** Where a line for the person running the command goes (the plan, "would ..." lines). */
   say: (line: string) => void;
   random?: () => number;
+  /** This run's id: the label on what it creates or changes, so a leftover can be traced (`chaos cleanup`). */
+  runId: string;
 }
 
 export interface WaitResult<T> {
@@ -52,3 +54,6 @@ export async function waitUntil<T>(
 }
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+
+/** A duration as written in a plan: `2m`, `1.5s`. */
+export const secs = (ms: number): string => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}m` : `${+(ms / 1000).toFixed(2)}s`);

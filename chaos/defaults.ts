@@ -13,6 +13,14 @@ export const GAMEDAY_DEFAULTS = {
   hookTimeoutMs: 60_000,
   hpaMetricWithinMs: 120_000,
   nodeKillSelector: 'app=myhero',
+  /** http-fault: how long the fault stays, how long the mesh may take to apply or remove it (left out of the verdicts), how long the step watches after removing it. */
+  httpFaultDurationMs: 120_000,
+  httpFaultSettleMs: 5_000,
+  httpFaultRecoveryMs: 15_000,
+  /** http-fault with a url: requests per second of its own measurement. */
+  httpFaultSampleRate: 5,
+  /** http-fault: the widest half-interval (share of requests) a verdict may rest on; wider is "not observed". */
+  httpFaultPrecision: 0.1,
 } as const;
 
 /** The shortest intervals accepted, in milliseconds: each one is a loop of API calls or of disruptions. */
@@ -26,3 +34,9 @@ export const MIN_INTERVAL_MS = {
   /** Between two rounds of a repeated pod kill. */
   podKillEvery: 1_000,
 } as const;
+
+/**
+ * What a step may take beyond the waits it declares (its API calls, a slow API server)
+ * before the executor stops it: a stuck call must not hold a game day until --timeout.
+ */
+export const STEP_LIMIT_SLACK_MS = 60_000;

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import type { Plan } from './plan.ts';
-import { VARIABLE, experimentSchema } from './schema/experiment.ts';
+import { VARIABLE, experimentSchema, experimentSchemaFor } from './schema/experiment.ts';
 import { firstIssue } from './schema/fields.ts';
+import type { Step, StepRegistry } from './steps/index.ts';
+import type { AnyStep } from './steps/step.ts';
 
 // Game-day files (chaostoolkit's experiment, in YAML): title, optional load,
 // steady-state hypothesis, method, verdict probes. `${NAME}` / `${NAME:-default}`
@@ -17,6 +19,8 @@ export interface GamedayOptions {
   namespace?: string;
   vars?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
+  /** The step kinds a method may name (default: the built-in registry). */
+  steps?: StepRegistry;
 }
 
 /**
@@ -53,17 +57,17 @@ export function substitute(doc: unknown, vars: Record<string, string>, env: Node
 }
 
 /** Parse a game-day file into a plan. `namespace` (from -n) wins over the file's. */
-export function loadGameday(file: string, opts: GamedayOptions): Plan {
+export function loadGameday<S extends AnyStep = Step>(file: string, opts: GamedayOptions): Plan<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new UserError(`cannot read game-day file ${file}: ${describeError(err)}`, EXIT.badInput);
   }
-  return parseGameday(text, file, opts);
+  return parseGameday<S>(text, file, opts);
 }
 
-export function parseGameday(text: string, file: string, opts: GamedayOptions): Plan {
+export function parseGameday<S extends AnyStep = Step>(text: string, file: string, opts: GamedayOptions): Plan<S> {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -72,10 +76,10 @@ export function parseGameday(text: string, file: string, opts: GamedayOptions): 
     throw new UserError(`${file} is not valid YAML: ${describeError(err).split('\n')[0]}${hint}`, EXIT.badInput);
   }
   const filled = substitute(doc, opts.vars ?? {}, opts.env ?? process.env, file);
-  const parsed = experimentSchema.safeParse(filled);
+  const parsed = (opts.steps ? experimentSchemaFor(opts.steps) : experimentSchema).safeParse(filled);
   if (!parsed.success) throw new UserError(`${file}: ${firstIssue(parsed.error)}`, EXIT.badInput);
   const e = parsed.data;
   const namespace = opts.namespace ?? e.namespace;
   if (!namespace) throw new UserError(`${file}: no namespace: pass -n/--namespace (or set namespace: in the file)`, EXIT.badInput);
-  return { ...e, namespace, command: `gameday ${file}` };
+  return { ...e, method: e.method as S[], namespace, command: `gameday ${file}` };
 }

@@ -31,6 +31,28 @@ export interface RollbackEntry {
   command?: string;
 }
 
+/** One step of the method, as the executor ran it (chaostoolkit's activity run). */
+export interface StepEntry {
+  /** Position in the method, from 1. */
+  index: number;
+  kind: string;
+  description: string;
+  /** Start and end, ms since the run started. */
+  t: number;
+  end?: number;
+  durationMs?: number;
+  status: 'running' | 'succeeded' | 'failed' | 'timed out' | 'interrupted' | 'dry run';
+  error?: string;
+}
+
+/** A stretch of the run something was in force, e.g. an injected fault, shaded on the timeline. */
+export interface WindowEntry {
+  name: string;
+  from: number;
+  /** Unset while it lasts (or when the run ended before it was closed). */
+  to?: number;
+}
+
 export interface ObservedEvent {
   t: number;
   at: string;
@@ -81,7 +103,9 @@ export interface JournalData {
   /** What the run was measured under (cluster, load, timing) for the report's conditions section. */
   conditions: Record<string, string | number | boolean>;
   plan: string[];
+  steps: StepEntry[];
   actions: ActionEntry[];
+  windows: WindowEntry[];
   probes: ProbeEntry[];
   rollbacks: RollbackEntry[];
   events: ObservedEvent[];
@@ -92,7 +116,10 @@ export interface JournalData {
 }
 
 /** Told about each entry as it is recorded: the CLI turns it into log lines and the progress line. */
-export type JournalListener = (kind: 'action' | 'probe' | 'rollback' | 'sample' | 'verdict', entry: ActionEntry | ProbeEntry | RollbackEntry | Sample | Verdict) => void;
+export type JournalListener = (
+  kind: 'step' | 'action' | 'probe' | 'rollback' | 'sample' | 'verdict',
+  entry: StepEntry | ActionEntry | ProbeEntry | RollbackEntry | Sample | Verdict,
+) => void;
 
 export class Journal {
   readonly data: JournalData;
@@ -106,7 +133,9 @@ export class Journal {
       ...init,
       startedAt: new Date(this.start).toISOString(),
       status: 'completed',
+      steps: [],
       actions: [],
+      windows: [],
       probes: [],
       rollbacks: [],
       events: [],
@@ -123,6 +152,26 @@ export class Journal {
 
   get startMs(): number {
     return this.start;
+  }
+
+  /** A step starts; the returned function records how it ended. */
+  step(e: Pick<StepEntry, 'index' | 'kind' | 'description'>): (status: StepEntry['status'], error?: string) => void {
+    const entry: StepEntry = { ...e, t: this.now(), status: 'running' };
+    this.data.steps.push(entry);
+    return (status, error) => {
+      entry.end = this.now();
+      entry.durationMs = entry.end - entry.t;
+      entry.status = status;
+      if (error) entry.error = error;
+      this.listener('step', entry);
+    };
+  }
+
+  /** A window opens now; close it with the returned function (closing twice keeps the first end). */
+  window(name: string): () => void {
+    const entry: WindowEntry = { name, from: this.now() };
+    this.data.windows.push(entry);
+    return () => void (entry.to ??= this.now());
   }
 
   action(e: Omit<ActionEntry, 't'>): ActionEntry {

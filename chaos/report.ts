@@ -32,6 +32,29 @@ function markers(j: JournalData): { x: number; label: string }[] {
   return j.actions.filter((a) => !a.dryRun && a.ok).map((a) => ({ x: s(a.t), label: a.name }));
 }
 
+/** Windows (an injected fault) shaded on the chart; one never closed lasts to the end of the run. */
+function bands(j: JournalData): { from: number; to: number; label: string }[] {
+  return j.windows.map((w) => ({ from: s(w.from), to: s(w.to ?? j.durationMs ?? w.from), label: w.name }));
+}
+
+/** The timeline's rows: steps (start and end), windows, actions, probes, rollbacks, by time. */
+function timelineRows(j: JournalData): { t: number; what: string; detail: string }[] {
+  return [
+    ...j.steps.map((x) => ({
+      t: x.t,
+      what: `step ${x.index}: ${x.kind}`,
+      detail: `${x.description} — ${x.status}${x.durationMs !== undefined ? ` after ${s(x.durationMs)} s` : ''}${x.error ? `: ${x.error}` : ''}`,
+    })),
+    ...j.windows.flatMap((w) => [
+      { t: w.from, what: `${w.name} begins`, detail: 'in force from here' },
+      ...(w.to !== undefined ? [{ t: w.to, what: `${w.name} ends`, detail: `in force ${s(w.to - w.from)} s` }] : []),
+    ]),
+    ...j.actions.map((a) => ({ t: a.t, what: `${a.dryRun ? 'would ' : ''}${a.name}${a.ok ? '' : ' (failed)'}`, detail: a.error ? `${a.detail}: ${a.error}` : a.detail })),
+    ...j.probes.map((p) => ({ t: p.t, what: `probe ${p.name} (${p.phase})`, detail: `${p.ok ? 'ok' : 'FAILED'}: ${p.reason}` })),
+    ...j.rollbacks.map((r) => ({ t: r.t, what: `rollback ${r.name}`, detail: r.ok ? 'done' : `FAILED: ${r.error}; restore by hand: \`${r.command}\`` })),
+  ].sort((a, b) => a.t - b.t);
+}
+
 export function renderMarkdown(j: JournalData): string {
   const out: string[] = [`# ${j.title}`, '', `**${verdictLine(j)}**`, ''];
   out.push(`- command: \`${j.command}\``, `- namespace: \`${j.namespace}\`, context \`${j.context}\` (${j.server})`, `- started ${j.startedAt}, ${j.durationMs !== undefined ? `${s(j.durationMs)} s` : 'unfinished'}, status ${j.status}`);
@@ -44,12 +67,7 @@ export function renderMarkdown(j: JournalData): string {
   }
   out.push('', '## Plan', '', '```', ...j.plan, '```');
   out.push('', '## Timeline', '', '| t (s) | what | detail |', '| --- | --- | --- |');
-  const rows = [
-    ...j.actions.map((a) => ({ t: a.t, what: `${a.dryRun ? 'would ' : ''}${a.name}${a.ok ? '' : ' (failed)'}`, detail: a.error ? `${a.detail}: ${a.error}` : a.detail })),
-    ...j.probes.map((p) => ({ t: p.t, what: `probe ${p.name} (${p.phase})`, detail: `${p.ok ? 'ok' : 'FAILED'}: ${p.reason}` })),
-    ...j.rollbacks.map((r) => ({ t: r.t, what: `rollback ${r.name}`, detail: r.ok ? 'done' : `FAILED: ${r.error}; restore by hand: \`${r.command}\`` })),
-  ].sort((a, b) => a.t - b.t);
-  for (const r of rows) out.push(`| ${s(r.t)} | ${r.what} | ${r.detail.replace(/\|/g, '\\|')} |`);
+  for (const r of timelineRows(j)) out.push(`| ${s(r.t)} | ${r.what} | ${r.detail.replace(/\|/g, '\\|')} |`);
   if (j.events.length) {
     out.push('', `## Kubernetes events observed (${j.events.length})`, '', '| t (s) | type | reason | object | message |', '| --- | --- | --- | --- | --- |');
     for (const e of j.events) out.push(`| ${s(e.t)} | ${e.type} | ${e.reason} | ${e.object} | ${e.message.replace(/\|/g, '\\|')} |`);
@@ -83,9 +101,16 @@ export function renderHtml(j: JournalData): string {
     {
       heading: 'Timeline',
       html:
-        lineChart({ title: 'Replicas', xLabel: 'seconds since start', yLabel: 'replicas', series: replicaSeries, markers: markers(j), step: true }) +
+        lineChart({ title: 'Replicas', xLabel: 'seconds since start', yLabel: 'replicas', series: replicaSeries, markers: markers(j), bands: bands(j), step: true }) +
         (errorPoints.length
-          ? lineChart({ title: 'Vote error rate', xLabel: 'seconds since start', yLabel: '% of votes failed', series: [{ name: 'error rate %', points: errorPoints, color: '#d62728' }], markers: markers(j) })
+          ? lineChart({
+              title: 'Vote error rate',
+              xLabel: 'seconds since start',
+              yLabel: '% of votes failed',
+              series: [{ name: 'error rate %', points: errorPoints, color: '#d62728' }],
+              markers: markers(j),
+              bands: bands(j),
+            })
           : paragraph('No load ran during this experiment, so there is no error-rate series.')),
     },
     ...(Object.keys(j.measurements).length
@@ -93,16 +118,10 @@ export function renderHtml(j: JournalData): string {
       : []),
     { heading: 'Plan', html: `<pre>${escapeHtml(j.plan.join('\n'))}</pre>` },
     {
-      heading: 'Actions, probes and rollbacks',
+      heading: 'Steps, actions, probes and rollbacks',
       html: table(
         ['t (s)', 'what', 'detail'],
-        [
-          ...j.actions.map((a) => ({ t: a.t, w: `${a.dryRun ? 'would ' : ''}${a.name}${a.ok ? '' : ' (failed)'}`, d: a.error ? `${a.detail}: ${a.error}` : a.detail })),
-          ...j.probes.map((p) => ({ t: p.t, w: `probe ${p.name} (${p.phase})`, d: `${p.ok ? 'ok' : 'FAILED'}: ${p.reason}` })),
-          ...j.rollbacks.map((r) => ({ t: r.t, w: `rollback ${r.name}`, d: r.ok ? 'done' : `FAILED: ${r.error}; restore by hand: ${r.command}` })),
-        ]
-          .sort((a, b) => a.t - b.t)
-          .map((r) => [s(r.t), r.w, r.d]),
+        timelineRows(j).map((r) => [s(r.t), r.what, r.detail]),
       ),
     },
     {

@@ -1,21 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
-import { podReady, podTerminating, type Kube } from '../lib/kube.ts';
+import type { Kube } from '../lib/kube.ts';
 import { connectionLine } from '../lib/kube-safety.ts';
 import type { Logger } from '../lib/log.ts';
-import { nodeDrain } from './actions/nodeDrain.ts';
-import { nodeKill } from './actions/nodeKill.ts';
-import { podKill } from './actions/podKill.ts';
-import { removeReadinessProbe, rolloutRestart } from './actions/rollout.ts';
 import { seconds, waitUntil, type ChaosContext } from './context.ts';
 import { Journal, outcome, type JournalData, type JournalListener, type RunStatus, type Verdict } from './journal.ts';
 import { observe } from './observe.ts';
-import { describePlan, type Plan, type ProbeSpec, type Step } from './plan.ts';
+import { describePlan, type Plan, type ProbeSpec } from './plan.ts';
 import { diagnose } from './preflight.ts';
 import { httpCheck, judgeLoadBudget, startBackgroundLoad, type BackgroundLoad } from './probes/http.ts';
 import { probeKubernetes, type ProbeOutcome } from './probes/kubernetes.ts';
 import { probePrometheus } from './probes/prometheus.ts';
 import { Rollbacks } from './rollback.ts';
+import { executeStep } from './steps/execute.ts';
+import { STEPS, type StepRegistry } from './steps/index.ts';
+import type { AnyStep, RunServices } from './steps/step.ts';
 
 // The runner: steady state before → method (with background load, continuous
 // probes and observation) → steady state after → verdict probes, and in every
@@ -39,19 +38,18 @@ export interface RunEnv {
   loadKey?: string;
   /** Hears every journal entry as it happens (log lines, a progress line). */
   listener?: JournalListener;
+  /** The step kinds the plan's method names (default: the built-in registry). */
+  steps?: StepRegistry;
 }
 
 interface RunState {
   cx: ChaosContext;
-  plan: Plan;
+  plan: Plan<AnyStep>;
   load?: BackgroundLoad;
   loadError?: string;
   loadStopped?: boolean;
   loadJudged: boolean;
 }
-
-const readyCount = async (cx: ChaosContext, selector: string): Promise<number> =>
-  (await cx.kube.listPods(cx.namespace, { labelSelector: selector })).filter((p) => podReady(p) && !podTerminating(p)).length;
 
 async function evaluate(st: RunState, p: ProbeSpec): Promise<ProbeOutcome> {
   const { cx } = st;
@@ -95,160 +93,6 @@ async function stopLoad(st: RunState): Promise<void> {
   });
   st.cx.journal.measure('votesAttempted', totals.attempted);
   st.cx.journal.measure('votesFailed', totals.failed);
-}
-
-async function podKillStep(st: RunState, step: Extract<Step, { kind: 'pod-kill' }>): Promise<void> {
-  const { cx } = st;
-  const before = await readyCount(cx, step.spec.selector);
-  // Rounds on a fixed schedule (start + k × every), so slow API calls do not stretch it.
-  const start = Date.now();
-  let round = 0;
-  for (;;) {
-    round += 1;
-    await podKill(cx, step.spec);
-    if (cx.dryRun) {
-      if (step.everyMs) cx.say(`would repeat every ${seconds(step.everyMs)} until ${seconds(step.forMs ?? 0)} have passed`);
-      return;
-    }
-    const next = start + round * (step.everyMs ?? 0);
-    if (!step.everyMs || next > start + (step.forMs ?? 0)) break;
-    await sleep(Math.max(0, next - Date.now()), undefined, { signal: cx.signal });
-  }
-  cx.journal.measure('podKillRounds', round);
-  // Recovery: the selector back to the Ready count it had before the first kill.
-  const recoveryMs = step.spec.recoverWithinMs;
-  if (recoveryMs === undefined) return;
-  const back = await waitUntil(() => readyCount(cx, step.spec.selector), (n) => n >= before, { timeoutMs: recoveryMs, pollMs: cx.pollMs, signal: cx.signal });
-  if (back.ok) cx.journal.measure('recoveryMs', back.elapsedMs);
-  cx.journal.verdict({
-    name: `pods matching ${step.spec.selector} recover`,
-    outcome: outcome(back.ok),
-    reason: back.ok
-      ? `${before} Ready again ${seconds(back.elapsedMs)} after the last kill`
-      : `${back.value} of ${before} Ready ${seconds(back.elapsedMs)} after the last kill`,
-  });
-}
-
-/**
- * After the load: the HPA's CPU utilisation falls below its target (judged), then
- * the scale-down, which comes only after the stabilisation window. The scale-down
- * is judged only when the step waits for it (`within`); otherwise it is reported
- * as not observed, with the time it is due.
- */
-async function hpaScaleDown(st: RunState, step: Extract<Step, { kind: 'hpa-scale-down' }>): Promise<void> {
-  const { cx } = st;
-  const cpuName = `hpa ${step.hpa} CPU below target after the load`;
-  const downName = `hpa ${step.hpa} scales down after its stabilisation window`;
-  const hpa = await cx.kube.getHpa(cx.namespace, step.hpa);
-  if (cx.dryRun) return;
-  const target = hpa.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu')?.resource?.target.averageUtilization;
-  const windowS = hpa.spec?.behavior?.scaleDown?.stabilizationWindowSeconds ?? 300;
-  const min = hpa.spec?.minReplicas ?? 1;
-  const peak = hpa.status?.currentReplicas ?? 0;
-  cx.journal.measure('hpaStabilizationWindowS', windowS);
-  const util = (h: typeof hpa) => h.status?.currentMetrics?.find((m) => m.type === 'Resource')?.resource?.current.averageUtilization;
-  const below = await waitUntil(
-    () => cx.kube.getHpa(cx.namespace, step.hpa),
-    (h) => target !== undefined && (util(h) ?? Infinity) < target,
-    { timeoutMs: step.metricWithinMs, pollMs: cx.pollMs, signal: cx.signal },
-  );
-  cx.journal.verdict({
-    name: cpuName,
-    outcome: outcome(below.ok),
-    reason: below.ok
-      ? `CPU fell to ${util(below.value)}% (target ${target}%) ${seconds(below.elapsedMs)} after the load stopped`
-      : `CPU utilisation still ${util(below.value) ?? 'unknown'}% (target ${target ?? '?'}%) ${seconds(below.elapsedMs)} after the load stopped`,
-  });
-  if (peak <= min) {
-    cx.journal.verdict({ name: downName, outcome: 'not observed', reason: `no scale-down to observe: ${peak} replica(s), at its minimum (${min})` });
-    return;
-  }
-  if (!below.ok) {
-    cx.journal.verdict({ name: downName, outcome: 'not observed', reason: `not waited for: CPU never fell below target, so no scale-down is due` });
-    return;
-  }
-  if (!step.withinMs) {
-    const dueAt = new Date(Date.now() + windowS * 1000).toISOString();
-    cx.journal.verdict({
-      name: downName,
-      outcome: 'not observed',
-      reason: `not waited for: a scale-down from ${peak} is due after the ${windowS} s stabilisation window, around ${dueAt} (set the step's within to wait for it)`,
-    });
-    return;
-  }
-  const down = await waitUntil(() => cx.kube.getHpa(cx.namespace, step.hpa), (h) => (h.status?.currentReplicas ?? peak) < peak, {
-    timeoutMs: step.withinMs,
-    pollMs: cx.pollMs,
-    signal: cx.signal,
-  });
-  const now = down.value.status?.currentReplicas;
-  if (down.ok) cx.journal.measure('hpaScaleDownMs', below.elapsedMs + down.elapsedMs);
-  cx.journal.verdict({
-    name: downName,
-    outcome: outcome(down.ok),
-    reason: down.ok
-      ? `scaled from ${peak} to ${now} ${seconds(below.elapsedMs + down.elapsedMs)} after the load stopped (stabilisation window ${windowS} s, minimum ${min})`
-      : `still ${now} replicas ${seconds(below.elapsedMs + down.elapsedMs)} after the load stopped (stabilisation window ${windowS} s)`,
-  });
-}
-
-async function execStep(st: RunState, step: Step, env: RunEnv): Promise<void> {
-  const { cx } = st;
-  switch (step.kind) {
-    case 'pod-kill':
-      return podKillStep(st, step);
-    case 'node-drain': {
-      const r = await nodeDrain(cx, step.spec);
-      if (!cx.dryRun) {
-        cx.journal.measure('evicted', r.evicted.length);
-        cx.journal.measure('evictionRefusals', r.refusals);
-        if (step.holdMs) await sleep(step.holdMs, undefined, { signal: cx.signal });
-      }
-      return;
-    }
-    case 'node-kill':
-      await nodeKill(cx, step.spec);
-      return;
-    case 'rollout-restart': {
-      await rolloutRestart(cx, step.deployment);
-      if (cx.dryRun) return;
-      const start = Date.now();
-      try {
-        await cx.kube.waitForRollout(cx.namespace, step.deployment, { timeoutMs: step.withinMs, pollMs: cx.pollMs, signal: cx.signal });
-        cx.journal.measure('rolloutMs', Date.now() - start);
-        cx.journal.verdict({ name: `rollout of ${step.deployment} completes`, outcome: 'pass', reason: `complete after ${seconds(Date.now() - start)}` });
-      } catch (err) {
-        if (cx.signal.aborted) throw err;
-        cx.journal.verdict({ name: `rollout of ${step.deployment} completes`, outcome: 'fail', reason: describeError(err) });
-      }
-      return;
-    }
-    case 'remove-readiness-probe':
-      return removeReadinessProbe(cx, step.deployment);
-    case 'pause':
-      if (cx.dryRun) return;
-      await sleep(step.ms, undefined, { signal: cx.signal });
-      return;
-    case 'wait-for': {
-      if (cx.dryRun) return;
-      const r = await waitUntil(() => evaluate(st, step.probe), (o) => o.ok, { timeoutMs: step.withinMs, pollMs: cx.pollMs, signal: cx.signal });
-      cx.journal.probe({ name: step.probe.name, phase: 'during', ok: r.ok, value: r.value.value, reason: r.value.reason });
-      cx.journal.verdict({
-        name: step.probe.name,
-        outcome: outcome(r.ok),
-        reason: r.ok ? `${r.value.reason}, after ${seconds(r.elapsedMs)}` : `not within ${seconds(step.withinMs)}: ${r.value.reason}`,
-      });
-      return;
-    }
-    case 'start-load':
-      return startLoad(st, env);
-    case 'stop-load':
-      await stopLoad(st);
-      await judgeLoadProbes(st);
-      return;
-    case 'hpa-scale-down':
-      return hpaScaleDown(st, step);
-  }
 }
 
 /** Budget probes are judged on the load's window, once, when it stops. */
@@ -317,7 +161,25 @@ async function checkSteadyState(st: RunState, phase: 'before' | 'after', withinM
 }
 
 /** Run a plan to its end; the returned journal holds the verdicts. Never leaves a change behind. */
-export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
+/** A run's id, as a label value: its start time and a random suffix (`20250301-141502-k3x9`). */
+export const runIdOf = (at: Date): string =>
+  `${at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${Math.random().toString(36).slice(2, 6)}`;
+
+/** What the steps may ask of this run: the background load and the probes. */
+function servicesOf(st: RunState, env: RunEnv): RunServices {
+  return {
+    startLoad: () => startLoad(st, env),
+    async stopLoad() {
+      await stopLoad(st);
+      await judgeLoadProbes(st);
+    },
+    load: () => st.load,
+    evaluate: (p) => evaluate(st, p),
+  };
+}
+
+export async function runPlan(plan: Plan<AnyStep>, env: RunEnv): Promise<JournalData> {
+  const steps = env.steps ?? STEPS;
   const journal = new Journal({
     title: plan.title,
     command: plan.command,
@@ -325,7 +187,7 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
     context: env.kube.context,
     server: env.kube.server,
     dryRun: env.dryRun,
-    plan: describePlan(plan),
+    plan: describePlan(plan, steps),
     conditions: {
       pollMs: env.pollMs,
       sampleMs: env.sampleMs,
@@ -341,7 +203,7 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
   }, env.listener);
   const timeout = AbortSignal.timeout(env.timeoutMs);
   const signal = AbortSignal.any([env.signal, timeout]);
-  const rollbacks = new Rollbacks();
+  const rollbacks = new Rollbacks(journal, env.rollbackTimeoutMs);
   const cx: ChaosContext = {
     kube: env.kube,
     namespace: plan.namespace,
@@ -354,8 +216,14 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
     allowControlPlane: env.allowControlPlane,
     say: env.say,
     random: env.random,
+    runId: runIdOf(new Date(journal.startMs)),
   };
+  journal.data.conditions.runId = cx.runId;
   const st: RunState = { cx, plan, loadJudged: false };
+  const services = servicesOf(st, env);
+  const runMethod = async () => {
+    for (const [i, step] of plan.method.entries()) await executeStep(cx, services, steps, step, i + 1);
+  };
   env.say(connectionLine(env.kube, plan.namespace));
   for (const line of journal.data.plan) env.say(line);
   if (env.dryRun) env.say('dry run: reading the cluster only; these are the actions it would take:');
@@ -369,7 +237,7 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
   let errorCode: number = EXIT.unjudged;
   try {
     if (env.dryRun) {
-      for (const step of plan.method) await execStep(st, step, env);
+      await runMethod();
     } else if (!(await checkSteadyState(st, 'before', 0))) {
       status = 'aborted';
       error = 'steady state not met before the method: no chaos injected';
@@ -377,7 +245,7 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
       const continuous = watchContinuous(st, env.sampleMs);
       try {
         if (plan.load && !plan.method.some((s) => s.kind === 'start-load')) await startLoad(st, env);
-        for (const step of plan.method) await execStep(st, step, env);
+        await runMethod();
         await stopLoad(st);
         await judgeLoadProbes(st);
       } finally {
@@ -404,10 +272,10 @@ export async function runPlan(plan: Plan, env: RunEnv): Promise<JournalData> {
     }
   } finally {
     await st.load?.stop().catch(() => undefined);
-    const rolledBack = await rollbacks.runAll(journal, env.rollbackTimeoutMs);
+    await rollbacks.runAll();
     await observer?.stop();
-    if (!rolledBack) {
-      const failed = journal.data.rollbacks.filter((r) => !r.ok);
+    const failed = journal.data.rollbacks.filter((r) => !r.ok);
+    if (failed.length) {
       journal.verdict({ name: 'rollbacks', outcome: 'fail', reason: failed.map((r) => `${r.name}: ${r.error}; restore by hand: ${r.command}`).join('; ') });
     }
   }

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
+  ApisApi,
   AppsV1Api,
   AutoscalingV2Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
   PolicyV1Api,
@@ -20,6 +22,7 @@ import {
   type V1Node,
   type V1Pod,
   type V1PodDisruptionBudget,
+  type V1Service,
 } from '@kubernetes/client-node';
 import { EXIT, UserError, describeError } from './errors.ts';
 
@@ -29,7 +32,23 @@ import { EXIT, UserError, describeError } from './errors.ts';
 // Writes take an abort signal, so a rollback's time limit really limits it, and
 // every change can be written down as the kubectl command that makes it.
 
-export type { CoreV1Event, V1Deployment, V1EnvVar, V2HorizontalPodAutoscaler, V1Node, V1Pod, V1PodDisruptionBudget };
+export type { CoreV1Event, V1Deployment, V1EnvVar, V2HorizontalPodAutoscaler, V1Namespace, V1Node, V1Pod, V1PodDisruptionBudget, V1Service };
+
+/** A custom resource type: its API group, the version to speak, and its plural (`virtualservices`). */
+export interface CustomResource {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+/** A custom object as the API returns it: plain JSON. */
+export interface CustomObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  [field: string]: unknown;
+}
 
 export interface KubeTarget {
   /** Explicit kubeconfig file; otherwise $KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
@@ -218,6 +237,8 @@ export class Kube {
   private autoscaling: AutoscalingV2Api;
   private policy: PolicyV1Api;
   private versionApi: VersionApi;
+  private apis: ApisApi;
+  private custom: CustomObjectsApi;
 
   constructor(kc: KubeConfig, kubeconfig?: string) {
     this.server = kc.getCurrentCluster()!.server;
@@ -229,6 +250,8 @@ export class Kube {
     this.autoscaling = kc.makeApiClient(AutoscalingV2Api);
     this.policy = kc.makeApiClient(PolicyV1Api);
     this.versionApi = kc.makeApiClient(VersionApi);
+    this.apis = kc.makeApiClient(ApisApi);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
   private async call<T>(c: Call, fn: () => Promise<T>): Promise<T> {
@@ -242,6 +265,51 @@ export class Kube {
   async version(): Promise<string> {
     const v = await this.call({ verb: 'get', resource: 'version' }, () => this.versionApi.getCode());
     return v.gitVersion;
+  }
+
+  /**
+   * Discovery (GET /apis): the versions of an API group the cluster serves, and the one
+   * it prefers; undefined when it does not serve the group (e.g. no Istio installed).
+   */
+  async apiGroup(group: string): Promise<{ preferred: string; served: string[] } | undefined> {
+    const list = await this.call({ verb: 'get', resource: 'API groups (discovery)' }, () => this.apis.getAPIVersions());
+    const g = list.groups.find((x) => x.name === group);
+    if (!g) return undefined;
+    return { preferred: g.preferredVersion?.version ?? g.versions[0]!.version, served: g.versions.map((v) => v.version) };
+  }
+
+  getService(namespace: string, name: string): Promise<V1Service> {
+    return this.call({ verb: 'get', resource: 'services', namespace, name }, () => this.core.readNamespacedService({ name, namespace }));
+  }
+
+  private customCall(r: CustomResource, verb: string, namespace: string, name?: string): Call {
+    return { verb, resource: `${r.plural}.${r.group}`, namespace, name };
+  }
+
+  async listCustom(r: CustomResource, namespace: string, labelSelector?: string): Promise<CustomObject[]> {
+    const l = (await this.call(this.customCall(r, 'list', namespace), () => this.custom.listNamespacedCustomObject({ ...r, namespace, labelSelector }))) as { items: CustomObject[] };
+    return l.items;
+  }
+
+  async getCustom(r: CustomResource, namespace: string, name: string, signal?: AbortSignal): Promise<CustomObject> {
+    return (await this.call(this.customCall(r, 'get', namespace, name), () => this.custom.getNamespacedCustomObject({ ...r, namespace, name }, callOptions({ signal })))) as CustomObject;
+  }
+
+  async createCustom(r: CustomResource, namespace: string, body: CustomObject, signal?: AbortSignal): Promise<CustomObject> {
+    return (await this.call(this.customCall(r, 'create', namespace, body.metadata.name), () =>
+      this.custom.createNamespacedCustomObject({ ...r, namespace, body }, callOptions({ signal })),
+    )) as CustomObject;
+  }
+
+  /** A JSON merge patch (custom resources take no strategic merge patch); a resourceVersion in it is a precondition. */
+  async patchCustom(r: CustomResource, namespace: string, name: string, patch: object, signal?: AbortSignal): Promise<CustomObject> {
+    return (await this.call(this.customCall(r, 'patch', namespace, name), () =>
+      this.custom.patchNamespacedCustomObject({ ...r, namespace, name, body: patch }, callOptions({ contentType: PatchStrategy.MergePatch, signal })),
+    )) as CustomObject;
+  }
+
+  async deleteCustom(r: CustomResource, namespace: string, name: string, signal?: AbortSignal): Promise<void> {
+    await this.call(this.customCall(r, 'delete', namespace, name), () => this.custom.deleteNamespacedCustomObject({ ...r, namespace, name }, callOptions({ signal })));
   }
 
   getNamespace(name: string): Promise<V1Namespace> {

@@ -58,6 +58,8 @@ export interface BackgroundLoad {
   /** Stop the load and return the engine's (partial) result. */
   stop(): Promise<RunResult | undefined>;
   readonly startedAt: number;
+  /** The per-second samples whose whole second lies in [fromMs, toMs] (epoch ms), votes cut off by the stop left out. */
+  samplesBetween(fromMs: number, toMs: number): IntervalSample[];
 }
 
 /** The 99th percentile vote latency from the engine's per-second histograms (bucket upper bound). */
@@ -78,12 +80,17 @@ export function startBackgroundLoad(plan: LoadPlan, opts: { signal: AbortSignal;
   const stopper = new AbortController();
   const samples: IntervalSample[] = [];
   const startedAt = Date.now();
+  /** When the engine's second 0 began (its samples count seconds from there). */
+  let t0 = startedAt;
   let markSending = () => {};
   const sending = new Promise<void>((resolve) => (markSending = resolve));
   const run = runLoad(plan, {
     signal: AbortSignal.any([opts.signal, stopper.signal]),
     onSample: (s) => samples.push(s),
-    onStart: () => markSending(),
+    onStart: () => {
+      t0 = Date.now();
+      markSending();
+    },
   })
     .catch((err: unknown) => {
       if (!stopper.signal.aborted && !opts.signal.aborted) opts.onError(err);
@@ -116,6 +123,9 @@ export function startBackgroundLoad(plan: LoadPlan, opts: { signal: AbortSignal;
     async stop() {
       stopper.abort();
       return run;
+    },
+    samplesBetween(fromMs, toMs) {
+      return samples.filter((s) => t0 + s.t * 1000 >= fromMs && t0 + (s.t + 1) * 1000 <= toMs);
     },
   };
 }

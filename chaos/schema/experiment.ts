@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { GAMEDAY_DEFAULTS } from '../defaults.ts';
 import { duration, httpUrl, mapping, namespaceName, positiveNumber, text, wholeNumber } from './fields.ts';
 import { hypothesisProbe, verdictProbe } from './probes.ts';
-import { step } from './steps.ts';
+import { STEPS, type Step, type StepRegistry } from '../steps/index.ts';
+import type { AnyStep } from '../steps/step.ts';
+import { stepSchema } from './steps.ts';
 
 // The whole experiment file (chaostoolkit's experiment, in YAML), as one zod schema:
 // it validates a file completely before anything touches a cluster, and the JSON
@@ -28,34 +30,40 @@ const load = mapping({
     workers: l.workers ?? 1,
   }));
 
-export const experimentSchema = mapping({
-  title: text,
-  description: text.optional(),
-  namespace: namespaceName.optional().meta({ description: 'namespace to act in; -n/--namespace wins' }),
-  observe: mapping({ deployment: text.optional(), hpa: text.optional() }).optional().meta({ description: 'objects sampled for the timeline' }),
-  load: load.optional(),
-  steadyState: z.array(hypothesisProbe, { error: 'expected a list of probes' }).optional(),
-  steadyStateRecovery: duration().optional(),
-  method: z.array(step, { error: (iss) => (iss.input === undefined ? 'is required' : 'expected a list of steps') }).min(1, { error: 'an experiment needs at least one step' }),
-  probes: z.array(verdictProbe, { error: 'expected a list of probes' }).optional(),
-})
-  .superRefine((e, ctx) => {
-    if (e.probes?.some((p) => p.load) && !e.load) ctx.addIssue({ code: 'custom', path: ['probes'], input: e.probes, message: 'a load budget needs a load section' });
-    if (e.method.some((s) => s.kind === 'start-load' || s.kind === 'stop-load') && !e.load) ctx.addIssue({ code: 'custom', path: ['method'], input: e.method, message: 'start-load/stop-load need a load section' });
+/** The experiment schema for the kinds of a step registry (the built-in one: `experimentSchema`). */
+export function experimentSchemaFor(steps: StepRegistry) {
+  return mapping({
+    title: text,
+    description: text.optional(),
+    namespace: namespaceName.optional().meta({ description: 'namespace to act in; -n/--namespace wins' }),
+    observe: mapping({ deployment: text.optional(), hpa: text.optional() }).optional().meta({ description: 'objects sampled for the timeline' }),
+    load: load.optional(),
+    steadyState: z.array(hypothesisProbe, { error: 'expected a list of probes' }).optional(),
+    steadyStateRecovery: duration().optional(),
+    method: z.array(stepSchema(steps), { error: (iss) => (iss.input === undefined ? 'is required' : 'expected a list of steps') }).min(1, { error: 'an experiment needs at least one step' }),
+    probes: z.array(verdictProbe, { error: 'expected a list of probes' }).optional(),
   })
-  .transform((e) => ({
-    title: e.title,
-    description: e.description,
-    namespace: e.namespace,
-    observe: e.observe ?? {},
-    load: e.load,
-    steadyState: e.steadyState ?? [],
-    steadyStateRecoveryMs: e.steadyStateRecovery ?? GAMEDAY_DEFAULTS.steadyStateRecoveryMs,
-    method: e.method,
-    probes: e.probes ?? [],
-  }));
+    .superRefine((e, ctx) => {
+      if (e.probes?.some((p) => p.load) && !e.load) ctx.addIssue({ code: 'custom', path: ['probes'], input: e.probes, message: 'a load budget needs a load section' });
+      if (e.method.some((s) => s.kind === 'start-load' || s.kind === 'stop-load') && !e.load) ctx.addIssue({ code: 'custom', path: ['method'], input: e.method, message: 'start-load/stop-load need a load section' });
+    })
+    .transform((e) => ({
+      title: e.title,
+      description: e.description,
+      namespace: e.namespace,
+      observe: e.observe ?? {},
+      load: e.load,
+      steadyState: e.steadyState ?? [],
+      steadyStateRecoveryMs: e.steadyStateRecovery ?? GAMEDAY_DEFAULTS.steadyStateRecoveryMs,
+      method: e.method,
+      probes: e.probes ?? [],
+    }));
+}
 
-export type Experiment = z.output<typeof experimentSchema>;
+export const experimentSchema = experimentSchemaFor(STEPS);
+
+/** An experiment file, parsed: its method's steps are of the registry's kinds. */
+export type Experiment<S extends AnyStep = Step> = Omit<z.output<typeof experimentSchema>, 'method'> & { method: S[] };
 
 /** `${NAME}` or `${NAME:-default}`, as written in a file before it is filled. */
 export const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

@@ -41,6 +41,9 @@ export const positiveNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, { error: `expected a number ≥ ${min}` })
     .max(max, { error: `expected a number ≤ ${max}` });
 
+/** Grace periods go to the API as whole seconds. */
+export const graceSeconds = wholeNumber(0, 3600).meta({ description: "delete grace period in whole seconds (default: the pod's own terminationGracePeriodSeconds)" });
+
 const DURATION_TEXT = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$|^\d+(?:\.\d+)?$/;
 const shownMs = (ms: number) => (ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`);
 

@@ -12,7 +12,7 @@ const drainPlan = (node: string, evictionTimeoutMs: number): Plan => ({
   observe: { deployment: 'myhero-app' },
   steadyState: [],
   steadyStateRecoveryMs: 0,
-  method: [{ kind: 'node-drain', spec: { node, evictionTimeoutMs, retryMs: 20 }, holdMs: 0 }],
+  method: [{ kind: 'node-drain', spec: { node, evictionTimeoutMs, retryMs: 20 } }],
   probes: [],
 });
 

@@ -56,7 +56,7 @@ describe('game-day files', () => {
     const text = 'title: t\nload:\n  target: ${URL}\n  rate: ${RATE:-5}\n  duration: 1m\nmethod:\n  - pause: ${P:-2s} # ${NOT_FILLED} in a comment\n';
     const plan = parseGameday(text, 'x.yaml', { namespace: 'default', vars: { URL: 'http://a:1' }, env: { P: '3s' } });
     expect(plan.load).toMatchObject({ target: 'http://a:1', model: { kind: 'open', rate: 5 } });
-    expect(plan.method).toEqual([{ kind: 'pause', ms: 3000 }]);
+    expect(plan.method).toEqual([{ kind: 'pause', spec: { ms: 3000 } }]);
     expect(() => parse(text)).toThrow('x.yaml: ${URL} is not set (pass --set URL=... or set it in the environment)');
   });
 
@@ -66,7 +66,7 @@ describe('game-day files', () => {
     const sneaky = 'x\nmethod:\n  - pod-kill: {selector: tier=app, percent: 100}';
     const plan = parse(text, { TITLE: sneaky });
     expect(plan.title).toBe(sneaky);
-    expect(plan.method).toEqual([{ kind: 'pause', ms: 1000 }]);
+    expect(plan.method).toEqual([{ kind: 'pause', spec: { ms: 1000 } }]);
     // Inside a flow mapping a reference must be quoted; the YAML error says so.
     expect(mistake('title: t\nmethod:\n  - pod-kill: {selector: tier=app, count: ${N}}\n')).toContain('quote a ${VAR} inside {...} or [...]');
   });

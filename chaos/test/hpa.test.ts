@@ -17,7 +17,7 @@ const scaleDown = (withinMs?: number, metricWithinMs = 2000): Plan => ({
   observe: {},
   steadyState: [],
   steadyStateRecoveryMs: 0,
-  method: [{ kind: 'hpa-scale-down', hpa: 'myhero-app', metricWithinMs, withinMs }],
+  method: [{ kind: 'hpa-scale-down', spec: { hpa: 'myhero-app', metricWithinMs, withinMs } }],
   probes: [],
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runHook } from '../actions/nodeKill.ts';
+import { runHook } from '../steps/node-kill.ts';
 import { describePlan, type Plan } from '../plan.ts';
 import { ROOT, eventually, manifests, run, runEnv, settle, startCluster, type TestCluster } from './fixtures/cluster.ts';
 import { runPlan } from '../run.ts';

@@ -44,7 +44,7 @@ describe('pod-kill against the stand-in', () => {
   it('--percent rounds down and repeated rounds kill once per interval', async () => {
     c = await startCluster({ objects: withReplicas(3) });
     await settle(c);
-    const j = await run(c, killPlan({ kind: 'pod-kill', spec: { selector: 'app=myhero,tier=app', radius: { percent: 50 }, graceSeconds: 0 }, everyMs: 300, forMs: 1000 }));
+    const j = await run(c, killPlan({ kind: 'pod-kill', spec: { selector: 'app=myhero,tier=app', radius: { percent: 50 }, graceSeconds: 0, everyMs: 300, forMs: 1000 } }));
     expect(j.status).toBe('completed');
     // 50 % of 3 live pods is 1 per round; rounds at 0, 300, 600, 900 ms.
     expect(j.measurements.podKillRounds).toBe(4);

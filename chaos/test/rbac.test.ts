@@ -24,9 +24,9 @@ const everything = (c: TestCluster): Plan => ({
   steadyStateRecoveryMs: 10_000,
   method: [
     { kind: 'pod-kill', spec: { selector: 'tier=app', radius: { count: 1 }, graceSeconds: 0, recoverWithinMs: 10_000 } },
-    { kind: 'remove-readiness-probe', deployment: 'myhero-app' },
-    { kind: 'rollout-restart', deployment: 'myhero-app', withinMs: 10_000 },
-    { kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 10_000, retryMs: 20 }, holdMs: 0 },
+    { kind: 'remove-readiness-probe', spec: { deployment: 'myhero-app' } },
+    { kind: 'rollout-restart', spec: { deployment: 'myhero-app', withinMs: 10_000 } },
+    { kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 10_000, retryMs: 20 } },
     { kind: 'node-kill', spec: { node: 'pi-2', exec: hook(c, 'stop'), restore: hook(c, 'start'), selector: 'app=myhero', notReadyTimeoutMs: 10_000, recoverTimeoutMs: 20_000, hookTimeoutMs: 10_000 } },
   ],
   probes: [{ name: 'hpa replicas', kubernetes: { hpa: 'myhero-app', replicas: '>= 2' } }],

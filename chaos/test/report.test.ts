@@ -18,7 +18,12 @@ const journal: JournalData = {
   durationMs: 60_000,
   status: 'completed',
   conditions: { kubernetes: 'v1.31.4+k3s1', loadModel: 'open', loadLevel: 20 },
-  plan: ['readiness — namespace default', 'method:', '  1. pod-kill'],
+  plan: ['readiness — namespace default', 'method:', '  1. pod-kill', '  2. http-fault'],
+  steps: [
+    { index: 1, kind: 'pod-kill', description: 'delete 1 pod(s) chosen at random among pods matching tier=app', t: 9_900, end: 10_050, durationMs: 150, status: 'succeeded' },
+    { index: 2, kind: 'http-fault', description: 'inject a HTTP 500 abort on 50% of requests to service myhero-app', t: 35_000, end: 52_000, durationMs: 17_000, status: 'succeeded' },
+  ],
+  windows: [{ name: 'HTTP 500 abort on 50% of requests: myhero-app', from: 36_000, to: 46_000 }],
   actions: [
     { t: 10_000, name: 'pod-kill', detail: 'pod default/myhero-app-abc (grace 0 s)', ok: true },
     { t: 30_000, name: 'rollout-restart', detail: 'rollout restart of deployment default/myhero-app', ok: true },
@@ -46,6 +51,10 @@ describe('reports', () => {
     expect(md).toContain('| 10 | pod-kill | pod default/myhero-app-abc (grace 0 s) |');
     expect(md).toContain('| 59 | rollback restore the readiness probe of myhero-app | done |');
     expect(md).toContain('- recoveryMs: 8.2 s');
+    // The method's steps with their status and duration, and the fault's window, on the timeline.
+    expect(md).toContain('| 9.9 | step 1: pod-kill | delete 1 pod(s) chosen at random among pods matching tier=app — succeeded after 0.15 s |');
+    expect(md).toContain('| 36 | HTTP 500 abort on 50% of requests: myhero-app begins | in force from here |');
+    expect(md).toContain('| 46 | HTTP 500 abort on 50% of requests: myhero-app ends | in force 10 s |');
     expect(md).toContain('- kubernetes: v1.31.4+k3s1');
   });
 
@@ -81,6 +90,9 @@ describe('reports', () => {
     const markers = await page.$$eval('svg.chart g.marker text', (ts) => ts.map((t) => t.textContent));
     expect(markers).toEqual(['pod-kill', 'rollout-restart', 'pod-kill', 'rollout-restart']);
     expect(await page.textContent('p.lead')).toBe('FAIL: failed votes within budget; likely cause');
+    // The fault window is shaded on both charts.
+    const bands = await page.$$eval('svg.chart g.band', (gs) => gs.map((g) => g.textContent));
+    expect(bands).toEqual(['HTTP 500 abort on 50% of requests: myhero-app', 'HTTP 500 abort on 50% of requests: myhero-app']);
     expect(await page.textContent('body')).toContain('Stopping container <myhero-app>');
     expect(requests.filter((u) => !u.startsWith('about:'))).toEqual([]);
     const box = await page.$eval('svg.chart', (s) => s.getBoundingClientRect().width);

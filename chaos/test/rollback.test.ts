@@ -21,7 +21,7 @@ describe('rollbacks always run', () => {
       steadyState: [],
       steadyStateRecoveryMs: 0,
       method: [
-        { kind: 'remove-readiness-probe', deployment: 'myhero-app' },
+        { kind: 'remove-readiness-probe', spec: { deployment: 'myhero-app' } },
         { kind: 'pod-kill', spec: { selector: 'tier=nonexistent', radius: { count: 1 } } },
       ],
       probes: [],
@@ -45,7 +45,7 @@ describe('rollbacks always run', () => {
         observe: {},
         steadyState: [],
         steadyStateRecoveryMs: 0,
-        method: [{ kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 5000, retryMs: 20 }, holdMs: 60_000 }],
+        method: [{ kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 5000, retryMs: 20, holdMs: 60_000 } }],
         probes: [],
       },
       { timeoutMs: 1500 },
@@ -101,7 +101,7 @@ describe('rollbacks always run', () => {
     hangUncordon(c, 'pi-3');
     const drain = { title: 'drain', command: 'node-drain', namespace: 'default', observe: {}, steadyState: [], steadyStateRecoveryMs: 0, probes: [] };
     const started = Date.now();
-    const j = await run(c, { ...drain, method: [{ kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 5000, retryMs: 20 }, holdMs: 0 }] }, { rollbackTimeoutMs: 300 });
+    const j = await run(c, { ...drain, method: [{ kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 5000, retryMs: 20 } }] }, { rollbackTimeoutMs: 300 });
     expect(Date.now() - started).toBeLessThan(5000);
     const command = `kubectl --kubeconfig ${c.kubeconfig} --context stand-in uncordon pi-3`;
     expect(j.rollbacks).toEqual([expect.objectContaining({ name: 'uncordon node pi-3', ok: false, error: 'timed out after 0.3 s', command })]);

@@ -75,11 +75,11 @@ describe('dry run and refusals against the stand-in', () => {
     const j = await run(
       c,
       plan([
-        { kind: 'pod-kill', spec: { selector: 'tier=app', radius: { count: 1 }, graceSeconds: 0 }, everyMs: 15_000, forMs: 120_000 },
-        { kind: 'node-drain', spec: { node: 'pi-1', evictionTimeoutMs: 1000, retryMs: 10 }, holdMs: 0 },
+        { kind: 'pod-kill', spec: { selector: 'tier=app', radius: { count: 1 }, graceSeconds: 0, everyMs: 15_000, forMs: 120_000 } },
+        { kind: 'node-drain', spec: { node: 'pi-1', evictionTimeoutMs: 1000, retryMs: 10 } },
         { kind: 'node-kill', spec: { node: 'pi-2', exec: 'false {node}', restore: 'false {node}', selector: 'app=myhero', notReadyTimeoutMs: 1, recoverTimeoutMs: 1, hookTimeoutMs: 1 } },
-        { kind: 'rollout-restart', deployment: 'myhero-app', withinMs: 1000 },
-        { kind: 'remove-readiness-probe', deployment: 'myhero-app' },
+        { kind: 'rollout-restart', spec: { deployment: 'myhero-app', withinMs: 1000 } },
+        { kind: 'remove-readiness-probe', spec: { deployment: 'myhero-app' } },
       ]),
       { dryRun: true },
     ).then((j) => ({ j }));

@@ -2,16 +2,18 @@ import { spawn } from 'node:child_process';
 import { EXIT, UserError, describeError } from '../../lib/errors.ts';
 import { nodeReady, podReady, podTerminating, type V1Pod } from '../../lib/kube.ts';
 import { redactCommand } from '../../lib/secrets.ts';
-import type { ChaosContext } from '../context.ts';
-import { seconds, waitUntil } from '../context.ts';
+import { GAMEDAY_DEFAULTS as D, STEP_LIMIT_SLACK_MS } from '../defaults.ts';
+import { seconds, waitUntil, type ChaosContext } from '../context.ts';
 import { assertSafeNodeName } from '../safety.ts';
-import { resolveNode } from './nodeDrain.ts';
+import { duration, labelSelector, mapping, objectName, text } from '../schema/fields.ts';
+import { resolveNode } from './node-drain.ts';
+import { defineStep } from './step.ts';
 
 // Node kill: a hard node loss through a hook the user supplies (ssh + systemctl
 // stop k3s-agent, a cloud CLI, a smart plug), and the three times that matter:
 // until Kubernetes sees the node NotReady, until the pods it ran are Ready
 // elsewhere, and until every workload of the namespace is whole again. The
-// restore hook is registered as a rollback before the kill hook runs. Hooks run
+// restore hook is the step's rollback, registered before the kill hook runs. Hooks run
 // in a process group of their own, so a time limit or Ctrl-C stops everything
 // they started; in journals and reports their text is redacted (lib/secrets.ts).
 
@@ -25,15 +27,6 @@ export interface NodeKillSpec {
   notReadyTimeoutMs: number;
   recoverTimeoutMs: number;
   hookTimeoutMs: number;
-}
-
-export interface NodeKillTimes {
-  node: string;
-  notReadyMs?: number;
-  podsRescheduledMs?: number;
-  serviceWholeMs?: number;
-  /** Pods of the namespace that ran on the node when it was killed. */
-  podsOnNode: string[];
 }
 
 export interface HookResult {
@@ -102,10 +95,6 @@ export function deploymentOfPod(p: V1Pod): string | undefined {
   return rs && hash && rs.endsWith(`-${hash}`) ? rs.slice(0, -hash.length - 1) : rs;
 }
 
-export function describeNodeKill(s: NodeKillSpec): string {
-  return `stop node ${s.node} with \`${redactCommand(s.exec)}\`, measure recovery, restore with \`${redactCommand(s.restore)}\``;
-}
-
 /** What losing the only replica of a k3s cluster service costs. */
 const CLUSTER_SERVICE_COST: Record<string, string> = {
   coredns: 'DNS for every pod (the app cannot resolve myhero-data or myhero-mosca)',
@@ -137,29 +126,70 @@ async function warnClusterServices(cx: ChaosContext, node: string): Promise<void
   }
 }
 
-export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeKillTimes> {
-  const node = await resolveNode(cx, s.node);
-  const onNode = (await cx.kube.listPods(cx.namespace, { fieldSelector: `spec.nodeName=${node}` })).filter((p) => !podTerminating(p));
-  const times: NodeKillTimes = { node, podsOnNode: onNode.map((p) => p.metadata!.name!) };
-  const affected = [...new Set(onNode.map(deploymentOfPod).filter((d): d is string => !!d))];
-  await warnClusterServices(cx, node);
-  const exec = redactCommand(s.exec.replaceAll('{node}', node));
-  const restore = redactCommand(s.restore.replaceAll('{node}', node));
-  if (cx.dryRun) {
-    cx.say(`would run: ${exec}`);
+interface KillState {
+  node: string;
+  /** Pods of the namespace on the node, and the Deployments they belong to. */
+  onNode: string[];
+  affected: string[];
+}
+
+export const nodeKill = defineStep({
+  kind: 'node-kill',
+  schema: mapping({
+    node: objectName.meta({ description: 'a node name, or random (a Ready worker that is not the last one)' }),
+    exec: text.meta({ description: 'shell command that stops the node; {node} is replaced by its name' }),
+    restore: text.meta({ description: 'shell command that brings the node back (the rollback)' }),
+    selector: labelSelector.optional(),
+    notReadyTimeout: duration(1).optional(),
+    recoverTimeout: duration(1).optional(),
+    hookTimeout: duration(1).optional(),
+  })
+    .meta({ id: 'node-kill' })
+    .transform(
+      (b): NodeKillSpec => ({
+        node: b.node,
+        exec: b.exec,
+        restore: b.restore,
+        selector: b.selector ?? D.nodeKillSelector,
+        notReadyTimeoutMs: b.notReadyTimeout ?? D.nodeNotReadyTimeoutMs,
+        recoverTimeoutMs: b.recoverTimeout ?? D.nodeRecoverTimeoutMs,
+        hookTimeoutMs: b.hookTimeout ?? D.hookTimeoutMs,
+      }),
+    ),
+  describe: (s) => `stop node ${s.node} with \`${redactCommand(s.exec)}\`, measure recovery, restore with \`${redactCommand(s.restore)}\``,
+  limitMs: (s) => s.hookTimeoutMs + s.notReadyTimeoutMs + 2 * s.recoverTimeoutMs + STEP_LIMIT_SLACK_MS,
+  async prepare(cx, s): Promise<KillState> {
+    const node = await resolveNode(cx, s.node);
+    const pods = (await cx.kube.listPods(cx.namespace, { fieldSelector: `spec.nodeName=${node}` })).filter((p) => !podTerminating(p));
+    const affected = [...new Set(pods.map(deploymentOfPod).filter((d): d is string => !!d))];
+    await warnClusterServices(cx, node);
+    return { node, onNode: pods.map((p) => p.metadata!.name!), affected };
+  },
+  dryRun(cx, s, { node, onNode, affected }) {
+    cx.say(`would run: ${redactCommand(s.exec.replaceAll('{node}', node))}`);
     cx.say(`would wait for node ${node} NotReady, then for ${onNode.length} pod(s) (${affected.join(', ') || 'none'}) Ready elsewhere`);
-    cx.say(`would run on rollback: ${restore}`);
+    cx.say(`would run on rollback: ${redactCommand(s.restore.replaceAll('{node}', node))}`);
     cx.journal.action({ name: 'node-kill', detail: `node ${node}`, ok: true, dryRun: true });
-    return times;
-  }
+  },
+  rollbacks: (cx, s, { node }) => [
+    {
+      name: `restore node ${node}`,
+      command: redactCommand(s.restore.replaceAll('{node}', node)),
+      undo: async (signal) => {
+        const r = await runHook(s.restore, node, { timeoutMs: s.hookTimeoutMs, signal });
+        if (r.code !== 0) throw new Error(`restore hook exited ${r.code}: ${redactCommand(r.output.split('\n').pop() ?? '')}`);
+        const back = await waitUntil(() => cx.kube.getNode(node), nodeReady, { timeoutMs: s.recoverTimeoutMs, pollMs: cx.pollMs, signal });
+        if (!back.ok) throw new Error(`node ${node} not Ready ${seconds(back.elapsedMs)} after the restore hook`);
+      },
+    },
+  ],
+  async run(cx, s, { node, affected }) {
+    await measureNodeLoss(cx, s, node, affected);
+  },
+});
 
-  cx.rollbacks.add(`restore node ${node}`, restore, async (signal) => {
-    const r = await runHook(s.restore, node, { timeoutMs: s.hookTimeoutMs, signal });
-    if (r.code !== 0) throw new Error(`restore hook exited ${r.code}: ${redactCommand(r.output.split('\n').pop() ?? '')}`);
-    const back = await waitUntil(() => cx.kube.getNode(node), nodeReady, { timeoutMs: s.recoverTimeoutMs, pollMs: cx.pollMs, signal });
-    if (!back.ok) throw new Error(`node ${node} not Ready ${seconds(back.elapsedMs)} after the restore hook`);
-  });
-
+/** Run the kill hook and measure the three times from its start. */
+async function measureNodeLoss(cx: ChaosContext, s: NodeKillSpec, node: string, affected: string[]): Promise<void> {
   const start = Date.now();
   const hook = await runHook(s.exec, node, { timeoutMs: s.hookTimeoutMs, signal: cx.signal });
   cx.journal.action({
@@ -174,9 +204,9 @@ export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeK
   const poll = { pollMs: cx.pollMs, signal: cx.signal };
   const down = await waitUntil(() => cx.kube.getNode(node), (n) => !nodeReady(n), { ...poll, timeoutMs: s.notReadyTimeoutMs });
   if (!down.ok) throw new UserError(`node ${node} still Ready ${seconds(down.elapsedMs)} after the hook: did it really stop the kubelet?`, EXIT.unjudged);
-  times.notReadyMs = Date.now() - start;
-  cx.journal.measure('nodeNotReadyMs', times.notReadyMs);
-  cx.journal.action({ name: 'node-not-ready', detail: `node ${node} NotReady after ${seconds(times.notReadyMs)}`, ok: true });
+  const notReadyMs = Date.now() - start;
+  cx.journal.measure('nodeNotReadyMs', notReadyMs);
+  cx.journal.action({ name: 'node-not-ready', detail: `node ${node} NotReady after ${seconds(notReadyMs)}`, ok: true });
 
   // Rescheduled: every affected Deployment has its replicas Ready on other nodes.
   const rescheduled = await waitUntil(
@@ -196,9 +226,9 @@ export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeK
     const missing = rescheduled.value.filter((r) => r.readyElsewhere < r.want).map((r) => `${r.name} ${r.readyElsewhere}/${r.want}`);
     throw new UserError(`pods of node ${node} not Ready elsewhere within ${seconds(s.recoverTimeoutMs)}: ${missing.join(', ')}`, EXIT.failed);
   }
-  times.podsRescheduledMs = Date.now() - start;
-  cx.journal.measure('podsRescheduledMs', times.podsRescheduledMs);
-  cx.journal.action({ name: 'pods-rescheduled', detail: `${affected.join(', ') || 'no workloads'} Ready elsewhere after ${seconds(times.podsRescheduledMs)}`, ok: true });
+  const podsRescheduledMs = Date.now() - start;
+  cx.journal.measure('podsRescheduledMs', podsRescheduledMs);
+  cx.journal.action({ name: 'pods-rescheduled', detail: `${affected.join(', ') || 'no workloads'} Ready elsewhere after ${seconds(podsRescheduledMs)}`, ok: true });
 
   // Whole: every selected Deployment available at full size.
   const whole = await waitUntil(
@@ -210,8 +240,7 @@ export async function nodeKill(cx: ChaosContext, s: NodeKillSpec): Promise<NodeK
     const short = whole.value.filter((d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1)).map((d) => d.metadata?.name);
     throw new UserError(`service not whole within ${seconds(s.recoverTimeoutMs)}: ${short.join(', ')} short of replicas`, EXIT.failed);
   }
-  times.serviceWholeMs = Date.now() - start;
-  cx.journal.measure('serviceWholeMs', times.serviceWholeMs);
-  cx.journal.action({ name: 'service-whole', detail: `every ${s.selector} deployment available after ${seconds(times.serviceWholeMs)}`, ok: true });
-  return times;
+  const serviceWholeMs = Date.now() - start;
+  cx.journal.measure('serviceWholeMs', serviceWholeMs);
+  cx.journal.action({ name: 'service-whole', detail: `every ${s.selector} deployment available after ${seconds(serviceWholeMs)}`, ok: true });
 }
