@@ -27,7 +27,8 @@ export function wilson({ k, n }: Share, z = Z_999): { lo: number; hi: number } {
   const z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return { lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) };
+  // At k = 0 or k = n the interval reaches 0 or 1 exactly (in floating point it may miss by an ulp).
+  return { lo: k === 0 ? 0 : Math.max(0, centre - half), hi: k === n ? 1 : Math.min(1, centre + half) };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

@@ -36,7 +36,7 @@ export interface HttpFaultSpec {
   service: string;
   fault: Fault;
   durationMs: number;
-  /** How long the mesh may take to apply or remove the fault; left out of both verdicts. */
+  /** How long the mesh may take to apply or remove the fault; left out of the verdicts at both ends of the fault. */
   settleMs: number;
   /** How long the step watches the traffic after removing the fault. */
   recoveryMs: number;
@@ -192,8 +192,8 @@ export const httpFault = defineStep({
     .superRefine((b, ctx) => {
       if ((b.abort === undefined) === (b.delay === undefined)) ctx.addIssue({ code: 'custom', input: b, message: 'needs exactly one of abort (an HTTP status) or delay (a duration)' });
       const settle = b.settle ?? D.httpFaultSettleMs;
-      if ((b.duration ?? D.httpFaultDurationMs) <= settle + (b.delay ?? 0)) {
-        ctx.addIssue({ code: 'custom', input: b, path: ['duration'], message: `must be longer than settle + delay (${secs(settle + (b.delay ?? 0))}), or nothing is measured` });
+      if ((b.duration ?? D.httpFaultDurationMs) <= 2 * settle + (b.delay ?? 0)) {
+        ctx.addIssue({ code: 'custom', input: b, path: ['duration'], message: `must be longer than twice settle plus the delay (${secs(2 * settle + (b.delay ?? 0))}), or nothing is measured` });
       }
     })
     .transform(
@@ -243,8 +243,7 @@ export const httpFault = defineStep({
     try {
       // The sampler's own baseline; the background load has been running since before the step.
       if (s.url) await sleep(s.settleMs, undefined, { signal: cx.signal });
-      const appliedAt = Date.now();
-      state.closeWindow = cx.journal.window(`${describeFault(s.fault)}: ${s.service}`);
+      const writing = Date.now();
       for (const t of state.targets) {
         const written = await cx.kube.patchCustom(state.resource, cx.namespace, t.vs.metadata.name, faultPatch(t.vs, t.routes, s.fault, cx.runId), cx.signal);
         state.applied.set(t.vs.metadata.name, written);
@@ -255,6 +254,9 @@ export const httpFault = defineStep({
         state.applied.set(state.create.metadata.name, await cx.kube.createCustom(state.resource, cx.namespace, state.create, cx.signal));
         cx.journal.action({ name: 'http-fault', detail: `VirtualService ${state.create.metadata.name} created: ${describeFault(s.fault)}`, ok: true });
       }
+      // In force from here (as far as the API is concerned; the mesh takes up to `settle` more).
+      const appliedAt = Date.now();
+      state.closeWindow = cx.journal.window(`${describeFault(s.fault)}: ${s.service}`);
       await sleep(s.durationMs, undefined, { signal: cx.signal });
       const removing = Date.now();
       const removed = await cx.restore();
@@ -264,7 +266,8 @@ export const httpFault = defineStep({
       const lag = s.settleMs + (traffic?.byCompletion && isDelay(s.fault) ? s.fault.delayMs : 0);
       if (traffic) await sleep(lag + s.recoveryMs + (traffic.byCompletion ? 1100 : 0), undefined, { signal: cx.signal });
       await traffic?.stop();
-      judge(cx, s, traffic, { since, appliedAt, from: appliedAt + lag, to: removing, afterFrom: removedAt + lag, afterTo: removedAt + lag + s.recoveryMs }, removed);
+      // Requests sent just before the removal race it: the window ends a settle earlier too.
+      judge(cx, s, traffic, { since, writing, from: appliedAt + lag, to: removing - s.settleMs, afterFrom: removedAt + lag, afterTo: removedAt + lag + s.recoveryMs }, removed);
     } finally {
       await traffic?.stop();
     }
@@ -275,7 +278,7 @@ function judge(
   cx: StepContext,
   s: HttpFaultSpec,
   traffic: Traffic | undefined,
-  w: { since: number; appliedAt: number; from: number; to: number; afterFrom: number; afterTo: number },
+  w: { since: number; writing: number; from: number; to: number; afterFrom: number; afterTo: number },
   removed: boolean,
 ): void {
   const name = `http-fault on ${s.service}: ${describeFault(s.fault)}`;
@@ -286,7 +289,7 @@ function judge(
     cx.journal.verdict({ name: goneName, outcome: 'not observed', reason });
     return;
   }
-  const baseline = traffic.share(s.url ? w.since : 0, w.appliedAt);
+  const baseline = traffic.share(s.url ? w.since : 0, w.writing);
   const during = traffic.share(w.from, w.to);
   const after = traffic.share(w.afterFrom, w.afterTo);
   cx.journal.measure('httpFaultRequests', during.n);
