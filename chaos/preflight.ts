@@ -1,5 +1,6 @@
 import type { V1Container } from '@kubernetes/client-node';
-import type { Kube, V1Deployment, V2HorizontalPodAutoscaler, V1PodDisruptionBudget } from '../lib/kube.ts';
+import type { Kube, V1Deployment, V1Namespace, V1Pod, V2HorizontalPodAutoscaler, V1PodDisruptionBudget } from '../lib/kube.ts';
+import { ISTIO_GROUP, checkMesh } from './mesh.ts';
 
 // Preflight: read the myhero workloads and say what a game day would expose,
 // with the reason and the fix — before anything is broken on purpose. The
@@ -20,6 +21,8 @@ export interface Inventory {
   deployments: V1Deployment[];
   hpas: V2HorizontalPodAutoscaler[];
   pdbs: V1PodDisruptionBudget[];
+  /** What http-fault needs of the mesh: Istio's API (discovery), the namespace's injection label, the pods. */
+  mesh?: { istio?: { preferred: string; served: string[] }; namespace: V1Namespace; pods: V1Pod[] };
 }
 
 /** Tiers users reach (directly or through the app): an outage of these is an outage of myhero. */
@@ -132,17 +135,40 @@ function checkDeployment(d: V1Deployment, inv: Inventory): Finding[] {
   return out;
 }
 
-/** Every finding for the inventory, workloads in name order. */
+/**
+ * The mesh, for http-fault: warnings here (a game day without faults needs no Istio);
+ * the same checks refuse an http-fault that cannot work.
+ */
+function checkMeshOf(inv: Inventory): Finding[] {
+  if (!inv.mesh) return [];
+  const { istio, namespace, pods } = inv.mesh;
+  const podsOf = (d: V1Deployment) => pods.filter((p) => labelsMatch(d.spec?.selector, p.metadata?.labels));
+  const seen = new Set<string>();
+  return inv.deployments
+    .flatMap((d) => checkMesh({ istio, namespace, service: d.metadata!.name!, pods: podsOf(d) }))
+    .filter((f) => !seen.has(f.message) && !!seen.add(f.message) && !/selects no pods/.test(f.message))
+    .map((f) => ({ ...f, severity: 'warn' as const, message: istio ? `http-fault: ${f.message}` : `${f.message}: chaos http-fault cannot run here` }));
+}
+
+/** Every finding for the inventory, workloads in name order, then the mesh. */
 export function checkInventory(inv: Inventory): Finding[] {
   if (inv.deployments.length === 0) return [{ severity: 'fail', object: '-', check: 'workloads', message: 'no myhero Deployments found (label app=myhero)', fix: 'check --namespace and --selector' }];
-  return [...inv.deployments]
-    .sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!))
-    .flatMap((d) => checkDeployment(d, inv));
+  return [
+    ...[...inv.deployments].sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!)).flatMap((d) => checkDeployment(d, inv)),
+    ...checkMeshOf(inv),
+  ];
 }
 
 export async function readInventory(kube: Kube, namespace: string, selector: string): Promise<Inventory> {
-  const [deployments, hpas, pdbs] = await Promise.all([kube.listDeployments(namespace, selector), kube.listHpas(namespace), kube.listPdbs(namespace)]);
-  return { deployments, hpas, pdbs };
+  const [deployments, hpas, pdbs, istio, ns, pods] = await Promise.all([
+    kube.listDeployments(namespace, selector),
+    kube.listHpas(namespace),
+    kube.listPdbs(namespace),
+    kube.apiGroup(ISTIO_GROUP),
+    kube.getNamespace(namespace),
+    kube.listPods(namespace, { labelSelector: selector }),
+  ]);
+  return { deployments, hpas, pdbs, mesh: { istio, namespace: ns, pods } };
 }
 
 /** The failing findings about one Deployment: the likely cause next to a failed verdict. */

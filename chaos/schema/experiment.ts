@@ -73,9 +73,9 @@ export const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  * `${VARS}` are filled, so wherever a number, a boolean or a patterned string is
  * expected, a string holding a `${...}` reference is accepted too.
  */
-export function experimentJsonSchema(): Record<string, unknown> {
+export function experimentJsonSchema(steps?: StepRegistry): Record<string, unknown> {
   const reference = { type: 'string', pattern: VARIABLE.source };
-  const schema = z.toJSONSchema(experimentSchema, {
+  const schema = z.toJSONSchema(steps ? experimentSchemaFor(steps) : experimentSchema, {
     io: 'input',
     target: 'draft-7',
     override: (ctx) => {

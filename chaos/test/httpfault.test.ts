@@ -5,6 +5,7 @@ import { cleanupLeftovers } from '../cleanup.ts';
 import type { JournalData } from '../journal.ts';
 import { RUN_LABEL } from '../mesh.ts';
 import type { Plan } from '../plan.ts';
+import { checkInventory, readInventory } from '../preflight.ts';
 import type { HttpFaultSpec } from '../steps/http-fault.ts';
 import { cli, eventually, manifests, run, settle, startCluster, writes, type TestCluster } from './fixtures/cluster.ts';
 
@@ -120,6 +121,11 @@ describe('http-fault against the stand-in', () => {
       expect.stringMatching(/^preflight: 2 of 2 pod\(s\) of myhero-app run without the istio-proxy sidecar \(myhero-app-\S+, myhero-app-\S+\); fix: enable injection, then kubectl -n default rollout restart deployment/),
     ]);
     expect(writes(c)).toEqual([]);
+    // chaos preflight says the same, as warnings.
+    const findings = checkInventory(await readInventory(c.kube, 'default', 'app=myhero')).filter((f) => f.check === 'mesh');
+    expect(findings.map((f) => `${f.severity} ${f.message}`)).toEqual(
+      expect.arrayContaining(['warn http-fault: namespace default has no sidecar injection (no istio-injection=enabled or istio.io/rev label): its pods are outside the mesh']),
+    );
   });
 
   it('dry run: reads discovery and the VirtualServices, says what it would do, writes nothing', async () => {

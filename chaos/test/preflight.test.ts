@@ -28,6 +28,8 @@ describe('preflight', () => {
     expect(text).toMatch(/WARN {2}deployment\/myhero-mosca +single replica of a stateful tier: if it is lost, every vote fails in queue mode/);
     expect(text).toMatch(/WARN {2}deployment\/myhero-app +container myhero-app has no preStop hook: a deleted pod stops at once, while the Service still sends it new connections/);
     expect(text).toContain('preflight: 6 failure(s)');
+    // No Istio here: one line says http-fault cannot run, as a warning (a game day without faults needs none).
+    expect(text).toMatch(/WARN {2}- +Istio is not installed: the cluster serves no networking\.istio\.io API, .*: chaos http-fault cannot run here\n +fix: install Istio/);
   });
 
   it('fails an HPA target without CPU requests and a PDB that blocks every drain', async () => {

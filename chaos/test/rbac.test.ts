@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../plan.ts';
+import { cleanupLeftovers } from '../cleanup.ts';
 import { readInventory } from '../preflight.ts';
 import { ROOT, manifests, run, settle, startCluster, type TestCluster } from './fixtures/cluster.ts';
 import { kustomizeBuild, type KubeObject } from '../../test/fixtures/kube-apiserver/index.ts';
@@ -28,13 +29,24 @@ const everything = (c: TestCluster): Plan => ({
     { kind: 'rollout-restart', spec: { deployment: 'myhero-app', withinMs: 10_000 } },
     { kind: 'node-drain', spec: { node: 'pi-3', evictionTimeoutMs: 10_000, retryMs: 20 } },
     { kind: 'node-kill', spec: { node: 'pi-2', exec: hook(c, 'stop'), restore: hook(c, 'start'), selector: 'app=myhero', notReadyTimeoutMs: 10_000, recoverTimeoutMs: 20_000, hookTimeoutMs: 10_000 } },
+    // A fault into the team's VirtualService (patched, restored) and into one made for the UI (created, deleted).
+    ...['myhero-app', 'myhero-ui'].map((service) => ({
+      kind: 'http-fault' as const,
+      spec: { service, fault: { abort: 500, percent: 100 }, durationMs: 200, settleMs: 50, recoveryMs: 1000, ratePerSec: 5, precision: 0.1 },
+    })),
   ],
   probes: [{ name: 'hpa replicas', kubernetes: { hpa: 'myhero-app', replicas: '>= 2' } }],
 });
 
 async function asServiceAccount(edit: (o: KubeObject) => KubeObject = (o) => o): Promise<TestCluster> {
-  const cl = await startCluster({ objects: manifests(true), api: { msPerSecond: 5, tokens: { 'sa-token': SA } }, token: 'sa-token' });
+  const cl = await startCluster({ objects: manifests(true), api: { msPerSecond: 5, tokens: { 'sa-token': SA } }, token: 'sa-token', istio: true });
   for (const o of kustomizeBuild(join(ROOT, 'chaos/rbac'))) cl.api.cluster.apply(edit(o));
+  cl.api.cluster.apply({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'myhero-app', namespace: 'default' },
+    spec: { hosts: ['myhero-app'], http: [{ route: [{ destination: { host: 'myhero-app' } }] }] },
+  });
   await settle(cl, { hpa: 'myhero-app' });
   return cl;
 }
@@ -44,6 +56,7 @@ describe('chaos/rbac grants exactly the calls the commands make', () => {
     c = await asServiceAccount();
     await c.kube.getNamespace('default'); // the CLI's --namespace check
     await readInventory(c.kube, 'default', 'app=myhero'); // preflight
+    await cleanupLeftovers(c.kube, 'default', { dryRun: false }); // chaos cleanup
     const j = await run(c, everything(c), { timeoutMs: 60_000 });
     expect(j.status, j.error).toBe('completed');
     expect(c.api.requests.filter((r) => r.status === 403)).toEqual([]);
