@@ -29,7 +29,7 @@ function mistake(text: string): string {
 describe('game-day files', () => {
   it('every shipped experiment loads and prints its plan', () => {
     for (const f of shipped) {
-      const plan = loadGameday(f, { namespace: 'default', vars: { MYHERO_APP_URL: 'http://127.0.0.1:30080' }, env: {} });
+      const plan = loadGameday(f, { namespace: 'default', vars: { MYHERO_APP_URL: 'http://127.0.0.1:30080', MYHERO_UI_URL: 'http://127.0.0.1:30080/' }, env: {} });
       expect(plan.method.length).toBeGreaterThan(0);
       expect(describePlan(plan).join('\n')).toContain('rollbacks: always run');
     }
@@ -91,6 +91,12 @@ describe('game-day files', () => {
       ['title: t\nmethod:\n  - wait-for: {name: w, within: 1m, kubernetes: {deployment: a, readyReplicas: "lots"}}\n', 'x.yaml: method[0].wait-for.kubernetes.readyReplicas: invalid threshold "lots"'],
       ['title: t\nmethod:\n  - wait-for: {name: w, within: 1m, kubernetes: {hpa: a}}\n', 'x.yaml: method[0].wait-for.kubernetes: expected {deployment, readyReplicas}, {hpa, replicas}'],
       ['title: t\nmethod:\n  - start-load: {}\n', 'x.yaml: method: start-load/stop-load need a load section'],
+      ['title: t\nmethod:\n  - http-fault: {service: myhero-app}\n', 'x.yaml: method[0].http-fault: needs exactly one of abort (an HTTP status) or delay (a duration)'],
+      ['title: t\nmethod:\n  - http-fault: {service: myhero-app, abort: 500, delay: 5s}\n', 'x.yaml: method[0].http-fault: needs exactly one of abort'],
+      ['title: t\nmethod:\n  - http-fault: {service: myhero-app, abort: 700}\n', 'x.yaml: method[0].http-fault.abort: expected a whole number ≤ 599'],
+      ['title: t\nmethod:\n  - http-fault: {service: myhero-app, abort: 500, percent: 0}\n', 'x.yaml: method[0].http-fault.percent: expected a number ≥ 0.01'],
+      ['title: t\nmethod:\n  - http-fault: {service: myhero-app, delay: 5s, duration: 10s}\n', 'x.yaml: method[0].http-fault.duration: must be longer than twice settle plus the delay (15s)'],
+      ['title: t\nmethod:\n  - http-fault: {service: myhero-app, abort: 500, url: "http://u:pw@gw/"}\n', 'x.yaml: method[0].http-fault.url: invalid URL'],
       ['title: t\nmethod:\n  - start-load: {rate: 5}\n', 'x.yaml: method[0].start-load: takes no settings ({})'],
       ['title: t\nmethod:\n  - pause: 1s\nprobes:\n  - {name: p, load: {errorRate: "<= 1%"}}\n', 'x.yaml: probes: a load budget needs a load section'],
       ['title: t\nmethod:\n  - pause: 1s\nsteadyState:\n  - {name: p, load: {errorRate: "<= 1%"}}\n', 'x.yaml: steadyState[0]: unknown field "load"'],
