@@ -189,8 +189,12 @@ function stepFromFlags(kind: StepKind, body: Record<string, unknown>): Step {
   throw new UserError(`${field ? flag : kind}: ${issue.message}`, EXIT.badInput);
 }
 
-function simplePlan(command: string, title: string, namespace: string, step: Step, observe: Plan['observe'] = {}): Plan {
-  return { title, command, namespace, observe, steadyState: [], steadyStateRecoveryMs: 0, method: [step], probes: [] };
+/** A one-step command: its flags through the step's schema, then the same run as a game day of that one step. */
+function runStep(kind: StepKind, title: string, body: Record<string, unknown>, cfg: Common & { allowControlPlane?: boolean }, ctx: RunContext): Promise<number> {
+  const step = stepFromFlags(kind, body);
+  const { kube, namespace } = connect(cfg);
+  const plan: Plan = { title, command: kind, namespace, observe: {}, steadyState: [], steadyStateRecoveryMs: 0, method: [step], probes: [] };
+  return execute(plan, cfg, ctx, kube);
 }
 
 export function registerChaos(program: Command): void {
@@ -236,7 +240,7 @@ export function registerChaos(program: Command): void {
       if (!cfg.selector) throw new UserError('--selector is required (e.g. --selector tier=app)', EXIT.badInput);
       if ((cfg.interval === undefined) !== (cfg.duration === undefined)) throw new UserError('--interval and --duration go together', EXIT.badInput);
       radiusOf(cfg.count, cfg.percent);
-      const step = stepFromFlags('pod-kill', {
+      return runStep('pod-kill', `pod-kill ${cfg.selector}`, {
         selector: cfg.selector,
         count: cfg.count,
         percent: cfg.percent,
@@ -244,9 +248,7 @@ export function registerChaos(program: Command): void {
         every: cfg.interval,
         for: cfg.duration,
         recoverWithin: cfg.recoverWithin,
-      });
-      const { kube, namespace } = connect(cfg);
-      return execute(simplePlan('pod-kill', `pod-kill ${cfg.selector}`, namespace, step), cfg, ctx, kube);
+      }, cfg, ctx);
     },
   });
 
@@ -272,9 +274,7 @@ export function registerChaos(program: Command): void {
     },
     async run(cfg, ctx) {
       const node = nodeOf(cfg.node, cfg.random);
-      const step = stepFromFlags('node-drain', { node, evictionTimeout: cfg.evictionTimeout, retry: cfg.retry, hold: cfg.hold, grace: cfg.grace });
-      const { kube, namespace } = connect(cfg);
-      return execute(simplePlan('node-drain', `node-drain ${node}`, namespace, step), cfg, ctx, kube);
+      return runStep('node-drain', `node-drain ${node}`, { node, evictionTimeout: cfg.evictionTimeout, retry: cfg.retry, hold: cfg.hold, grace: cfg.grace }, cfg, ctx);
     },
   });
 
@@ -303,7 +303,7 @@ export function registerChaos(program: Command): void {
     async run(cfg, ctx) {
       const node = nodeOf(cfg.node, cfg.random);
       if (!cfg.exec || !cfg.restore) throw new UserError('--exec and --restore are both required (the restore hook is the rollback)', EXIT.badInput);
-      const step = stepFromFlags('node-kill', {
+      return runStep('node-kill', `node-kill ${node}`, {
         node,
         exec: cfg.exec,
         restore: cfg.restore,
@@ -311,9 +311,7 @@ export function registerChaos(program: Command): void {
         notReadyTimeout: cfg.notReadyTimeout,
         recoverTimeout: cfg.recoverTimeout,
         hookTimeout: cfg.hookTimeout,
-      });
-      const { kube, namespace } = connect(cfg);
-      return execute(simplePlan('node-kill', `node-kill ${node}`, namespace, step), cfg, ctx, kube);
+      }, cfg, ctx);
     },
   });
 
@@ -342,7 +340,7 @@ export function registerChaos(program: Command): void {
     async run(cfg, ctx) {
       if (!cfg.service) throw new UserError('--service is required (e.g. --service myhero-app)', EXIT.badInput);
       if ((cfg.abort === undefined) === (cfg.delay === undefined)) throw new UserError('pass exactly one of --abort STATUS or --delay DURATION', EXIT.badInput);
-      const step = stepFromFlags('http-fault', {
+      return runStep('http-fault', `http-fault ${cfg.service}`, {
         service: cfg.service,
         abort: cfg.abort,
         delay: cfg.delay,
@@ -352,9 +350,7 @@ export function registerChaos(program: Command): void {
         recovery: cfg.recovery,
         url: cfg.url,
         rate: cfg.url ? cfg.rate : undefined,
-      });
-      const { kube, namespace } = connect(cfg);
-      return execute(simplePlan('http-fault', `http-fault ${cfg.service}`, namespace, step), cfg, ctx, kube);
+      }, cfg, ctx);
     },
   });
 
