@@ -66,7 +66,7 @@ describe('Istio fault game days (chaos/experiments/app-abort.yaml, ui-delay.yaml
   it('app-abort fails its fault verdict when the load bypasses the mesh (negative control: the fault never reached it)', async () => {
     c = await startCluster({ objects: manifests(true), istio: true, mesh: false });
     await settle(c);
-    const j = await run(c, loadGameday(APP_ABORT, { namespace: 'default', vars: { ...abortVars(c), FAULT_FOR: '3s' } }), { timeoutMs: 60_000 });
+    const j = await run(c, loadGameday(APP_ABORT, { namespace: 'default', vars: { ...abortVars(c), FAULT_FOR: '3s', RECOVERY: '1s' } }), { timeoutMs: 60_000 });
     expect(j.status, j.error).toBe('completed');
     expect(byName(j)['http-fault on myhero-app: HTTP 500 abort on 50% of requests']).toMatchObject({
       outcome: 'fail',
@@ -79,7 +79,7 @@ describe('Istio fault game days (chaos/experiments/app-abort.yaml, ui-delay.yaml
   it('ui-delay: page loads through the mesh take the delay during the fault and not after; the votes are not slowed', async () => {
     c = await startCluster({ objects: manifests(true), istio: true, ui: true });
     await settle(c);
-    const vars = { MYHERO_APP_URL: c.service.url, MYHERO_UI_URL: `${c.ui!.url}/`, LOAD_RATE: '20', SETTLE: '1s', DELAY: '1s', FAULT_FOR: '4s', MESH_SETTLE: '300ms', RECOVERY: '2s', PAGE_RATE: '20' };
+    const vars = { MYHERO_APP_URL: c.service.url, MYHERO_UI_URL: `${c.ui!.url}/`, LOAD_RATE: '20', SETTLE: '1s', DELAY: '1s', FAULT_FOR: '4s', MESH_SETTLE: '300ms', RECOVERY: '1500ms', PAGE_RATE: '20' };
     const j = await run(c, loadGameday(UI_DELAY, { namespace: 'default', vars }), { timeoutMs: 60_000 });
     expect(j.status, j.error).toBe('completed');
     const v = byName(j);

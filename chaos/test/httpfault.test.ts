@@ -54,7 +54,7 @@ const byName = (j: JournalData) => Object.fromEntries(j.verdicts.map((v) => [v.n
 describe('http-fault against the stand-in', () => {
   it('creates a VirtualService when none routes the Service, measures the fault on its own requests, and deletes it', async () => {
     c = await meshCluster();
-    const j = await run(c, faultPlan({ url: `${c.service.url}/health`, ratePerSec: 50, durationMs: 1500, settleMs: 200 }));
+    const j = await run(c, faultPlan({ url: `${c.service.url}/health`, ratePerSec: 70, durationMs: 1200, settleMs: 200, recoveryMs: 600 }));
     expect(j.status, j.error).toBe('completed');
     const v = byName(j);
     expect(v['http-fault on myhero-app: HTTP 500 abort on 100% of requests']).toMatchObject({ outcome: 'pass', reason: expect.stringMatching(/^(\d+) of \1 requests answered 500 \(100\.0%\)/) });
@@ -65,7 +65,7 @@ describe('http-fault against the stand-in', () => {
     expect(j.rollbacks).toEqual([expect.objectContaining({ name: 'delete VirtualService myhero-ops-fault-myhero-app', ok: true })]);
     expect(j.steps).toEqual([expect.objectContaining({ index: 1, kind: 'http-fault', status: 'succeeded' })]);
     expect(j.windows).toEqual([{ name: 'HTTP 500 abort on 100% of requests: myhero-app', from: expect.any(Number), to: expect.any(Number) }]);
-    expect(j.windows[0]!.to! - j.windows[0]!.from).toBeGreaterThanOrEqual(1500);
+    expect(j.windows[0]!.to! - j.windows[0]!.from).toBeGreaterThanOrEqual(1200);
     expect(c.service.stats.aborted).toBeGreaterThan(50);
   });
 
@@ -94,7 +94,7 @@ describe('http-fault against the stand-in', () => {
       await eventually(async () => !!(await c.kube.getCustom(VS(), 'default', 'myhero')).metadata.labels?.[RUN_LABEL], 10_000, 'the fault');
       await c.kube.patchCustom(VS(), 'default', 'myhero', { spec: { gateways: ['myhero-gateway'] } });
     })();
-    const j = await run(c, faultPlan({ durationMs: 1000 }));
+    const j = await run(c, faultPlan({ durationMs: 600 }));
     await other;
     const [rb] = j.rollbacks;
     expect(rb).toMatchObject({ name: 'restore VirtualService myhero', ok: false, error: expect.stringMatching(/^VirtualService default\/myhero was changed by someone else after the fault went in \(resourceVersion \d+, now \d+\): not restored over their change$/) });
