@@ -12,6 +12,8 @@ import { compareCounts, DRAIN_POLL_MS, judgeDrain, reconciliationOf, sumMetric, 
 export interface ServiceReading {
   /** app accepted − data recorded (raw totals: callers subtract the value at the start). */
   backlog?: number;
+  /** data's recorded votes (a raw total: callers subtract the value at the start). */
+  recorded?: number;
   /** The app's mode from `myhero_app_mode`, when exposed. */
   mode?: AppMode;
   /** ernst, when its metrics are known: reachable, connected to the broker, processed + retried so far. */
@@ -46,6 +48,7 @@ export async function readServices(targets: readonly MetricsTarget[], signal?: A
   const hasDataTarget = targets.some((t) => t.service === 'data');
   // A named target that did not answer makes the backlog unknown rather than wrong.
   if (accepted !== undefined && recorded !== undefined && (!hasAppTarget || appOk) && (!hasDataTarget || dataOk)) reading.backlog = accepted - recorded;
+  if (recorded !== undefined && (!hasDataTarget || dataOk)) reading.recorded = recorded;
   for (const text of texts.map((t) => t.text)) {
     if (!text) continue;
     for (const line of text.split('\n')) {

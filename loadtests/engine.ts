@@ -1,16 +1,16 @@
 import os from 'node:os';
 import { silentLogger, type Logger } from '../lib/log.ts';
 import { addTally, emptyTally, failedOf, mergeHistograms, percentiles, type Interval, type Tally } from './accounting.ts';
-import { drainVotes, readServices } from './drain.ts';
 import type { Percentiles, RunFigures } from './figures.ts';
 import { autocannonVersion } from './http-client.ts';
 import { DEFAULT_MIX } from './mix.ts';
 import { PLAN_DEFAULTS, type LoadPlan } from './plan.ts';
-import { notReconciled, totalOf, type BacklogPoint, type HeroCounts, type Reconciliation } from './reconcile.ts';
+import { totalOf, type BacklogPoint, type HeroCounts, type Reconciliation } from './reconcile.ts';
 import { profileOf } from './schedule.ts';
 import { SeriesMerger, type IntervalSample } from './series.ts';
 import { now, prepareShard, type ShardResult, type ShardSpec } from './shard.ts';
-import { probeTarget, readCounts, readCountsBefore } from './target.ts';
+import { storedRate, type StoredRate } from './stored-rate.ts';
+import { openSession, type BacklogSource } from './session.ts';
 import { spawnShard } from './worker.ts';
 
 // The core run: plan in, result out. Preflight the target, read its recorded
@@ -36,7 +36,7 @@ export interface RunConditions {
   timeoutMs: number;
   workers: number;
   drainTimeoutSeconds?: number;
-  backlogSource: 'twin-metrics' | 'recorded-vs-accepted' | 'none';
+  backlogSource: BacklogSource;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; autocannon: string };
   /** Whatever the caller adds: mode, storage profile, trial. */
   [extra: string]: unknown;
@@ -56,7 +56,7 @@ export interface WindowFigures {
   latencyMs: Percentiles;
 }
 
-export interface RunResult extends RunFigures {
+export interface RunResult extends RunFigures, StoredRate {
   conditions: RunConditions;
   /** Stopped early (Ctrl-C): figures cover what ran. */
   partial: boolean;
@@ -77,6 +77,11 @@ export interface RunResult extends RunFigures {
   dropped: number;
   /** How late the generator's own timers fired (its event loop's lag): high values mean the load machine limited the rate, not the target. */
   generatorLagMs: Percentiles;
+  /**
+   * Share of the sending period the busiest generator thread's event loop was busy (0–1): near 1
+   * it could not have sent faster, so the load machine, not the target, limited the rate.
+   */
+  generatorBusy: number;
   /** Seconds the rates are computed over (the run minus warm-up). */
   measuredSeconds: number;
   startedAt: string;
@@ -195,15 +200,10 @@ async function runShards(
 export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<RunResult> {
   const log = opts.log ?? silentLogger;
   const { signal } = opts;
-  const heroes = plan.mix?.heroes ?? (await probeTarget(plan.target, plan.key, signal));
+  const session = await openSession(plan, signal);
   const doReconcile = plan.reconcile !== false;
-  const before = doReconcile ? await readCountsBefore(plan.target, plan.key, signal) : {};
-  const services = plan.twinMetrics ?? [];
-  const readings = services.length ? () => readServices(services, signal) : undefined;
-  const backlogZero = (await readings?.())?.backlog;
-  const backlogSource: RunConditions['backlogSource'] = backlogZero !== undefined ? 'twin-metrics' : doReconcile ? 'recorded-vs-accepted' : 'none';
-  const specs = shardSpecs(plan, heroes, plan.seed ?? (Math.random() * 2 ** 32) >>> 0);
-  const conditions = conditionsOf(plan, specs, backlogSource, opts.conditions);
+  const specs = shardSpecs(plan, session.heroes, plan.seed ?? (Math.random() * 2 ** 32) >>> 0);
+  const conditions = conditionsOf(plan, specs, session.backlogSource, opts.conditions);
   log.debug({ conditions: { ...conditions, machine: undefined } }, 'load test starting');
 
   const backlog: BacklogPoint[] = [];
@@ -212,21 +212,13 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     acceptedSoFar += s.accepted;
     opts.onSample?.(s);
   });
-  const readBacklog = async (): Promise<number | undefined> => {
-    if (backlogZero !== undefined) {
-      const raw = (await readings!()).backlog;
-      return raw === undefined ? undefined : Math.max(0, raw - backlogZero);
-    }
-    if (!doReconcile) return undefined;
-    const recorded = await readCounts(plan.target, plan.key, signal).catch(() => undefined);
-    return recorded === undefined ? undefined : Math.max(0, acceptedSoFar - (totalOf(recorded) - totalOf(before)));
-  };
   let startAt = now();
+  const at = () => Math.round((now() - startAt) / 100) / 10;
   const pollBacklog = async () => {
-    const votes = await readBacklog().catch(() => undefined);
-    if (votes !== undefined) backlog.push({ t: Math.round((now() - startAt) / 100) / 10, votes });
+    const point = await session.readBacklog(acceptedSoFar).catch(() => undefined);
+    if (point !== undefined) backlog.push({ t: at(), ...point });
   };
-  const backlogTimer = backlogSource === 'none' ? undefined : setInterval(() => void pollBacklog(), 1000);
+  const backlogTimer = session.backlogSource === 'none' ? undefined : setInterval(() => void pollBacklog(), 1000);
 
   const started = new Date();
   let results: ShardResult[];
@@ -251,25 +243,14 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
   for (const r of results) for (const [h, n] of Object.entries(r.acceptedByHero)) acceptedByHero[h] = (acceptedByHero[h] ?? 0) + n;
   const series = merger.flush();
 
-  let reconciliation: Reconciliation = notReconciled();
-  const settings = plan.reconcile || undefined;
-  if (doReconcile) {
-    const drainStart = now();
-    reconciliation = await drainVotes({
-      readCounts: (s) => readCounts(plan.target, plan.key, s),
-      ...(readings ? { readServices: readings } : {}),
-      ...(plan.appMode ? { mode: plan.appMode } : {}),
-      acceptedByHero,
-      before,
-      policy: { timeoutMs: settings?.drainTimeoutMs ?? PLAN_DEFAULTS.drainTimeoutMs, stableMs: settings?.stableMs ?? PLAN_DEFAULTS.stableMs },
-      ...(backlogZero !== undefined ? { backlogZero } : {}),
-      ...(signal ? { signal } : {}),
-      onPoll: (recorded, votes) => {
-        if (votes !== undefined) backlog.push({ t: Math.round((now() - startAt) / 100) / 10, votes });
-        opts.onDrain?.(recorded, votes, (now() - drainStart) / 1000);
-      },
-    });
-  }
+  /** The count read first after the load: what was recorded while it ran. */
+  let recordedAtLoadEnd: number | undefined;
+  const drainStart = now();
+  const reconciliation: Reconciliation = await session.drain(acceptedByHero, (recorded, votes) => {
+    recordedAtLoadEnd ??= recorded;
+    if (votes !== undefined) backlog.push({ t: at(), votes, ...(recorded !== undefined ? { recorded } : {}) });
+    opts.onDrain?.(recorded, votes, (now() - drainStart) / 1000);
+  });
   // Rates are over the measured window up to the last answer: answers that came after the
   // planned end (a slow target) stretch the window instead of inflating the rate.
   const lastAnswerAt = Math.max(...results.map((r) => r.lastAnswerAt));
@@ -299,11 +280,19 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     ...(refused > 0 ? { unjudged: `the target refused connections during the run (${refused} vote${refused === 1 ? '' : 's'}): it was not there for part of the load` } : {}),
     acceptedTotal: total.accepted,
     acceptedByHero,
-    recordedBefore: doReconcile ? totalOf(before) : null,
+    recordedBefore: doReconcile ? totalOf(session.before) : null,
     readErrors: measured.readErrors,
     reconnects: measured.reconnects,
     dropped: results.reduce((a, r) => a + r.dropped, 0),
     generatorLagMs: pct(results.map((r) => r.sendLag)),
+    generatorBusy: Math.max(...results.map((r) => r.busy)),
+    ...storedRate({
+      loadSeconds: (loadEnd - startAt) / 1000,
+      acceptedTotal: total.accepted,
+      recordedDelta: reconciliation.recordedDelta,
+      drainSeconds: reconciliation.drainSeconds,
+      ...(recordedAtLoadEnd !== undefined ? { recordedAtLoadEnd } : {}),
+    }),
     measuredSeconds: Math.round(measuredSeconds * 1000) / 1000,
     startedAt: started.toISOString(),
     series,

@@ -24,6 +24,8 @@ export interface BacklogPoint {
   /** Seconds since the load started. */
   t: number;
   votes: number;
+  /** Votes recorded since the load started, when the reading tells (the twin's counters or /v2/results). */
+  recorded?: number;
 }
 
 /** Sum every series of a metric in a Prometheus text exposition (undefined when absent). */

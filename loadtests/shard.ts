@@ -1,3 +1,4 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { KEY_HEADER } from '../lib/defaults.ts';
 import { classifyRead, classifyVote, type Interval, type Outcome } from './accounting.ts';
 import { openConnections, type Connection } from './http-client.ts';
@@ -37,6 +38,11 @@ export interface ShardSpec {
 export interface ShardResult extends TallyResult {
   /** Open model: arrivals due before the end that no free connection could send. */
   dropped: number;
+  /**
+   * Share of the sending period (start to the planned end) this thread's event loop was busy
+   * rather than waiting for I/O or timers (0–1). Near 1 the generator itself was the limit.
+   */
+  busy: number;
   partial: boolean;
 }
 
@@ -169,6 +175,12 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
   let watch: NodeJS.Timeout | undefined;
   let finishing = false;
   let abortDeadline = Infinity;
+  // Event-loop utilization over the sending period: this thread's own busy share.
+  let eluAtStart: EventLoopUtilization | undefined;
+  let busy: number | undefined;
+  const sendingEnded = () => {
+    if (busy === undefined && eluAtStart) busy = Math.round(performance.eventLoopUtilization(eluAtStart).utilization * 1000) / 1000;
+  };
 
   const finish = async () => {
     if (finishing) return;
@@ -185,7 +197,8 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
       return rejectDone(err as Error);
     }
     for (const i of tally.takeRest()) onInterval(i);
-    resolveDone({ ...tally.result(), dropped: partial || !pacer ? 0 : pacer.dropped(), partial });
+    sendingEnded();
+    resolveDone({ ...tally.result(), dropped: partial || !pacer ? 0 : pacer.dropped(), busy: busy ?? 0, partial });
   };
   const onAbort = () => {
     partial = true;
@@ -213,10 +226,12 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
       watch = setInterval(() => {
         const t = now();
         if (running && t < endAt) return;
+        sendingEnded();
         if (!inflight.some(Boolean) || t > deadline || t > abortDeadline) void finish();
       }, 25);
       setTimeout(() => {
         started = true;
+        eluAtStart = performance.eventLoopUtilization();
         for (const c of idleBeforeStart) schedule(c);
         idleBeforeStart.clear();
       }, Math.max(0, startAt - now()));
