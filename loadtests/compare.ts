@@ -1,21 +1,29 @@
 import { APP_MODES, type AppMode } from '../lib/defaults.ts';
 import type { Logger } from '../lib/log.ts';
 import { median } from './accounting.ts';
+import type { CapacityStep } from './capacity.ts';
+import { runCapacity, type CapacityResult } from './capacity-run.ts';
 import { runLoad, type IntervalSample, type RunConditions, type RunResult } from './engine.ts';
 import type { LoadPlan } from './plan.ts';
 import type { RunFigures } from './figures.ts';
+import { burstFigures, capacityRatio, capacitySummary, lostOverall, proofVerdict, type ProofFigures, type ProofSettings } from './proof.ts';
 import type { MetricsTarget } from './reconcile.ts';
+import type { StoredRate } from './stored-rate.ts';
 import { probeTarget, readCountsBefore } from './target.ts';
 
 // Direct vs queue, back to back: the same plan against each mode, alternating the
 // order every trial (ABBA) so warm-up or drift does not favour one mode; then the
-// medians, their spread, the ratio and a one-line verdict.
+// medians, their spread, the ratio and a one-line verdict. With the capacity
+// proof (proof.ts, what `demo` runs): a capacity search per mode before the
+// trials and a burst per mode after them, and the verdict paragraph.
 
 /** Where to send the load for one mode. */
 export interface ModeTarget {
   target: string;
   twinMetrics?: MetricsTarget[];
   conditions?: Record<string, unknown>;
+  /** Kill the queue's consumer and start a new one (the lab's ernst), when the provider can. */
+  restartConsumer?: () => Promise<void>;
 }
 
 /** Where the two modes come from: the lab, two deployments, or one Deployment switched in Kubernetes. */
@@ -45,7 +53,7 @@ type Range = [min: number, max: number];
  * in any trial must show). `outcome` is `lost` if any trial lost votes, else `not-settled` if any
  * trial did not settle (then `lost` is null), else `counted`.
  */
-export interface ModeSummary extends RunFigures {
+export interface ModeSummary extends RunFigures, StoredRate {
   trials: number;
   spread: { acceptedPerSec: Range; p99: Range; drainSeconds: Range };
   lostPerTrial: (number | null)[];
@@ -53,10 +61,14 @@ export interface ModeSummary extends RunFigures {
   notSettled: { trial: number; undrained: number | null; reason: string }[];
 }
 
-export interface CompareResult {
+export interface CompareResult extends ProofFigures {
   modes: Record<AppMode, ModeSummary>;
   /** queue.acceptedPerSec / direct.acceptedPerSec (medians); null when direct accepted nothing. */
   ratio: number | null;
+  /** With the capacity searches: queue.sustainedPerSec / direct.sustainedPerSec. */
+  capacityRatio?: number | null;
+  /** Per mode, votes lost over the trials, the capacity search and the burst (null: some part did not settle, none lost). */
+  lostOverall: Record<AppMode, number | null>;
   verdict: string;
   trials: { trial: number; order: AppMode[]; direct?: TrialFigures; queue?: TrialFigures }[];
   conditions: Record<string, unknown>;
@@ -116,6 +128,11 @@ export function summarizeMode(results: readonly RunResult[], trials: readonly nu
       max: m((r) => r.latencyMs.max),
     },
     errors: Object.fromEntries(classes.map((c) => [c, m((r) => r.errors[c] ?? 0)])),
+    loadSeconds: m((r) => r.loadSeconds),
+    recordedPerSec: settled ? mk((r) => r.recordedPerSec) : null,
+    backlogAtLoadEnd: mk((r) => r.backlogAtLoadEnd),
+    backlogGrowthPerSec: mk((r) => r.backlogGrowthPerSec),
+    predictedDrainSeconds: mk((r) => r.predictedDrainSeconds),
     outcome,
     recordedDelta: mk((r) => r.recordedDelta),
     // A loss in any trial shows even if another did not settle; otherwise unknown until all settled.
@@ -160,7 +177,7 @@ export function verdictOf(direct: ModeSummary, queue: ModeSummary, ratio: number
   );
 }
 
-export function summarizeCompare(runs: readonly TrialRun[], conditions: Record<string, unknown>, partial: boolean): CompareResult {
+export function summarizeCompare(runs: readonly TrialRun[], conditions: Record<string, unknown>, partial: boolean, proof: ProofFigures = {}): CompareResult {
   const of = (mode: AppMode) => runs.filter((r) => r.mode === mode);
   const summary = (mode: AppMode) =>
     summarizeMode(
@@ -180,10 +197,16 @@ export function summarizeCompare(runs: readonly TrialRun[], conditions: Record<s
     drainSeconds: r.drainSeconds,
   });
   const trialNumbers = [...new Set(runs.map((r) => r.trial))];
+  const lost = { direct: lostOverall('direct', direct, proof), queue: lostOverall('queue', queue, proof) };
+  const proven = Boolean(proof.capacity || proof.burst);
+  const offered = runs[0]?.result.conditions.model === 'open' ? runs[0].result.conditions.rate : undefined;
   return {
     modes: { direct, queue },
     ratio,
-    verdict: (partial ? 'PARTIAL (stopped early): ' : '') + verdictOf(direct, queue, ratio),
+    ...(proof.capacity ? { capacityRatio: capacityRatio(proof) } : {}),
+    ...proof,
+    lostOverall: lost,
+    verdict: (partial ? 'PARTIAL (stopped early): ' : '') + (proven ? proofVerdict({ direct, queue }, proof, offered, lost) : verdictOf(direct, queue, ratio)),
     trials: trialNumbers.map((trial) => {
       const d = runs.find((r) => r.trial === trial && r.mode === 'direct');
       const q = runs.find((r) => r.trial === trial && r.mode === 'queue');
@@ -194,8 +217,13 @@ export function summarizeCompare(runs: readonly TrialRun[], conditions: Record<s
   };
 }
 
-export interface CompareOptions {
+export interface CompareOptions extends ProofSettings {
   trials: number;
+  /** Seconds into each queue-mode trial at which the provider restarts the queue's consumer (ernst). */
+  restartConsumerAt?: number;
+  /** Before the capacity search and the burst of each mode. */
+  onPhaseStart?: (phase: 'capacity' | 'burst', mode: AppMode) => void;
+  onStep?: (mode: AppMode, step: CapacityStep) => void;
   signal?: AbortSignal;
   log?: Logger;
   /** Before each run (e.g. to label the progress line). */
@@ -205,45 +233,113 @@ export interface CompareOptions {
   onRunEnd?: (run: TrialRun) => void;
 }
 
+/** Everything a comparison ran: the trials, and the capacity searches and bursts when asked for. */
+export interface CompareRuns {
+  result: CompareResult;
+  runs: TrialRun[];
+  capacity: Partial<Record<AppMode, CapacityResult>>;
+  bursts: Partial<Record<AppMode, RunResult>>;
+}
+
 /**
- * Run the plan against each mode, `trials` times, alternating the order. The plan's
- * target comes from the provider. The provider is always closed (and a Kubernetes
+ * Run the plan against each mode, `trials` times, alternating the order; with `capacity`, a
+ * capacity search per mode first (direct, then queue); with `burst`, a burst per mode last
+ * (queue, then direct: a burst leaves direct mode's data tier busy after its answers timed out).
+ * The plan's target comes from the provider. The provider is always closed (and a Kubernetes
  * change restored), also on failure and Ctrl-C.
  */
-export async function runCompare(plan: Omit<LoadPlan, 'target'>, provider: ModeProvider, opts: CompareOptions): Promise<{ result: CompareResult; runs: TrialRun[] }> {
+export async function runCompare(plan: Omit<LoadPlan, 'target'>, provider: ModeProvider, opts: CompareOptions): Promise<CompareRuns> {
   const runs: TrialRun[] = [];
+  const capacity: CompareRuns['capacity'] = {};
+  const bursts: CompareRuns['bursts'] = {};
+  const { signal } = opts;
+  const aborted = () => Boolean(signal?.aborted);
   let conditions: RunConditions | undefined;
+  const loadOf = (mode: AppMode, target: ModeTarget) => ({
+    key: plan.key,
+    ...(plan.mix ? { mix: plan.mix } : {}),
+    ...(plan.timeoutMs ? { timeoutMs: plan.timeoutMs } : {}),
+    ...(plan.workers ? { workers: plan.workers } : {}),
+    ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
+    target: target.target,
+    appMode: mode,
+    ...(target.twinMetrics ? { twinMetrics: target.twinMetrics } : {}),
+  });
+  const watch = (mode: AppMode) => ({
+    ...(signal ? { signal } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+    onSample: (s: IntervalSample) => opts.onSample?.(mode, s),
+    onDrain: (d: number | undefined, b: number | undefined, e: number) => opts.onDrain?.(mode, d, b, e),
+  });
   try {
     // Every target answers, with its data tier, before trial 1: not after a whole trial of the other mode.
-    const targets = (await provider.preflight?.(opts.signal)) ?? [];
-    await Promise.all(targets.map(async (t) => (await probeTarget(t.target, plan.key, opts.signal), await readCountsBefore(t.target, plan.key, opts.signal))));
-    for (let trial = 1; trial <= opts.trials && !opts.signal?.aborted; trial++) {
+    const targets = (await provider.preflight?.(signal)) ?? [];
+    await Promise.all(targets.map(async (t) => (await probeTarget(t.target, plan.key, signal), await readCountsBefore(t.target, plan.key, signal))));
+    for (const mode of opts.capacity ? APP_MODES : []) {
+      if (aborted()) break;
+      opts.onPhaseStart?.('capacity', mode);
+      const target = await provider.acquire(mode, signal);
+      if (aborted()) break;
+      capacity[mode] = await runCapacity(
+        { ...opts.capacity!, load: loadOf(mode, target) },
+        { ...watch(mode), onStep: (step) => opts.onStep?.(mode, step), conditions: { mode, ...target.conditions } },
+      );
+    }
+    for (let trial = 1; trial <= opts.trials && !aborted(); trial++) {
       for (const mode of orderOf(trial)) {
-        if (opts.signal?.aborted) break;
+        if (aborted()) break;
         opts.onRunStart?.(trial, mode);
-        const target = await provider.acquire(mode, opts.signal);
-        if (opts.signal?.aborted) break;
+        const target = await provider.acquire(mode, signal);
+        if (aborted()) break;
+        const restartAt = mode === 'queue' && target.restartConsumer ? opts.restartConsumerAt : undefined;
+        let restarted: Promise<void> | undefined;
         const result = await runLoad(
-          { ...plan, target: target.target, appMode: mode, ...(target.twinMetrics ? { twinMetrics: target.twinMetrics } : {}) },
+          { ...plan, ...loadOf(mode, target) },
           {
-            ...(opts.signal ? { signal: opts.signal } : {}),
-            ...(opts.log ? { log: opts.log } : {}),
-            onSample: (s) => opts.onSample?.(mode, s),
-            onDrain: (d, b, e) => opts.onDrain?.(mode, d, b, e),
-            conditions: { mode, trial, ...target.conditions },
+            ...watch(mode),
+            onSample: (s) => {
+              // The consumer dies and comes back while votes keep coming: does the queue keep them?
+              if (restartAt !== undefined && s.t + 1 >= restartAt) restarted ??= target.restartConsumer!();
+              opts.onSample?.(mode, s);
+            },
+            conditions: { mode, trial, ...target.conditions, ...(restartAt !== undefined ? { consumerRestartAtSeconds: restartAt } : {}) },
           },
         );
+        await restarted;
         conditions ??= result.conditions;
         const run = { trial, mode, result };
         runs.push(run);
         opts.onRunEnd?.(run);
       }
     }
+    for (const mode of opts.burst ? (['queue', 'direct'] as const) : []) {
+      if (aborted()) break;
+      opts.onPhaseStart?.('burst', mode);
+      const target = await provider.acquire(mode, signal);
+      if (aborted()) break;
+      bursts[mode] = await runLoad(
+        { ...loadOf(mode, target), model: { kind: 'open', rate: opts.burst! }, durationMs: 1000, ...(plan.reconcile !== undefined ? { reconcile: plan.reconcile } : {}) },
+        { ...watch(mode), conditions: { mode, ...target.conditions } },
+      );
+    }
   } finally {
-    await provider.close(Boolean(opts.signal?.aborted));
+    await provider.close(aborted());
   }
-  const partial = Boolean(opts.signal?.aborted) || runs.some((r) => r.result.partial);
+  const partial = aborted() || runs.some((r) => r.result.partial) || Object.values(capacity).some((c) => c.partial) || Object.values(bursts).some((b) => b.partial);
   const { mode: _m, trial: _t, target: _target, ...shared } = conditions ?? ({} as Partial<RunConditions>);
-  const result = summarizeCompare(runs, { ...shared, ...provider.describe, trials: opts.trials, trialsRun: new Set(runs.map((r) => r.trial)).size }, partial);
-  return { result, runs };
+  const proof: ProofFigures = {
+    ...(opts.capacity ? { capacity: { slo: opts.capacity.slo, ...Object.fromEntries(Object.entries(capacity).map(([m, c]) => [m, capacitySummary(c)])) } } : {}),
+    ...(opts.burst ? { burst: Object.fromEntries(Object.entries(bursts).map(([m, b]) => [m, burstFigures(opts.burst!, b)])) } : {}),
+  };
+  const described = {
+    ...shared,
+    ...provider.describe,
+    trials: opts.trials,
+    trialsRun: new Set(runs.map((r) => r.trial)).size,
+    ...(opts.capacity ? { capacitySearch: { ...opts.capacity.search, stepSeconds: opts.capacity.stepMs / 1000, settleSeconds: opts.capacity.settleMs / 1000 } } : {}),
+    ...(opts.burst ? { burstVotes: opts.burst } : {}),
+    ...(opts.restartConsumerAt !== undefined ? { consumerRestartAtSeconds: opts.restartConsumerAt } : {}),
+  };
+  const result = summarizeCompare(runs, described, partial, proof);
+  return { result, runs, capacity, bursts };
 }

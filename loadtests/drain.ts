@@ -70,15 +70,19 @@ export async function readServices(targets: readonly MetricsTarget[], signal?: A
   return reading;
 }
 
-/** The consumer as the drain judges it: the plan's mode wins over what the metrics say. */
-export function consumerOf(reading: ServiceReading | undefined, mode: AppMode | undefined, progressAtLastChange: number | undefined): Consumer {
+/**
+ * The consumer as the drain judges it: the plan's mode wins over what the metrics say.
+ * `settledProgress`: the progress the consumer has held for the whole stable window (undefined
+ * while it still moved within it); a consumer at that progress is idle.
+ */
+export function consumerOf(reading: ServiceReading | undefined, mode: AppMode | undefined, settledProgress: number | undefined): Consumer {
   const m = mode ?? reading?.mode;
   if (m === 'direct') return { kind: 'none' };
   const e = reading?.ernst;
   if (!e) return { kind: 'unknown' };
   if (!e.reachable) return { kind: 'queue', connected: false, progressing: false, detail: "ernst's metrics do not answer (is ernst running?)" };
   if (e.connected === undefined) return { kind: 'unknown' };
-  return { kind: 'queue', connected: e.connected, progressing: e.progress !== progressAtLastChange, ...(e.connected ? {} : { detail: 'ernst is not connected to the broker' }) };
+  return { kind: 'queue', connected: e.connected, progressing: e.progress !== settledProgress, ...(e.connected ? {} : { detail: 'ernst is not connected to the broker' }) };
 }
 
 export interface DrainOptions {
@@ -108,7 +112,10 @@ export async function drainVotes(o: DrainOptions): Promise<Reconciliation> {
   const interrupted = Boolean(o.signal?.aborted);
   let lastTotal: number | undefined;
   let lastChange = start;
-  let progressAtChange: number | undefined;
+  // The consumer is idle once its progress has not moved for the stable window, judged on its
+  // own clock: the count and the metrics are read at slightly different moments.
+  let lastProgress: number | undefined;
+  let progressChangedAt = start;
   let failures = 0;
   const state: DrainState = { acceptedByHero: o.acceptedByHero, stableForMs: 0, elapsedMs: 0, consumer: { kind: 'unknown' }, ...(interrupted ? { interrupted } : {}) };
   for (;;) {
@@ -125,9 +132,7 @@ export async function drainVotes(o: DrainOptions): Promise<Reconciliation> {
       const total = totalOf(counts.ok);
       if (lastTotal !== undefined && total !== lastTotal) {
         lastChange = t;
-        progressAtChange = reading?.ernst?.progress;
       }
-      if (lastTotal === undefined) progressAtChange = reading?.ernst?.progress;
       lastTotal = total;
       state.counts = compareCounts(o.acceptedByHero, o.before, counts.ok);
       delete state.readError;
@@ -136,7 +141,12 @@ export async function drainVotes(o: DrainOptions): Promise<Reconciliation> {
       state.readError = counts.error;
       failures += 1;
     }
-    state.consumer = consumerOf(reading, o.mode, progressAtChange);
+    const progress = reading?.ernst?.progress;
+    if (progress !== lastProgress) {
+      lastProgress = progress;
+      progressChangedAt = t;
+    }
+    state.consumer = consumerOf(reading, o.mode, t - progressChangedAt >= o.policy.stableMs ? progress : undefined);
     state.stableForMs = t - lastChange;
     state.elapsedMs = t - start;
     const backlog = reading?.backlog !== undefined ? Math.max(0, reading.backlog - (o.backlogZero ?? 0)) : state.counts ? state.counts.lost : undefined;

@@ -173,6 +173,7 @@ async function runShards(
 ): Promise<ShardResult[]> {
   if (specs.length === 1) {
     const shard = prepareShard(specs[0]!, (i) => onInterval(0, i), signal);
+    await shard.connected;
     const startAt = now() + 20;
     onStart(startAt);
     return [await shard.start(startAt)];

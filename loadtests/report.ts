@@ -5,8 +5,11 @@ import { barChart, lineChart, type LineSeries } from '../lib/report/svg.ts';
 import { scrub } from '../lib/secrets.ts';
 import { APP_MODES, type AppMode } from '../lib/defaults.ts';
 import type { CompareResult, ModeSummary, TrialRun } from './compare.ts';
-import type { RunResult } from './engine.ts';
-import { describeReconciliation } from './reconcile.ts';
+import type { IntervalSample, RunResult } from './engine.ts';
+import { describeSlo } from './capacity.ts';
+import { capacitySections, stepsMarkdown } from './capacity-charts.ts';
+import { describeReconciliation, type BacklogPoint } from './reconcile.ts';
+import type { StoredRate } from './stored-rate.ts';
 import type { ThresholdOutcome } from './thresholds.ts';
 
 // Results → what people read: the --json document (the issue's contract), the
@@ -40,14 +43,36 @@ export function runJson(r: RunResult, thresholds: ThresholdOutcome[]) {
     partial: r.partial,
     dropped: r.dropped,
     generatorLagMs: r.generatorLagMs,
+    generatorBusy: r.generatorBusy,
+    ...storedRateOf(r),
     ...(r.windows ? { windows: r.windows } : {}),
     thresholds,
   };
 }
 
-/** `loadtest compare --json` / `demo --json`. */
+/** The stored-rate figures of a run (or a mode's medians). */
+const storedRateOf = (r: StoredRate): StoredRate => ({
+  loadSeconds: r.loadSeconds,
+  recordedPerSec: r.recordedPerSec,
+  backlogAtLoadEnd: r.backlogAtLoadEnd,
+  backlogGrowthPerSec: r.backlogGrowthPerSec,
+  predictedDrainSeconds: r.predictedDrainSeconds,
+});
+
+/** `loadtest compare --json` / `demo --json`; `capacity` and `burst` when they ran. */
 export function compareJson(c: CompareResult, thresholds: ThresholdOutcome[]) {
-  return { modes: c.modes, ratio: c.ratio, verdict: c.verdict, trials: c.trials, conditions: c.conditions, partial: c.partial, thresholds };
+  return {
+    modes: c.modes,
+    ratio: c.ratio,
+    ...(c.capacity ? { capacity: c.capacity, capacityRatio: c.capacityRatio ?? null } : {}),
+    ...(c.burst ? { burst: c.burst } : {}),
+    lostOverall: c.lostOverall,
+    verdict: c.verdict,
+    trials: c.trials,
+    conditions: c.conditions,
+    partial: c.partial,
+    thresholds,
+  };
 }
 
 interface Row {
@@ -58,13 +83,14 @@ interface Row {
   lost: number | null;
   extra: number | null;
   drainSeconds: number | null;
+  recordedPerSec: number | null;
 }
 
-const HEAD = ['', 'accepted/s', 'failed', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost', 'extra', 'drain s'];
+const HEAD = ['', 'accepted/s', 'failed', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'lost', 'extra', 'drain s', 'recorded/s'];
 const round1 = (v: number) => Math.round(v * 10) / 10;
 /** A figure the reconciliation could not establish shows as "?": never as 0. */
 const shown = (v: number | null): string | number => (v === null ? '?' : round1(v));
-const cells = (r: Row) => [r.name, ...[r.acceptedPerSec, r.failed, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.lost, r.extra, r.drainSeconds].map(shown)];
+const cells = (r: Row) => [r.name, ...[r.acceptedPerSec, r.failed, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.lost, r.extra, r.drainSeconds, r.recordedPerSec].map(shown)];
 
 /** The results table for a terminal. */
 export function textTable(rows: readonly Row[]): string {
@@ -91,12 +117,12 @@ export function compareRows(c: CompareResult): Row[] {
 /** pass, FAIL, or UNKNOWN (the figure could not be established: the run is not judged on it). */
 export const thresholdVerdict = (o: ThresholdOutcome) => (o.unknown ? 'UNKNOWN' : o.ok ? 'pass' : 'FAIL');
 
-function thresholdsMd(t: readonly ThresholdOutcome[]): string {
+export function thresholdsMd(t: readonly ThresholdOutcome[]): string {
   if (!t.length) return '';
   return `\n## Thresholds\n\n${t.map((o) => `- ${o.ok ? 'pass' : `**${thresholdVerdict(o)}**`} \`${o.threshold}\`${o.mode ? ` (${o.mode})` : ''}: ${o.actual ?? 'unknown'}`).join('\n')}\n`;
 }
 
-function thresholdsSection(t: readonly ThresholdOutcome[]): ReportSection[] {
+export function thresholdsSection(t: readonly ThresholdOutcome[]): ReportSection[] {
   if (!t.length) return [];
   return [{ heading: 'Thresholds', html: table(['threshold', 'mode', 'actual', 'result'], t.map((o) => [o.threshold, o.mode ?? '', o.actual ?? 'unknown', thresholdVerdict(o)])) }];
 }
@@ -106,7 +132,7 @@ function byHeroRows(lostByHero: Record<string, number>, extraByHero: Record<stri
   return [...new Set([...Object.keys(lostByHero), ...Object.keys(extraByHero)])].sort().map((h) => [h, lostByHero[h] ?? 0, extraByHero[h] ?? 0]);
 }
 
-function flatConditions(c: Record<string, unknown>): Record<string, string> {
+export function flatConditions(c: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(c)) {
     if (v === undefined) continue;
@@ -190,12 +216,22 @@ function charts(runs: readonly { name: string; result: RunResult }[], recorded: 
       ],
     })),
   });
+  const stored = runs.map(({ name, result }) => acceptedVsRecorded(`${name}: accepted vs recorded over time, with the backlog`, result.series, result.backlog, result.conditions.durationSeconds) + paragraph(`${name}: ${storedLine(result)}`));
   return [
     { heading: 'Throughput', html: throughput },
     { heading: 'Latency', html: latency + paragraph('Latency is measured from the intended send time in the open model (no coordinated omission), from the send time in the closed model.') },
     { heading: 'Backlog and drain', html: backlog },
     { heading: 'Every accepted vote counted?', html: reconciliation },
+    { heading: 'Accepted vs recorded over time', html: stored.join('') },
   ];
+}
+
+/** The stored rate in one line: what was recorded per second, how fast the backlog grew, the drain predicted and measured. */
+export function storedLine(r: StoredRate & Pick<RunResult, 'drainSeconds'>): string {
+  const recorded = r.recordedPerSec === null ? 'recorded rate unknown (the drain did not settle)' : `${r.recordedPerSec} votes recorded/s over the load and the drain`;
+  if (r.backlogGrowthPerSec === null) return recorded;
+  const drain = r.drainSeconds === null ? 'not settled' : `${r.drainSeconds} s`;
+  return `${recorded}; the backlog grew ${r.backlogGrowthPerSec} votes/s during the load (${r.backlogAtLoadEnd} at its end); drain predicted ${r.predictedDrainSeconds ?? '?'} s, measured ${drain}`;
 }
 
 export interface ReportFiles {
@@ -204,7 +240,29 @@ export interface ReportFiles {
   'report.html': string;
 }
 
-const PARTIAL = 'PARTIAL: the run was stopped early (Ctrl-C); figures cover only what ran.';
+export const PARTIAL = 'PARTIAL: the run was stopped early (Ctrl-C); figures cover only what ran.';
+
+/**
+ * Accepted votes (cumulative, by answer) and recorded votes over time, with the backlog between
+ * them: direct mode's recorded line follows its accepted one; queue mode's lags behind and
+ * catches up in the drain. Recorded points come from the services' counters or /v2/results.
+ */
+export function acceptedVsRecorded(title: string, series: readonly Pick<IntervalSample, 't' | 'accepted'>[], backlog: readonly BacklogPoint[], loadEndSeconds: number): string {
+  let sum = 0;
+  const accepted: [number, number][] = [[0, 0], ...series.map((s) => [s.t + 1, (sum += s.accepted)] as [number, number])];
+  const recorded = backlog.filter((b) => b.recorded !== undefined).map((b) => [b.t, b.recorded!] as const);
+  return lineChart({
+    title,
+    xLabel: 'seconds since start',
+    yLabel: 'votes',
+    markers: [{ x: loadEndSeconds, label: 'load ends' }],
+    series: [
+      { name: 'accepted (cumulative)', points: accepted, color: '#2ca02c' },
+      { name: 'recorded', points: recorded.length ? [[0, 0], ...recorded] : [], color: '#1f77b4' },
+      { name: 'backlog', points: backlog.map((b) => [b.t, b.votes] as const), color: '#ff7f0e', dashed: true },
+    ],
+  });
+}
 
 /** What the load did, in one line. */
 export function loadLine(r: RunResult): string {
@@ -221,6 +279,7 @@ export function renderRunReport(r: RunResult, thresholds: ThresholdOutcome[]): R
   const warning = [r.partial ? PARTIAL : '', r.unjudged ? `NOT JUDGED: ${r.unjudged}.` : ''].filter(Boolean).join(' ');
   const md =
     `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}${lead}\n\n${markdownTable(rows)}\n\n` +
+    `Stored: ${storedLine(r)}.\n` +
     `Errors by class: ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}.\n` +
     `Reconnects (new connections, not failures): ${r.reconnects}.\n` +
     (heroes.length ? `\n## Per hero\n\n| hero | lost | extra |\n|---|---:|---:|\n${heroes.map((h) => `| ${h.join(' | ')} |`).join('\n')}\n` : '') +
@@ -249,8 +308,49 @@ export function medianRun(runs: readonly TrialRun[], mode: AppMode): TrialRun | 
   return of[(of.length - 1) >> 1];
 }
 
-export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[], thresholds: ThresholdOutcome[]): ReportFiles {
+/** The capacity searches and bursts of a comparison, as tables (Markdown and HTML) and charts. */
+function proofParts(c: CompareResult, bursts: Partial<Record<AppMode, RunResult>>) {
+  const searched = APP_MODES.flatMap((m) => (c.capacity?.[m] ? [{ mode: m, s: c.capacity[m] }] : []));
+  const capHead = ['mode', 'sustained/s', 'broke by', 'verdict'];
+  const capRows = searched.map(({ mode, s }) => [mode, `${s.atLeast ? '≥ ' : ''}${s.sustainedPerSec}`, s.brokeBy ?? 'nothing (upper bound)', s.verdict]);
+  const burstHead = ['mode', 'offered', 'accepted', 'failed', 'p50 ms', 'p99 ms', 'outcome', 'lost', 'drain s', 'predicted drain s'];
+  const burstRows = APP_MODES.flatMap((m) => {
+    const b = c.burst?.[m];
+    return b ? [[m, b.offered, b.accepted, b.failed, round1(b.latencyMs.p50), round1(b.latencyMs.p99), b.outcome, shown(b.lost), shown(b.drainSeconds), shown(b.predictedDrainSeconds)]] : [];
+  });
+  const mdTable = (head: string[], rows: (string | number)[][]) => `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`;
+  const md =
+    (searched.length
+      ? `\n## Capacity (${describeSlo(c.capacity!.slo)})\n\ncapacity ratio (queue/direct sustained): ${c.capacityRatio ?? 'n/a'}\n\n${mdTable(capHead, capRows)}` +
+        searched.map(({ mode, s }) => `\n### ${mode} steps\n\n${stepsMarkdown(s.steps)}\n`).join('')
+      : '') + (burstRows.length ? `\n## Burst (votes offered in one second)\n\n${mdTable(burstHead, burstRows)}` : '');
+  const sections: ReportSection[] = [
+    ...(searched.length
+      ? [
+          { heading: 'Capacity: sustained within the SLO', html: table(capHead, capRows) + paragraph(`capacity ratio (queue/direct sustained): ${c.capacityRatio ?? 'n/a'}`) },
+          ...searched.flatMap(({ mode, s }) => capacitySections(mode, s.steps, s, c.capacity!.slo, s.verdict)),
+        ]
+      : []),
+    ...(burstRows.length
+      ? [
+          {
+            heading: 'Burst: votes offered in one second',
+            html:
+              table(burstHead, burstRows) +
+              APP_MODES.flatMap((m) => {
+                const r = bursts[m];
+                return r ? [acceptedVsRecorded(`${m}: the burst, accepted vs recorded over time`, r.series, r.backlog, r.conditions.durationSeconds)] : [];
+              }).join(''),
+          },
+        ]
+      : []),
+  ];
+  return { md, sections };
+}
+
+export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[], thresholds: ThresholdOutcome[], bursts: Partial<Record<AppMode, RunResult>> = {}): ReportFiles {
   const title = 'myhero: queue mode vs direct mode';
+  const proof = proofParts(c, bursts);
   const rows = compareRows(c);
   const trialRows = c.trials.flatMap((t) =>
     t.order.flatMap((mode) => {
@@ -279,7 +379,8 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
   const warning = [c.partial ? PARTIAL : '', unjudged.length ? `NOT JUDGED: ${unjudged.join('; ')}.` : ''].filter(Boolean).join(' ');
   const md =
     `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${markdownTable(rows)}\n\n${note}\n\n` +
-    `## Trials\n\n| ${trialHead.join(' | ')} |\n|${trialHead.map(() => '---').join('|')}|\n${trialRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n` +
+    proof.md +
+    `\n## Trials\n\n| ${trialHead.join(' | ')} |\n|${trialHead.map(() => '---').join('|')}|\n${trialRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n` +
     (heroes.length ? `\n## Per hero\n\n| mode | hero | lost | extra |\n|---|---|---:|---:|\n${heroes.map((h) => `| ${h.join(' | ')} |`).join('\n')}\n` : '') +
     thresholdsMd(thresholds) +
     `\n## Conditions\n\n${Object.entries(flatConditions(c.conditions)).map(([k, v]) => `- ${k}: ${v}`).join('\n')}\n`;
@@ -290,6 +391,7 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
     sections: [
       { heading: 'Results (medians over trials)', html: table(HEAD.map((h) => h || 'mode'), rows.map((row) => cells(row))) + paragraph(note) },
       { heading: 'Spread over trials (min–max)', html: table(['mode', 'accepted/s', 'p99 ms', 'drain s'], spread) },
+      ...proof.sections,
       ...charts(charted, totals),
       { heading: 'Trials', html: table(trialHead, trialRows) },
       ...(heroes.length ? [{ heading: 'Per hero (lost and extra, all trials)', html: table(['mode', 'hero', 'lost', 'extra'], heroes) }] : []),

@@ -48,6 +48,8 @@ export interface ShardResult extends TallyResult {
 
 /** A shard whose connections are open and waiting for the common start time. */
 export interface PreparedShard {
+  /** Resolves once every connection is open (or after CONNECT_WAIT_MS: a target refusing some is the run's to count). */
+  connected: Promise<void>;
   start(startAt: number): Promise<ShardResult>;
 }
 
@@ -56,6 +58,11 @@ export const now = () => performance.timeOrigin + performance.now();
 
 /** On abort, how long in-flight requests get to finish before they count as aborted. */
 const ABORT_GRACE_MS = 1000;
+/**
+ * How long the start waits for the connections to open: opening hundreds at the start of the
+ * load would make the first arrivals late and count the setup as the generator's load.
+ */
+const CONNECT_WAIT_MS = 3000;
 /**
  * Requests are drawn from the mix ahead of time into a sequence each connection cycles
  * through: the client then sends prebuilt buffers instead of building every request
@@ -108,11 +115,19 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
   let running = true;
   let partial = false;
   const idleBeforeStart = new Set<Connection>();
+  let allConnected: () => void = () => {};
+  const connected = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, CONNECT_WAIT_MS);
+    allConnected = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
   const timers: (NodeJS.Timeout | undefined)[] = [];
   const inflight: ({ request: SequencedRequest; intendedAt: number } | undefined)[] = [];
 
   const send = (c: Connection, intendedAt: number) => {
-    inflight[c.index] = { request: sequence[c.sent % sequence.length]!, intendedAt };
+    inflight[c.index] = { request: sequence[c.next]!, intendedAt };
     c.send();
   };
   /** A connection is free: ask the pacer when it sends next. */
@@ -120,6 +135,7 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     if (!running || timers[c.index] || c.busy) return;
     if (!started) {
       idleBeforeStart.add(c);
+      if (idleBeforeStart.size >= spec.connections) allConnected();
       return;
     }
     const t = now();
@@ -206,12 +222,16 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     abortDeadline = now() + ABORT_GRACE_MS;
     timers.forEach((t) => clearTimeout(t));
     // Aborted before the start: there is nothing to wait for.
-    if (!started) void finish();
+    if (!started) {
+      allConnected();
+      void finish();
+    }
   };
   if (signal?.aborted) queueMicrotask(onAbort);
   signal?.addEventListener('abort', onAbort);
 
   return {
+    connected,
     start(startAt: number) {
       if (finishing) return done;
       const endAt = startAt + spec.profile.endMs;

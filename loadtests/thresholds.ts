@@ -26,7 +26,14 @@ export const THRESHOLD_METRICS: Record<string, string> = {
   extra: 'votes recorded beyond those accepted',
   drain_seconds: 'seconds until the recorded count settled after the load',
   ratio: 'compare only: queue accepted votes/s ÷ direct accepted votes/s',
+  sustained_per_sec: 'capacity search: the highest arrival rate sustained within the SLO (loadtest capacity; compare --capacity and demo per mode)',
+  capacity_ratio: 'compare --capacity and demo: queue sustained ÷ direct sustained',
 };
+
+/** Metrics of the comparison as a whole, never of one mode. */
+const COMPARISON_ONLY = new Set(['ratio', 'capacity_ratio']);
+/** What a capacity search's threshold may check: its knee and its reconciliation. */
+const CAPACITY_METRICS = new Set(['sustained_per_sec', 'lost', 'extra', 'drain_seconds']);
 
 const LATENCY = new Set(['p50', 'p90', 'p99', 'p999', 'max']);
 
@@ -81,7 +88,7 @@ export function parseThreshold(raw: string): Threshold {
     if (name !== 'failed_rate') return usage(raw, `only failed_rate takes %`);
     value /= 100;
   }
-  if (name === 'ratio' && mode) return usage(raw, 'ratio belongs to the comparison, not to one mode');
+  if (COMPARISON_ONLY.has(name) && mode) return usage(raw, `${name} belongs to the comparison, not to one mode`);
   return { source: raw.trim(), ...(mode ? { mode } : {}), metric: name, op, value };
 }
 
@@ -136,24 +143,89 @@ export function metricOf(f: ThresholdFigures, metric: string): number | null {
   }
 }
 
-function outcome(t: Threshold, actual: number | null, mode?: string): ThresholdOutcome {
+/**
+ * How far a figure can be trusted: `exact`, or a bound of the true value (a capacity search that
+ * reached its maximum rate or the generator's limit sustained *at least* its figure).
+ */
+export type Bound = 'exact' | 'lower' | 'upper' | 'none';
+
+function outcome(t: Threshold, actual: number | null, mode?: string, bound: Bound = 'exact'): ThresholdOutcome {
   const where = mode ? { mode } : {};
-  if (actual === null) return { threshold: t.source, ...where, actual, ok: false, unknown: true };
-  return { threshold: t.source, ...where, actual, ok: compare(actual, t.op, t.value) };
+  if (actual === null || bound === 'none') return { threshold: t.source, ...where, actual, ok: false, unknown: true };
+  const ok = compare(actual, t.op, t.value);
+  if (bound === 'exact') return { threshold: t.source, ...where, actual, ok };
+  // A bound decides only one way: a lower bound that passes `>` passes; one that fails it says nothing.
+  const decided = bound === 'lower' ? (t.op.startsWith('>') ? ok : t.op.startsWith('<') ? !ok : false) : t.op.startsWith('<') ? ok : t.op.startsWith('>') ? !ok : false;
+  return decided ? { threshold: t.source, ...where, actual, ok } : { threshold: t.source, ...where, actual, ok: false, unknown: true };
 }
 
-/** Check thresholds on one run. `ratio` and mode-scoped thresholds do not apply to a single run and are rejected. */
+/** A capacity search's figures for thresholds. */
+export interface CapacityFigures {
+  sustainedPerSec: number;
+  /** The figure is a lower bound (the search reached its maximum rate, or the generator was the limit). */
+  atLeast: boolean;
+  lost: number | null;
+  extra: number | null;
+  drainSeconds: number | null;
+}
+
+function capacityMetric(c: CapacityFigures, metric: string): { actual: number | null; bound: Bound } {
+  if (metric === 'sustained_per_sec') return { actual: c.sustainedPerSec, bound: c.atLeast ? 'lower' : 'exact' };
+  if (metric === 'drain_seconds') return { actual: c.drainSeconds, bound: 'exact' };
+  if (metric === 'lost' || metric === 'extra') return { actual: c[metric], bound: 'exact' };
+  throw new UserError(`--threshold: ${metric} does not apply to a capacity search (use ${[...CAPACITY_METRICS].join(', ')})`, 2);
+}
+
+/** Check thresholds on a capacity search (`loadtest capacity`): its knee and its reconciliation. */
+export function evaluateCapacity(thresholds: readonly Threshold[], c: CapacityFigures): ThresholdOutcome[] {
+  return thresholds.map((t) => {
+    if (COMPARISON_ONLY.has(t.metric) || t.mode) throw new UserError(`--threshold "${t.source}" applies to loadtest compare only`, 2);
+    const { actual, bound } = capacityMetric(c, t.metric);
+    return outcome(t, actual, undefined, bound);
+  });
+}
+
+/** Throw a usage error for thresholds the run cannot evaluate (before any load). */
+export function checkCapacityThresholds(thresholds: readonly Threshold[]): void {
+  for (const t of thresholds) capacityMetric({ sustainedPerSec: 0, atLeast: false, lost: 0, extra: 0, drainSeconds: 0 }, t.metric);
+}
+
+/** Check thresholds on one run. Comparison, capacity and mode-scoped thresholds do not apply to a single run and are rejected. */
 export function evaluateRun(thresholds: readonly Threshold[], f: ThresholdFigures): ThresholdOutcome[] {
   return thresholds.map((t) => {
-    if (t.metric === 'ratio' || t.mode) throw new UserError(`--threshold "${t.source}" applies to loadtest compare only`, 2);
+    if (COMPARISON_ONLY.has(t.metric) || t.mode) throw new UserError(`--threshold "${t.source}" applies to loadtest compare only`, 2);
+    if (t.metric === 'sustained_per_sec') throw new UserError(`--threshold "${t.source}" applies to a capacity search (loadtest capacity, compare --capacity, demo)`, 2);
     return outcome(t, metricOf(f, t.metric));
   });
 }
 
-/** Check thresholds on a comparison: unscoped ones on each mode, `mode.x` on that mode, `ratio` once (null: direct accepted nothing). */
-export function evaluateCompare(thresholds: readonly Threshold[], modes: Record<'direct' | 'queue', ThresholdFigures>, ratio: number | null): ThresholdOutcome[] {
+/** The comparison's capacity searches, for `capacity_ratio` (queue ÷ direct sustained) and `sustained_per_sec`. */
+export type CompareCapacity = { ratio: number | null } & Partial<Record<'direct' | 'queue', { sustainedPerSec: number; atLeast: boolean }>>;
+
+/**
+ * Check thresholds on a comparison: unscoped ones on each mode, `mode.x` on that mode, `ratio`
+ * and `capacity_ratio` once (null: direct accepted or sustained nothing). With `capacity`,
+ * `sustained_per_sec` and `capacity_ratio` respect the searches' bounds.
+ */
+export function evaluateCompare(thresholds: readonly Threshold[], modes: Record<'direct' | 'queue', ThresholdFigures>, ratio: number | null, capacity?: CompareCapacity): ThresholdOutcome[] {
   return thresholds.flatMap((t) => {
     if (t.metric === 'ratio') return [outcome(t, ratio)];
-    return (t.mode ? [t.mode] : APP_MODES).map((mode) => outcome(t, metricOf(modes[mode], t.metric), mode));
+    if (t.metric === 'capacity_ratio' || t.metric === 'sustained_per_sec') {
+      if (!capacity?.direct || !capacity.queue) throw new UserError(`--threshold "${t.source}" needs the capacity searches (--capacity)`, 2);
+    }
+    if (t.metric === 'capacity_ratio') {
+      const d = capacity!.direct!;
+      const q = capacity!.queue!;
+      // queue ÷ direct: a lower bound of queue makes a lower bound of the ratio, one of direct an upper bound.
+      const bound: Bound = q.atLeast && d.atLeast ? 'none' : q.atLeast ? 'lower' : d.atLeast ? 'upper' : 'exact';
+      return [outcome(t, capacity!.ratio, undefined, bound)];
+    }
+    return (t.mode ? [t.mode] : APP_MODES).map((mode) => {
+      if (t.metric === 'sustained_per_sec') {
+        const c = capacity![mode]!;
+        return outcome(t, c.sustainedPerSec, mode, c.atLeast ? 'lower' : 'exact');
+      }
+      return outcome(t, metricOf(modes[mode], t.metric), mode);
+    });
   });
 }

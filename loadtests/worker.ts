@@ -72,5 +72,5 @@ if (!isMainThread && parentPort && (workerData as ShardSpec | undefined)?.target
         (err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
       );
   });
-  send({ type: 'ready' });
+  void shard.connected.then(() => send({ type: 'ready' }));
 }

@@ -1,0 +1,238 @@
+import type { Percentiles } from './figures.ts';
+
+// The capacity search, pure: the SLO that defines "sustained", how one fixed-rate
+// step is judged — and whether the load generator rather than the target explains
+// a failure —, which rate to try next (geometric growth, then a refinement
+// between the last good and the first bad step), and the knee. The steps run in
+// capacity-run.ts.
+
+/** What "sustained" means: every step must keep all three. */
+export interface Slo {
+  /** Accepted-vote p99 latency (from the intended send time) at most this. */
+  p99Ms: number;
+  /** Failed votes / attempted votes at most this (0.01 = 1 %). */
+  maxFailedRate: number;
+  /** Requests answered per second at least this share of the offered rate (0.95 = 95 %). */
+  minAchievedRatio: number;
+}
+
+export const SLO_DEFAULTS: Slo = { p99Ms: 1000, maxFailedRate: 0.01, minAchievedRatio: 0.95 };
+
+export interface SearchSettings {
+  /** First rate tried (requests/s). */
+  startRate: number;
+  /** Never offer more than this; the search ends there if nothing broke. */
+  maxRate: number;
+  /** Each growth step multiplies the rate by this. */
+  growth: number;
+  /** Steps between the last good and the first bad rate (geometric bisection). */
+  refineSteps: number;
+}
+
+export const SEARCH_DEFAULTS: SearchSettings & { stepMs: number; settleMs: number } = {
+  startRate: 10,
+  maxRate: 5000,
+  growth: 2,
+  refineSteps: 3,
+  stepMs: 5000,
+  settleMs: 1000,
+};
+
+/** Below this the search does not go: 1 request/s. */
+export const MIN_RATE = 1;
+/** At most this many steps down when even the start rate broke. */
+const MAX_DOWN_STEPS = 4;
+/**
+ * A generator thread whose event loop was busy this share of a step or more had no time to
+ * spare: it could not have sent faster, so a shortfall in that step is the load machine's.
+ */
+export const GENERATOR_BUSY_LIMIT = 0.9;
+
+/** What broke a step: the target's latency, failures or throughput, or the load generator itself. */
+export type BrokeBy = 'latency' | 'failures' | 'throughput' | 'generator';
+
+/** One fixed-rate step as measured (votes only unless the mix says otherwise). */
+export interface StepFigures {
+  offeredPerSec: number;
+  durationSeconds: number;
+  /** Requests that went out (answered or failed) and were due in the step. */
+  requests: number;
+  /** From the step's start to its last answer (≥ its length when answers came late). */
+  windowSeconds: number;
+  /** Requests answered or failed per second of the window. */
+  achievedPerSec: number;
+  attempted: number;
+  accepted: number;
+  failed: number;
+  /** Failed votes by class. */
+  errors: Record<string, number>;
+  acceptedPerSec: number;
+  /** Vote latency from the intended send time. */
+  latencyMs: Percentiles;
+  /** Arrivals no free connection could send (the target held every connection). */
+  dropped: number;
+  /** The load generator during the step: its busiest thread's event-loop busy share, and how late its timers fired (p99). */
+  generator: { busy: number; lagP99Ms: number };
+  /** Accepted votes not yet recorded when the step ended; null when unknown. */
+  backlogAtEnd: number | null;
+}
+
+export interface StepVerdict {
+  ok: boolean;
+  brokeBy?: BrokeBy;
+  /** One line: the figures that decided. */
+  why: string;
+}
+
+export type StepPhase = 'grow' | 'down' | 'refine' | 'retry';
+
+export interface CapacityStep extends StepFigures, StepVerdict {
+  /** 1-based, in the order run. */
+  step: number;
+  phase: StepPhase;
+  /** Seconds after the search started. */
+  startSeconds: number;
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
+const ms = (x: number) => (x >= 1000 ? `${Math.round(x / 100) / 10} s` : `${Math.round(x)} ms`);
+const rate = (x: number) => `${Math.round(x * 10) / 10}/s`;
+
+/** The SLO in words, e.g. "p99 ≤ 1 s, failed ≤ 1 %, achieved ≥ 95 % of offered". */
+export const describeSlo = (slo: Slo) => `p99 ≤ ${ms(slo.p99Ms)}, failed ≤ ${pct(slo.maxFailedRate)}, achieved ≥ ${pct(slo.minAchievedRatio)} of offered`;
+
+/**
+ * Judge one step against the SLO. A failed step is the generator's when its busiest thread had
+ * no spare time, or when the generator's own lateness alone explains the latency or throughput
+ * shortfall (had its timers fired on time, the step would have passed); otherwise the target's:
+ * failures first, then latency, then throughput.
+ */
+export function judgeStep(f: StepFigures, slo: Slo): StepVerdict {
+  const failedRate = f.attempted ? f.failed / f.attempted : 0;
+  const ratio = f.offeredPerSec > 0 ? f.achievedPerSec / f.offeredPerSec : 1;
+  const failures = failedRate > slo.maxFailedRate;
+  const latency = f.latencyMs.p99 > slo.p99Ms;
+  const throughput = ratio < slo.minAchievedRatio || f.requests === 0;
+  const summary = `p99 ${ms(f.latencyMs.p99)}, failed ${pct(failedRate)}, achieved ${rate(f.achievedPerSec)} of ${rate(f.offeredPerSec)} (${pct(ratio)})`;
+  if (!failures && !latency && !throughput) return { ok: true, why: summary };
+  const lag = f.generator.lagP99Ms;
+  if (f.generator.busy >= GENERATOR_BUSY_LIMIT) {
+    return { ok: false, brokeBy: 'generator', why: `the load generator was busy ${pct(f.generator.busy)} of the step: it could not send ${rate(f.offeredPerSec)} (${summary})` };
+  }
+  if (failures) {
+    const classes = Object.entries(f.errors)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    return { ok: false, brokeBy: 'failures', why: `${pct(failedRate)} of votes failed (${classes}) > ${pct(slo.maxFailedRate)}; ${summary}` };
+  }
+  if (latency) {
+    if (f.latencyMs.p99 - lag <= slo.p99Ms) {
+      return { ok: false, brokeBy: 'generator', why: `p99 ${ms(f.latencyMs.p99)} > ${ms(slo.p99Ms)}, but the generator's own timers fired up to ${ms(lag)} late (p99): the load machine, not the target, was slow` };
+    }
+    return { ok: false, brokeBy: 'latency', why: `p99 ${ms(f.latencyMs.p99)} > ${ms(slo.p99Ms)}; ${summary}` };
+  }
+  // The window stretches past the step when answers come late; the generator's lateness may account for the stretch.
+  const onTime = Math.max(f.durationSeconds, f.windowSeconds - lag / 1000);
+  if (f.requests > 0 && f.requests / onTime / f.offeredPerSec >= slo.minAchievedRatio) {
+    return { ok: false, brokeBy: 'generator', why: `achieved ${pct(ratio)} of offered, but the generator's own timers fired up to ${ms(lag)} late (p99): the load machine, not the target, was slow` };
+  }
+  const held = f.dropped > 0 ? `; ${f.dropped} arrivals found no free connection (the target held them all)` : '';
+  return { ok: false, brokeBy: 'throughput', why: `answered ${rate(f.achievedPerSec)} of ${rate(f.offeredPerSec)} offered (${pct(ratio)} < ${pct(slo.minAchievedRatio)})${held}; p99 ${ms(f.latencyMs.p99)}` };
+}
+
+/** Rates people can read: 1 decimal below 10/s, whole below 100/s, 2 significant digits above. */
+export function roundRate(r: number): number {
+  if (r < 10) return Math.round(r * 10) / 10;
+  if (r < 100) return Math.round(r);
+  const mag = 10 ** (Math.floor(Math.log10(r)) - 1);
+  return Math.round(r / mag) * mag;
+}
+
+/** The verdict that counts for each rate tried: a retried step's retry replaces it. */
+function verdicts(steps: readonly Pick<CapacityStep, 'offeredPerSec' | 'ok' | 'brokeBy' | 'phase'>[]) {
+  const byRate = new Map<number, (typeof steps)[number]>();
+  for (const s of steps) byRate.set(s.offeredPerSec, s);
+  const all = [...byRate.values()];
+  const good = all.filter((s) => s.ok).reduce<(typeof steps)[number] | undefined>((a, s) => (!a || s.offeredPerSec > a.offeredPerSec ? s : a), undefined);
+  // A failure below a success (noise) does not bound the knee: the first bad rate is above the last good one.
+  const bad = all
+    .filter((s) => !s.ok && (!good || s.offeredPerSec > good.offeredPerSec))
+    .reduce<(typeof steps)[number] | undefined>((a, s) => (!a || s.offeredPerSec < a.offeredPerSec ? s : a), undefined);
+  return { good, bad };
+}
+
+/**
+ * The next step of the search, or undefined when it is over. A step the generator failed is
+ * run once more (a busy moment of the load machine should not end the search); then: grow
+ * geometrically until a step breaks or the maximum rate passed; if even the first rate broke
+ * the target, go down; then bisect (geometrically) between the last good and the first bad rate.
+ */
+export function nextStep(steps: readonly Pick<CapacityStep, 'offeredPerSec' | 'ok' | 'brokeBy' | 'phase'>[], s: SearchSettings): { rate: number; phase: StepPhase } | undefined {
+  if (!steps.length) return { rate: roundRate(Math.min(s.startRate, s.maxRate)), phase: 'grow' };
+  const last = steps.at(-1)!;
+  if (!last.ok && last.brokeBy === 'generator' && last.phase !== 'retry') return { rate: last.offeredPerSec, phase: 'retry' };
+  const { good, bad } = verdicts(steps);
+  if (!bad) {
+    const up = roundRate(Math.min(s.maxRate, good!.offeredPerSec * s.growth));
+    return up > good!.offeredPerSec ? { rate: up, phase: 'grow' } : undefined;
+  }
+  if (!good) {
+    // The generator could not send the first rate: lower rates say nothing about the target's knee.
+    if (bad.brokeBy === 'generator') return undefined;
+    const down = roundRate(bad.offeredPerSec / s.growth);
+    if (down < MIN_RATE || down >= bad.offeredPerSec || steps.filter((x) => x.phase === 'down').length >= MAX_DOWN_STEPS) return undefined;
+    return { rate: down, phase: 'down' };
+  }
+  if (steps.filter((x) => x.phase === 'refine').length >= s.refineSteps) return undefined;
+  const mid = roundRate(Math.sqrt(good.offeredPerSec * bad.offeredPerSec));
+  if (mid <= good.offeredPerSec || mid >= bad.offeredPerSec) return undefined;
+  return { rate: mid, phase: 'refine' };
+}
+
+/** Where the search ended: the highest rate sustained within the SLO, and what broke above it. */
+export interface Knee {
+  /** Offered rate of the highest step within the SLO; 0 when none was. */
+  sustainedPerSec: number;
+  /** What broke the first step above it; null when nothing broke up to the maximum rate. */
+  brokeBy: BrokeBy | null;
+  /**
+   * The target was not shown to break above `sustainedPerSec`: the search reached the maximum
+   * rate, or the generator was the limit. The figure is then a lower bound ("at least").
+   */
+  atLeast: boolean;
+  /** The step that set `sustainedPerSec`, and the first bad step above it (numbers of `steps`). */
+  goodStep: number | null;
+  badStep: number | null;
+}
+
+export function kneeOf(steps: readonly CapacityStep[]): Knee {
+  const { good, bad } = verdicts(steps);
+  const g = good as CapacityStep | undefined;
+  const b = bad as CapacityStep | undefined;
+  return {
+    sustainedPerSec: g?.offeredPerSec ?? 0,
+    brokeBy: b?.brokeBy ?? null,
+    atLeast: !b || b.brokeBy === 'generator',
+    goodStep: g?.step ?? null,
+    badStep: b?.step ?? null,
+  };
+}
+
+/** The knee in one line, e.g. "sustains 37 votes/s (p99 ≤ 1 s, ...); at 45/s it broke by throughput: ...". */
+export function describeKnee(k: Knee, steps: readonly CapacityStep[], slo: Slo, maxRate: number): string {
+  const bad = steps.find((s) => s.step === k.badStep);
+  const good = steps.find((s) => s.step === k.goodStep);
+  const within = `(${describeSlo(slo)})`;
+  const at = good ? ` at p99 ${ms(good.latencyMs.p99)}` : '';
+  if (!bad) return `sustains at least ${rate(k.sustainedPerSec)}${at} ${within}: nothing broke up to the maximum rate ${rate(maxRate)}`;
+  if (k.brokeBy === 'generator') {
+    const advice = 'run it with --workers, on a bigger load machine, or from several (loadtest k6-operator)';
+    if (!good) return `not measured: the load generator, not the target, was the limit at the first rate, ${rate(bad.offeredPerSec)} (${bad.why}); lower --start-rate or ${advice}`;
+    return (
+      `sustains at least ${rate(k.sustainedPerSec)}${at} ${within}; at ${rate(bad.offeredPerSec)} the load generator, not the target, was the limit (${bad.why}): ${advice}`
+    );
+  }
+  if (!good) return `sustains less than ${rate(bad.offeredPerSec)}: even that broke by ${k.brokeBy} (${bad.why})`;
+  return `sustains ${rate(k.sustainedPerSec)}${at} ${within}; at ${rate(bad.offeredPerSec)} it broke by ${k.brokeBy}: ${bad.why}`;
+}
