@@ -46,7 +46,8 @@ export function stepsMarkdown(steps: readonly CapacityStep[]): string {
 /** The curve and latency charts and the steps table of one mode's (or one target's) search. */
 export function capacitySections(name: string, steps: readonly CapacityStep[], knee: Pick<Knee, 'sustainedPerSec' | 'brokeBy' | 'atLeast'>, slo: Slo, verdict: string): ReportSection[] {
   const curve = curveOf(steps);
-  const top = Math.max(1, ...curve.map((s) => s.offeredPerSec));
+  // A fifth more room on the right than the highest rate: the knee's label fits when the knee is the last step.
+  const top = 1.2 * Math.max(1, ...curve.map((s) => s.offeredPerSec));
   const knees = curve.length ? [{ x: knee.sustainedPerSec, label: `${knee.atLeast ? '≥ ' : ''}${knee.sustainedPerSec}/s sustained` }] : [];
   const at = (f: (s: CapacityStep) => number) => curve.map((s) => [s.offeredPerSec, f(s)] as const);
   const throughput = lineChart({
@@ -76,7 +77,7 @@ export function capacitySections(name: string, steps: readonly CapacityStep[], k
       heading: `${name}: capacity`,
       html:
         paragraph(`${name} ${verdict}.`) +
-        paragraph(`SLO: ${describeSlo(slo)}. Steps of fixed arrival rate (open model, latency from the intended send time); a step whose shortfall the load generator explains (its event loop saturated, or its own lateness) is run once more and, if it fails again, the generator — not the target — is named as the limit.`) +
+        paragraph(`SLO: ${describeSlo(slo)}. Steps of fixed arrival rate (open model, latency from the intended send time); a step that fell short by a margin, or whose shortfall the load generator explains (its event loop saturated, or its own lateness), is run once more; if the generator fails it again, the generator — not the target — is named as the limit.`) +
         throughput +
         latency,
     },

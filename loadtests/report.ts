@@ -251,6 +251,9 @@ export function acceptedVsRecorded(title: string, series: readonly Pick<Interval
   let sum = 0;
   const accepted: [number, number][] = [[0, 0], ...series.map((s) => [s.t + 1, (sum += s.accepted)] as [number, number])];
   const recorded = backlog.filter((b) => b.recorded !== undefined).map((b) => [b.t, b.recorded!] as const);
+  // Nothing is accepted after the load: the line holds its total through the drain.
+  const end = Math.max(0, ...backlog.map((b) => b.t));
+  if (end > accepted.at(-1)![0]) accepted.push([end, sum]);
   return lineChart({
     title,
     xLabel: 'seconds since start',
