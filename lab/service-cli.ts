@@ -73,9 +73,17 @@ async function serveUntilStopped(ctx: RunContext, ready: ReadyLine, close: () =>
     }
   });
   ctx.log.info({ service: ready.ready }, 'stopping: no new requests, finishing in-flight ones');
+  // A close that hangs (a peer already gone) must not leave the service running after the lab is gone.
+  setTimeout(() => {
+    ctx.log.warn({ service: ready.ready, afterMs: STOP_DEADLINE_MS }, 'graceful stop did not finish: exiting');
+    process.exit(0);
+  }, STOP_DEADLINE_MS).unref();
   await close();
   return 0;
 }
+
+/** How long a service may take to stop gracefully before it exits anyway (the lab waits up to 10 s). */
+const STOP_DEADLINE_MS = 8000;
 
 export function registerLabServices(parent: Command): void {
   defineCommand(parent, {

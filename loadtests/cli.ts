@@ -460,7 +460,7 @@ export const DEMO_DEFAULTS = {
   drainTimeout: 30_000,
   threshold: ['lost==0', 'capacity_ratio>1'],
   burst: 200,
-  search: { startRate: 30, maxRate: 240, growth: 2, refineSteps: 3, stepMs: 1000, settleMs: 500 },
+  search: { startRate: 30, maxRate: 240, growth: 2, refineSteps: 3, stepMs: 1000, settleMs: 200 },
 };
 
 /** compare's and demo's options beyond the load shape: the capacity proof and the consumer restart. */

@@ -8,7 +8,8 @@ import type { ModeProvider, ModeTarget } from './compare.ts';
 /** After Ctrl-C, how long to wait for the labs to stop before returning. */
 const INTERRUPTED_STOP_MS = 1000;
 
-const targetOf = (lab: Lab): ModeTarget => ({
+/** Where a comparison sends one mode's load on a running lab twin (ernst restartable in queue mode). */
+export const labTarget = (lab: Lab): ModeTarget => ({
   target: lab.appUrl,
   twinMetrics: lab.metricsTargets,
   conditions: { storageProfile: lab.storageProfile, flavour: lab.flavour },
@@ -41,8 +42,8 @@ export function labModes(opts: { storageProfile: StorageProfile; flavour: TwinFl
   };
   return {
     describe: { source: `lab (myhero twin on loopback, ${modes.length > 1 ? 'one per mode, kept across trials' : `${modes[0]} mode`})`, storageProfile: opts.storageProfile, flavour: opts.flavour },
-    acquire: async (mode: AppMode) => targetOf(await labOf(mode)),
-    preflight: async () => Promise.all(modes.map(async (mode) => targetOf(await labOf(mode)))),
+    acquire: async (mode: AppMode) => labTarget(await labOf(mode)),
+    preflight: async () => Promise.all(modes.map(async (mode) => labTarget(await labOf(mode)))),
     async close(interrupted) {
       const running = await labs?.catch(() => undefined);
       if (!running) return;

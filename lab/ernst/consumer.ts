@@ -151,9 +151,10 @@ export async function startErnst(opts: ErnstOptions): Promise<Ernst> {
     async close() {
       stopping.abort();
       await inHand;
-      // A stalled socket must not hold the shutdown: force the disconnect after a grace period.
+      // A stalled socket or a broker already gone must not hold the shutdown: force the
+      // disconnect after a grace period, and stop waiting for its callback soon after.
       const grace = setTimeout(() => client.end(true), 2000);
-      await client.endAsync();
+      await Promise.race([client.endAsync(), new Promise((r) => setTimeout(r, 3000).unref())]);
       clearTimeout(grace);
       await http.close();
     },

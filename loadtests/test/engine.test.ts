@@ -168,6 +168,36 @@ describe('runLoad', () => {
     expect(r.generatorLagMs.max).toBeGreaterThan(0);
   });
 
+  it('spreads an open model\'s votes over the heroes when each of many connections sends only one or two', async () => {
+    const heroes = Array.from({ length: 10 }, (_, i) => `Hero ${i}`);
+    const a = await target({ heroes });
+    const r = await runLoad(plan(a, { model: { kind: 'open', rate: 200 }, durationMs: 500, mix: { weights: { vote: 1, results: 0, options: 0 } } }));
+    expect(r.conditions.connections).toBe(200);
+    expect(r.acceptedTotal).toBe(100);
+    // Each connection starts at its own place in the request cycle: not every first request for one hero.
+    expect(Object.keys(r.acceptedByHero).length).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...Object.values(r.acceptedByHero))).toBeLessThan(30);
+    expect(r.lost).toBe(0);
+  });
+
+  it('states the stored rate: recorded/s over load and drain, the backlog\'s growth, and the drain it predicts', async () => {
+    // Votes are accepted at once and recorded at 40/s, as a queue drained by a Pi-like data tier.
+    const a = await target({ recordPerSec: 40 });
+    const r = await runLoad(plan(a, { model: { kind: 'open', rate: 100 }, durationMs: 1500, mix: { weights: { vote: 1, results: 0, options: 0 } }, reconcile: { drainTimeoutMs: 10_000, stableMs: 500 } }));
+    expect(r).toMatchObject({ outcome: 'counted', lost: 0, acceptedTotal: 150 });
+    // About 60 of 150 recorded while the load ran: a backlog of about 90, grown at about 60/s.
+    expect(r.backlogAtLoadEnd!).toBeGreaterThan(70);
+    expect(r.backlogAtLoadEnd!).toBeLessThan(110);
+    expect(r.backlogGrowthPerSec!).toBeGreaterThan(45);
+    expect(r.backlogGrowthPerSec!).toBeLessThan(75);
+    // Recorded at the data tier's pace over load and drain, whatever was accepted.
+    expect(r.recordedPerSec!).toBeGreaterThan(32);
+    expect(r.recordedPerSec!).toBeLessThan(45);
+    // The drain the backlog predicts is the drain measured (within the 250 ms polls).
+    expect(Math.abs(r.predictedDrainSeconds! - r.drainSeconds!)).toBeLessThan(0.6);
+    expect(r.backlog.filter((b) => b.recorded !== undefined).at(-1)!.recorded).toBe(150);
+  });
+
   it('counts resets and timeouts by class', async () => {
     const a = await target({ vote: (n) => (n === 5 || n === 40 ? 'hang' : n % 30 === 11 ? 'reset' : 'ok') });
     const r = await runLoad(plan(a, { durationMs: 1200, timeoutMs: 1000 }));
