@@ -17,7 +17,7 @@ export function curveOf(steps: readonly CapacityStep[]): CapacityStep[] {
   return [...byRate.values()].sort((a, b) => a.offeredPerSec - b.offeredPerSec);
 }
 
-export const STEP_HEAD = ['step', 'phase', 'offered/s', 'achieved/s', 'accepted/s', 'failed', 'p50 ms', 'p99 ms', 'dropped', 'generator busy', 'generator lag p99 ms', 'backlog at end', 'verdict'];
+export const STEP_HEAD = ['step', 'phase', 'offered/s', 'achieved/s', 'accepted/s', 'failed', 'p50 ms', 'p99 ms', 'dropped', 'generator busy', 'generator lag p99 ms', 'target silent ms', 'backlog at end', 'verdict'];
 
 /** One row per step, as the table shows it. */
 export function stepCells(s: CapacityStep): (string | number)[] {
@@ -34,6 +34,7 @@ export function stepCells(s: CapacityStep): (string | number)[] {
     s.dropped,
     pct(s.generator.busy),
     round1(s.generator.lagP99Ms),
+    s.targetSilenceMs,
     s.backlogAtEnd ?? '?',
     s.ok ? 'ok' : `BROKE: ${s.brokeBy}`,
   ];
@@ -77,7 +78,7 @@ export function capacitySections(name: string, steps: readonly CapacityStep[], k
       heading: `${name}: capacity`,
       html:
         paragraph(`${name} ${verdict}.`) +
-        paragraph(`SLO: ${describeSlo(slo)}. Steps of fixed arrival rate (open model, latency from the intended send time); a step that fell short by a margin, or whose shortfall the load generator explains (its event loop saturated, or its own lateness), is run once more; if the generator fails it again, the generator — not the target — is named as the limit.`) +
+        paragraph(`SLO: ${describeSlo(slo)}. Steps of fixed arrival rate (open model, latency from the intended send time); a step that fell short by a margin, in which the target went silent for a while (a stall, not a pace), or whose shortfall the load generator explains (its event loop saturated, or its own lateness) is run once more; if the generator fails it again, the generator — not the target — is named as the limit.`) +
         throughput +
         latency,
     },

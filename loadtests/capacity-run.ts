@@ -90,6 +90,7 @@ export function stepFigures(r: RunResult, offeredPerSec: number, stepMs: number,
     latencyMs: r.latencyMs,
     dropped: r.dropped,
     generator: { busy: r.generatorBusy, lagP99Ms: r.generatorLagMs.p99 },
+    targetSilenceMs: r.targetSilenceMs,
     backlogAtEnd,
   };
 }

@@ -59,6 +59,11 @@ export const STARVED_LAG_SHARE = 0.1;
  * of 50 ms costs 5 points, and a busy machine has such moments; a real overload breaks again.
  */
 export const MARGIN = 0.05;
+/**
+ * A target silent for this share of the SLO's p99 (200 ms of 1 s), and for three times the
+ * step's median latency, stalled: a steady pace answers all the time, slow or not.
+ */
+export const STALL_SHARE = 0.2;
 
 /** What broke a step: the target's latency, failures or throughput, or the load generator itself. */
 export type BrokeBy = 'latency' | 'failures' | 'throughput' | 'generator';
@@ -85,6 +90,8 @@ export interface StepFigures {
   dropped: number;
   /** The load generator during the step: its busiest thread's event-loop busy share, and how late its timers fired (p99). */
   generator: { busy: number; lagP99Ms: number };
+  /** The longest the target held a request without answering anything (ms). */
+  targetSilenceMs: number;
   /** Accepted votes not yet recorded when the step ended; null when unknown. */
   backlogAtEnd: number | null;
 }
@@ -92,8 +99,12 @@ export interface StepFigures {
 export interface StepVerdict {
   ok: boolean;
   brokeBy?: BrokeBy;
-  /** Broke by throughput alone, within MARGIN of the SLO: one hiccup of a shared machine can do that, so the step runs again. */
-  marginal?: boolean;
+  /**
+   * Why one more run of this step is worth it: it fell short of the achieved rate by less than
+   * MARGIN, or the target went silent for a while (a stall of a shared machine, a pause) — one
+   * moment, not a pace. A real overload breaks again.
+   */
+  doubt?: 'margin' | 'stall';
   /** One line: the figures that decided. */
   why: string;
 }
@@ -130,6 +141,8 @@ export function judgeStep(f: StepFigures, slo: Slo): StepVerdict {
   const throughput = ratio < slo.minAchievedRatio || f.requests === 0;
   const summary = `p99 ${ms(f.latencyMs.p99)}, failed ${pct(failedRate)}, achieved ${rate(f.achievedPerSec)} of ${rate(f.offeredPerSec)} (${pct(ratio)})`;
   if (!failures && !latency && !throughput) return { ok: true, why: summary };
+  const stalled = f.targetSilenceMs >= Math.max(STALL_SHARE * slo.p99Ms, 3 * f.latencyMs.p50);
+  const stall = stalled ? { doubt: 'stall' as const, why: `; the target answered nothing for ${ms(f.targetSilenceMs)}` } : { why: '' };
   const lag = f.generator.lagP99Ms;
   const starved = lag >= STARVED_LAG_SHARE * slo.p99Ms;
   if (f.generator.busy >= GENERATOR_BUSY_LIMIT) {
@@ -140,13 +153,13 @@ export function judgeStep(f: StepFigures, slo: Slo): StepVerdict {
       .sort((a, b) => b[1] - a[1])
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-    return { ok: false, brokeBy: 'failures', why: `${pct(failedRate)} of votes failed (${classes}) > ${pct(slo.maxFailedRate)}; ${summary}` };
+    return { ok: false, brokeBy: 'failures', ...(stalled ? { doubt: 'stall' } : {}), why: `${pct(failedRate)} of votes failed (${classes}) > ${pct(slo.maxFailedRate)}; ${summary}${stall.why}` };
   }
   if (latency) {
     if (starved && f.latencyMs.p99 - lag <= slo.p99Ms) {
       return { ok: false, brokeBy: 'generator', why: `p99 ${ms(f.latencyMs.p99)} > ${ms(slo.p99Ms)}, but the generator's own timers fired up to ${ms(lag)} late (p99): the load machine, not the target, was slow` };
     }
-    return { ok: false, brokeBy: 'latency', why: `p99 ${ms(f.latencyMs.p99)} > ${ms(slo.p99Ms)}; ${summary}` };
+    return { ok: false, brokeBy: 'latency', ...(stalled ? { doubt: 'stall' } : {}), why: `p99 ${ms(f.latencyMs.p99)} > ${ms(slo.p99Ms)}; ${summary}${stall.why}` };
   }
   // The window stretches past the step when answers come late; the generator's lateness may account for the stretch.
   const onTime = Math.max(f.durationSeconds, f.windowSeconds - lag / 1000);
@@ -154,7 +167,8 @@ export function judgeStep(f: StepFigures, slo: Slo): StepVerdict {
     return { ok: false, brokeBy: 'generator', why: `achieved ${pct(ratio)} of offered, but the generator's own timers fired up to ${ms(lag)} late (p99): the load machine, not the target, was slow` };
   }
   const held = f.dropped > 0 ? `; ${f.dropped} arrivals found no free connection (the target held them all)` : '';
-  return { ok: false, brokeBy: 'throughput', ...(ratio >= slo.minAchievedRatio - MARGIN ? { marginal: true } : {}), why: `answered ${rate(f.achievedPerSec)} of ${rate(f.offeredPerSec)} offered (${pct(ratio)} < ${pct(slo.minAchievedRatio)})${held}; p99 ${ms(f.latencyMs.p99)}` };
+  const doubt = stalled ? ({ doubt: 'stall' } as const) : ratio >= slo.minAchievedRatio - MARGIN ? ({ doubt: 'margin' } as const) : {};
+  return { ok: false, brokeBy: 'throughput', ...doubt, why: `answered ${rate(f.achievedPerSec)} of ${rate(f.offeredPerSec)} offered (${pct(ratio)} < ${pct(slo.minAchievedRatio)})${held}; p99 ${ms(f.latencyMs.p99)}${stall.why}` };
 }
 
 /** Rates people can read: 1 decimal below 10/s, whole below 100/s, 2 significant digits above. */
@@ -179,16 +193,16 @@ function verdicts(steps: readonly Pick<CapacityStep, 'offeredPerSec' | 'ok' | 'b
 }
 
 /**
- * The next step of the search, or undefined when it is over. A step the generator failed, or
- * one that fell short by a margin, is run once more (a busy moment of the load machine should
- * not decide the knee); then: grow
+ * The next step of the search, or undefined when it is over. A step the generator failed, one
+ * that fell short by a margin, or one in which the target stalled, is run once more (a busy
+ * moment should not decide the knee); then: grow
  * geometrically until a step breaks or the maximum rate passed; if even the first rate broke
  * the target, go down; then bisect (geometrically) between the last good and the first bad rate.
  */
-export function nextStep(steps: readonly Pick<CapacityStep, 'offeredPerSec' | 'ok' | 'brokeBy' | 'marginal' | 'phase'>[], s: SearchSettings): { rate: number; phase: StepPhase } | undefined {
+export function nextStep(steps: readonly Pick<CapacityStep, 'offeredPerSec' | 'ok' | 'brokeBy' | 'doubt' | 'phase'>[], s: SearchSettings): { rate: number; phase: StepPhase } | undefined {
   if (!steps.length) return { rate: roundRate(Math.min(s.startRate, s.maxRate)), phase: 'grow' };
   const last = steps.at(-1)!;
-  if (!last.ok && (last.brokeBy === 'generator' || last.marginal) && last.phase !== 'retry') return { rate: last.offeredPerSec, phase: 'retry' };
+  if (!last.ok && (last.brokeBy === 'generator' || last.doubt) && last.phase !== 'retry') return { rate: last.offeredPerSec, phase: 'retry' };
   const { good, bad } = verdicts(steps);
   if (!bad) {
     const up = roundRate(Math.min(s.maxRate, good!.offeredPerSec * s.growth));

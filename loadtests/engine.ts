@@ -82,6 +82,8 @@ export interface RunResult extends RunFigures, StoredRate {
    * it could not have sent faster, so the load machine, not the target, limited the rate.
    */
   generatorBusy: number;
+  /** The longest the target held a request without answering anything, in ms (a stall, a pause). */
+  targetSilenceMs: number;
   /** Seconds the rates are computed over (the run minus warm-up). */
   measuredSeconds: number;
   startedAt: string;
@@ -287,6 +289,7 @@ export async function runLoad(plan: LoadPlan, opts: RunOptions = {}): Promise<Ru
     dropped: results.reduce((a, r) => a + r.dropped, 0),
     generatorLagMs: pct(results.map((r) => r.sendLag)),
     generatorBusy: Math.max(...results.map((r) => r.busy)),
+    targetSilenceMs: Math.max(...results.map((r) => r.silenceMs)),
     ...storedRate({
       loadSeconds: (loadEnd - startAt) / 1000,
       acceptedTotal: total.accepted,

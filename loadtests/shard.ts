@@ -43,6 +43,8 @@ export interface ShardResult extends TallyResult {
    * rather than waiting for I/O or timers (0–1). Near 1 the generator itself was the limit.
    */
   busy: number;
+  /** The longest the target held a request without answering anything (ms): a stall, not a steady pace. */
+  silenceMs: number;
   partial: boolean;
 }
 
@@ -124,10 +126,12 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     };
   });
   const timers: (NodeJS.Timeout | undefined)[] = [];
-  const inflight: ({ request: SequencedRequest; intendedAt: number } | undefined)[] = [];
+  const inflight: ({ request: SequencedRequest; intendedAt: number; sentAt: number } | undefined)[] = [];
+  let lastDoneAt = 0;
+  let silenceMs = 0;
 
   const send = (c: Connection, intendedAt: number) => {
-    inflight[c.index] = { request: sequence[c.next]!, intendedAt };
+    inflight[c.index] = { request: sequence[c.next]!, intendedAt, sentAt: now() };
     c.send();
   };
   /** A connection is free: ask the pacer when it sends next. */
@@ -158,6 +162,11 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     inflight[c.index] = undefined;
     if (!p || !tally) return;
     const doneAt = now();
+    if (outcome !== 'aborted') {
+      // Nothing came back from the target since the later of the last answer and this request's send.
+      silenceMs = Math.max(silenceMs, doneAt - Math.max(lastDoneAt, p.sentAt));
+      lastDoneAt = doneAt;
+    }
     tally.record(p.request.route, p.request.hero, p.intendedAt, doneAt, outcome);
     pacer?.finished(c.index, doneAt, outcome === 'refused' || outcome === 'reset');
   };
@@ -214,7 +223,7 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     }
     for (const i of tally.takeRest()) onInterval(i);
     sendingEnded();
-    resolveDone({ ...tally.result(), dropped: partial || !pacer ? 0 : pacer.dropped(), busy: busy ?? 0, partial });
+    resolveDone({ ...tally.result(), dropped: partial || !pacer ? 0 : pacer.dropped(), busy: busy ?? 0, silenceMs: Math.round(silenceMs), partial });
   };
   const onAbort = () => {
     partial = true;

@@ -46,12 +46,18 @@ describe('loadtest capacity against a target of known capacity', () => {
       const results = await Promise.all(capacities.map((n) => runCapacity(plan(n))));
       for (const [i, r] of results.entries()) {
         const n = capacities[i]!;
-        expect(Math.abs(r.sustainedPerSec / n - 1), `N=${n}: ${r.verdict}`).toBeLessThanOrEqual(0.15);
-        // The target's queue broke it, and the search says so. On a shared machine the generator can be
-        // starved at the knee (its timers a tenth of the SLO late): then, and only then, it is named instead.
         const bad = r.steps.find((s) => s.step === r.badStep)!;
-        if (r.brokeBy === 'generator') expect(bad.generator.lagP99Ms >= 100 || bad.generator.busy >= 0.9, r.verdict).toBe(true);
-        else expect([r.brokeBy, r.atLeast], r.verdict).toEqual([expect.stringMatching(/^(throughput|latency)$/), false]);
+        if (r.brokeBy === 'generator') {
+          // A load machine so busy that the generator's timers ran a tenth of the SLO late near the knee: the
+          // search must say so, and its figure is then a lower bound that cannot exceed the capacity.
+          expect(bad.generator.lagP99Ms >= 100 || bad.generator.busy >= 0.9, r.verdict).toBe(true);
+          expect(r.atLeast).toBe(true);
+          expect(r.sustainedPerSec).toBeLessThanOrEqual(n * 1.15);
+        } else {
+          // The target's queue broke it, and the search found its capacity.
+          expect(Math.abs(r.sustainedPerSec / n - 1), `N=${n}: ${r.verdict}`).toBeLessThanOrEqual(0.15);
+          expect([r.brokeBy, r.atLeast], r.verdict).toEqual([expect.stringMatching(/^(throughput|latency)$/), false]);
+        }
         expect(r.steps.every((s) => s.generator.busy < 0.9)).toBe(true);
         // The target never answered faster than its capacity, and the step above the knee is the first that broke.
         expect(bad.achievedPerSec).toBeLessThan(n * 1.05);

@@ -23,6 +23,7 @@ const step = (o: Partial<StepFigures> = {}): StepFigures => ({
   latencyMs: { p50: 5, p90: 8, p99: 20, p999: 30, max: 40 },
   dropped: 0,
   generator: { busy: 0.1, lagP99Ms: 2 },
+  targetSilenceMs: 30,
   backlogAtEnd: 0,
   ...o,
 });
@@ -42,10 +43,21 @@ describe('judging a step against the SLO', () => {
     const slow = judgeStep(step({ windowSeconds: 2.3, achievedPerSec: 87, acceptedPerSec: 87, dropped: 4 }), SLO_DEFAULTS);
     expect(slow).toMatchObject({ ok: false, brokeBy: 'throughput' });
     expect(slow.why).toMatch(/^answered 87\/s of 100\/s offered \(87 % < 95 %\); 4 arrivals found no free connection/);
-    expect(slow.marginal).toBeUndefined();
+    expect(slow.doubt).toBeUndefined();
     // Within 5 points of the SLO, with latency and failures fine: marginal, worth one more run.
-    expect(judgeStep(step({ windowSeconds: 2.17, achievedPerSec: 92.2, acceptedPerSec: 92.2 }), SLO_DEFAULTS)).toMatchObject({ ok: false, brokeBy: 'throughput', marginal: true });
+    expect(judgeStep(step({ windowSeconds: 2.17, achievedPerSec: 92.2, acceptedPerSec: 92.2 }), SLO_DEFAULTS)).toMatchObject({ ok: false, brokeBy: 'throughput', doubt: 'margin' });
     expect(judgeStep(step({ requests: 0, attempted: 0, accepted: 0, achievedPerSec: 0 }), SLO_DEFAULTS)).toMatchObject({ ok: false, brokeBy: 'throughput' });
+  });
+
+  it('doubts a failure in which the target went silent (a stall, not a pace), and not a target that is steadily slow', () => {
+    const stalled = judgeStep(step({ windowSeconds: 2.6, achievedPerSec: 77, targetSilenceMs: 600 }), SLO_DEFAULTS);
+    expect(stalled).toMatchObject({ ok: false, brokeBy: 'throughput', doubt: 'stall' });
+    expect(stalled.why).toMatch(/; the target answered nothing for 600 ms$/);
+    expect(judgeStep(step({ latencyMs: { p50: 20, p90: 900, p99: 1300, p999: 1300, max: 1300 }, targetSilenceMs: 900 }), SLO_DEFAULTS)).toMatchObject({ brokeBy: 'latency', doubt: 'stall' });
+    // Answers 300 ms apart from a target whose median is 250 ms: its pace, not a stall.
+    expect(judgeStep(step({ windowSeconds: 2.6, achievedPerSec: 77, targetSilenceMs: 300, latencyMs: { p50: 250, p90: 400, p99: 600, p999: 600, max: 600 } }), SLO_DEFAULTS).doubt).toBeUndefined();
+    // Silent for less than a fifth of the SLO's p99: no doubt.
+    expect(judgeStep(step({ windowSeconds: 2.6, achievedPerSec: 77, targetSilenceMs: 150 }), SLO_DEFAULTS).doubt).toBeUndefined();
   });
 
   it('names the generator when its thread had no spare time, whatever else broke', () => {
@@ -77,7 +89,7 @@ describe('judging a step against the SLO', () => {
   });
 });
 
-type Judged = Pick<CapacityStep, 'offeredPerSec' | 'ok' | 'brokeBy' | 'marginal' | 'phase'>;
+type Judged = Pick<CapacityStep, 'offeredPerSec' | 'ok' | 'brokeBy' | 'doubt' | 'phase'>;
 const settings: SearchSettings = { startRate: 10, maxRate: 1000, growth: 2, refineSteps: 3 };
 
 /** Run the search against a target that sustains `capacity`/s exactly; `generatorAbove` fails steps above it as the generator's. */
@@ -124,10 +136,10 @@ describe('the search', () => {
     // A marginal shortfall runs again once; failing again, it counts.
     const marginal: Judged[] = [
       { offeredPerSec: 10, phase: 'grow', ok: true },
-      { offeredPerSec: 20, phase: 'grow', ok: false, brokeBy: 'throughput', marginal: true },
+      { offeredPerSec: 20, phase: 'grow', ok: false, brokeBy: 'throughput', doubt: 'margin' },
     ];
     expect(nextStep(marginal, settings)).toEqual({ rate: 20, phase: 'retry' });
-    marginal.push({ offeredPerSec: 20, phase: 'retry', ok: false, brokeBy: 'throughput', marginal: true });
+    marginal.push({ offeredPerSec: 20, phase: 'retry', ok: false, brokeBy: 'throughput', doubt: 'margin' });
     expect(nextStep(marginal, settings)).toEqual({ rate: 14, phase: 'refine' });
     // The generator cannot send even the first rate: nothing below it says anything about the target.
     expect(simulate(10_000, { ...settings, startRate: 500 }, 100).map((s) => s.phase)).toEqual(['grow', 'retry']);

@@ -167,6 +167,7 @@ function fakeSearch(mode: string, top = 56): CapacityResult {
     latencyMs: { p50: ok ? 10 : 200, p90: ok ? 20 : 300, p99: ok ? 30 : 400, p999: ok ? 31 : 410, max: ok ? 32 : 420 },
     dropped: 0,
     generator: { busy: 0.1, lagP99Ms: 2 },
+    targetSilenceMs: 30,
     backlogAtEnd: 0,
     ok,
     ...(ok ? {} : { brokeBy: 'throughput' as const }),
