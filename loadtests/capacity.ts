@@ -1,4 +1,5 @@
 import type { Percentiles } from './figures.ts';
+import type { Stage } from './schedule.ts';
 
 // The capacity search, pure: the SLO that defines "sustained", how one fixed-rate
 // step is judged — and whether the load generator rather than the target explains
@@ -266,4 +267,21 @@ export function describeKnee(k: Knee, steps: readonly CapacityStep[], slo: Slo, 
   }
   if (!good) return `sustains less than ${rate(bad.offeredPerSec)}: even that broke by ${k.brokeBy} (${bad.why})`;
   return `sustains ${rate(k.sustainedPerSec)}${at} ${within}; at ${rate(bad.offeredPerSec)} it broke by ${k.brokeBy}: ${bad.why}`;
+}
+
+/**
+ * The search's growth as fixed stages for k6's `ramping-arrival-rate` (loadtest k6-operator
+ * --rate R --stages ...): a short ramp to each rate (a quarter of the step, at most 1 s), held
+ * for the rest of the step, up to the maximum rate. k6 runs its stages as planned — it cannot
+ * pick the next rate from a step's verdict — so there is no refinement and no per-step verdict:
+ * the knee is read from the per-second metrics (the load-test dashboard).
+ */
+export function k6Staircase(s: SearchSettings, stepMs: number): Stage[] {
+  const rates: number[] = [];
+  for (let r = roundRate(Math.min(s.startRate, s.maxRate)); rates.at(-1) !== r; r = roundRate(Math.min(s.maxRate, r * s.growth))) rates.push(r);
+  const ramp = Math.min(1000, Math.round(stepMs / 4));
+  return rates.flatMap((target) => [
+    { durationMs: ramp, target },
+    { durationMs: stepMs - ramp, target },
+  ]);
 }

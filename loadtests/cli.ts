@@ -8,7 +8,7 @@ import { bool, duration, int, list, number, oneOf, string, url, type Parser } fr
 import { createProgress } from '../lib/progress.ts';
 import { readSecret } from '../lib/secrets.ts';
 import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/data/store.ts';
-import { SEARCH_DEFAULTS, SLO_DEFAULTS, type CapacityStep } from './capacity.ts';
+import { k6Staircase, SEARCH_DEFAULTS, SLO_DEFAULTS, type CapacityStep } from './capacity.ts';
 import type { CapacityPlan, CapacityResult } from './capacity-run.ts';
 import { capacityJson, renderCapacityReport, stepsTable } from './capacity-report.ts';
 import type { ModeProvider } from './compare.ts';
@@ -520,8 +520,15 @@ export function registerLoadtests(program: Command): void {
       ...keySpec,
       ...capacityLoadSpec(),
       ...capacitySpec(),
+      k6Stages: setting({ flag: '--k6-stages', describe: "print the search's growth as --stages for loadtest k6-operator (k6's ramping-arrival-rate: fixed steps, no refinement) and exit", default: false, parse: bool }),
     },
     async run(cfg, ctx) {
+      if (cfg.k6Stages) {
+        const { search, stepMs } = capacityPlanOf(cfg);
+        const stages = k6Staircase(search, stepMs);
+        ctx.out(stages.map((st) => `${showMs(st.durationMs)}:${st.target}`).join(','));
+        return EXIT.passed;
+      }
       const ways = [cfg.lab, cfg.k8s, Boolean(cfg.target) && !cfg.k8s].filter(Boolean).length;
       if (ways !== 1) throw new UserError('choose one target: --target URL, --lab [--mode M], or --k8s --target URL --mode M', EXIT.badInput);
       if (cfg.lab) {

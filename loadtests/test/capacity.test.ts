@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GENERATOR_BUSY_LIMIT, judgeStep, kneeOf, nextStep, roundRate, SLO_DEFAULTS, type CapacityStep, type SearchSettings, type StepFigures } from '../capacity.ts';
+import { GENERATOR_BUSY_LIMIT, judgeStep, k6Staircase, kneeOf, nextStep, roundRate, SLO_DEFAULTS, type CapacityStep, type SearchSettings, type StepFigures } from '../capacity.ts';
 import { capacityRatio, lostOverall, proofVerdict } from '../proof.ts';
 import { summarizeMode } from '../compare.ts';
 import { evaluateCapacity, evaluateCompare, parseThreshold } from '../thresholds.ts';
@@ -143,6 +143,23 @@ describe('the search', () => {
     expect(nextStep(marginal, settings)).toEqual({ rate: 14, phase: 'refine' });
     // The generator cannot send even the first rate: nothing below it says anything about the target.
     expect(simulate(10_000, { ...settings, startRate: 500 }, 100).map((s) => s.phase)).toEqual(['grow', 'retry']);
+  });
+
+  it('as k6 stages: the growth to the maximum rate, each step a short ramp and a hold', () => {
+    expect(k6Staircase({ startRate: 10, maxRate: 50, growth: 2, refineSteps: 3 }, 5000)).toEqual([
+      { durationMs: 1000, target: 10 },
+      { durationMs: 4000, target: 10 },
+      { durationMs: 1000, target: 20 },
+      { durationMs: 4000, target: 20 },
+      { durationMs: 1000, target: 40 },
+      { durationMs: 4000, target: 40 },
+      { durationMs: 1000, target: 50 },
+      { durationMs: 4000, target: 50 },
+    ]);
+    expect(k6Staircase({ startRate: 10, maxRate: 10, growth: 2, refineSteps: 0 }, 2000)).toEqual([
+      { durationMs: 500, target: 10 },
+      { durationMs: 1500, target: 10 },
+    ]);
   });
 
   it('rounds rates so people can read them', () => {
