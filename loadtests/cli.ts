@@ -296,7 +296,10 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
         ? [`storage profile: pi-sd in use (the lab's data tier emulates a Raspberry Pi SD card: one synced vote at a time, ${STORAGE['pi-sd'].syncLatencyMs} ms each)`]
         : []),
       ...Object.entries(searches).map(([mode, c]) => `capacity ${mode}: ${c.atLeast ? '≥ ' : ''}${c.sustainedPerSec}/s (${c.brokeBy ? `broke by ${c.brokeBy}` : 'nothing broke'}); reconciliation ${describeReconciliation(c.reconciliation, c.acceptedTotal)}`),
-      ...Object.entries(bursts).map(([mode, r]) => `burst ${mode}: ${loadLine(r)}; ${describeReconciliation(r, r.acceptedTotal)}`),
+      ...Object.entries(result.burst ?? {}).map(([mode, b]) => {
+        const failed = b.failed ? ` (${Object.entries(b.errors).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+        return `burst ${mode}: ${b.offered} votes in 1 s: accepted ${b.accepted}, failed ${b.failed}${failed}, p99 ${b.latencyMs.p99} ms; ${describeReconciliation(bursts[mode as AppMode]!, b.accepted)}`;
+      }),
       ...(result.capacity ? [`capacity ratio (queue/direct sustained): ${result.capacityRatio ?? 'n/a'}`] : []),
       `ratio (queue/direct accepted votes/s): ${result.ratio ?? 'n/a'}`,
       `verdict: ${result.verdict}`,

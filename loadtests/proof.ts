@@ -150,10 +150,13 @@ export function proofVerdict(modes: Record<AppMode, ModeSummary>, p: ProofFigure
   const q = modes.queue;
   if (d.trials && q.trials) {
     const at = offeredPerSec ? ` at ${offeredPerSec} votes/s offered` : '';
+    const same = q.recordedPerSec !== null && d.recordedPerSec !== null && d.recordedPerSec > 0 && Math.abs(q.recordedPerSec / d.recordedPerSec - 1) <= 0.5;
     const stored =
-      q.recordedPerSec !== null && d.recordedPerSec !== null
-        ? `queue mode stores at the pace of the data tier as direct mode does: ${q.recordedPerSec} vs ${d.recordedPerSec} votes recorded/s${at}`
-        : `the recorded rate is unknown (a drain did not settle)`;
+      q.recordedPerSec === null || d.recordedPerSec === null
+        ? `the recorded rate is unknown (a drain did not settle)`
+        : same
+          ? `queue mode stores no faster than direct mode, at the data tier's pace: ${q.recordedPerSec} vs ${d.recordedPerSec} votes recorded/s${at}`
+          : `votes recorded/s${at}: queue mode ${q.recordedPerSec}, direct mode ${d.recordedPerSec}`;
     const accepted = `queue mode accepted ${q.acceptedPerSec}/s (p99 ${ms(q.latencyMs.p99)}), direct mode ${d.acceptedPerSec}/s (p99 ${ms(d.latencyMs.p99)}${d.failed ? `, ${d.failed} failed: ${classes(d.errors)}` : ''})`;
     const backlog =
       q.backlogGrowthPerSec !== null && q.drainSeconds !== null

@@ -223,7 +223,7 @@ describe('the proof verdict', () => {
     const lost = { direct: lostOverall('direct', modes.direct, proof), queue: lostOverall('queue', modes.queue, proof) };
     const v = proofVerdict(modes, proof, 80, lost);
     expect(v).toMatch(/^Direct mode sustains 35 votes\/s at p99 20 ms and falls behind beyond \(at 42\/s it broke by throughput: p99 20 ms, answered 35\/s\); queue mode sustains at least 240 votes\/s at p99 20 ms \(the search's upper bound; nothing broke\): 6.86× direct \(p99 ≤ 1 s, failed ≤ 1 %, achieved ≥ 95 % of offered\)\. /);
-    expect(v).toContain('Queue mode stores at the pace of the data tier as direct mode does: 32 vs 35 votes recorded/s at 80 votes/s offered');
+    expect(v).toContain("Queue mode stores no faster than direct mode, at the data tier's pace: 32 vs 35 votes recorded/s at 80 votes/s offered");
     expect(v).toContain('its backlog grew 45 votes/s and drained in 3 s (predicted 2.8 s)');
     expect(v).toMatch(/Every accepted vote was counted in both modes \(lost 0\/0\)\.$/);
   });
@@ -232,6 +232,9 @@ describe('the proof verdict', () => {
     const lossy = { capacity: { slo: SLO_DEFAULTS, direct: search(35, false, 'latency'), queue: { ...search(240, true, null), reconciliation: { ...fakeResult(), outcome: 'lost' as const, lost: 12 } } } };
     expect(lostOverall('queue', modes.queue, lossy)).toBe(12);
     expect(proofVerdict(modes, lossy, 80, { direct: 0, queue: 12 })).toMatch(/LOST accepted votes: queue 12\.$/);
+    // A queue that lost votes records fewer: the verdict states both rates without claiming the same pace.
+    const leaky = { ...modes, queue: summarizeMode([fakeResult({ mode: 'queue', acceptedPerSec: 80, recordedPerSec: 17 })]) };
+    expect(proofVerdict(leaky, lossy, 80, { direct: 0, queue: 12 })).toContain('Votes recorded/s at 80 votes/s offered: queue mode 17, direct mode 35');
     const unsettled = { burst: { queue: { offered: 200, accepted: 200, failed: 0, errors: {}, latencyMs: modes.queue.latencyMs, outcome: 'not-settled' as const, lost: null, extra: null, drainSeconds: null, recordedPerSec: null, backlogAtLoadEnd: 150, predictedDrainSeconds: 4, undrained: 150, reason: 'drain timeout (30 s) reached before the count stopped moving' } } };
     expect(lostOverall('queue', modes.queue, unsettled)).toBeNull();
     expect(proofVerdict(modes, unsettled, 80, { direct: 0, queue: null })).toMatch(/NOT SETTLED, not proven lost: queue \(drain timeout \(30 s\) reached before the count stopped moving\)\.$/);

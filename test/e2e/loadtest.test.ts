@@ -123,7 +123,7 @@ describe('load tests against the lab twin', () => {
     expect(j.conditions).toMatchObject({ storageProfile: 'pi-sd', flavour: 'hardened', trials: 1, consumerRestartAtSeconds: 1 });
     expect(j.lostOverall).toEqual({ direct: 0, queue: 0 });
     for (const m of ['direct', 'queue'] as const) expect(j.capacity[m].reconciliation).toMatchObject({ outcome: 'counted', lost: 0 });
-    expect(j.verdict).toMatch(/^Direct mode sustains [\d.]+ votes\/s .*queue mode sustains at least 60 votes\/s .*Queue mode stores at the pace of the data tier .*A 150-vote burst in one second: .*Every accepted vote was counted in both modes \(lost 0\/0\)\.$/);
+    expect(j.verdict).toMatch(/^Direct mode sustains [\d.]+ votes\/s .*queue mode sustains at least 60 votes\/s .*(Queue mode stores no faster than direct mode|Votes recorded\/s at 80 votes\/s offered).*A 150-vote burst in one second: .*Every accepted vote was counted in both modes \(lost 0\/0\)\.$/);
     expect(j.thresholds.map((t) => [t.threshold, t.ok])).toEqual([
       ['lost==0', true],
       ['lost==0', true],
