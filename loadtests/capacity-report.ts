@@ -2,7 +2,7 @@ import { paragraph, renderPage, table } from '../lib/report/html.ts';
 import { capacitySections, STEP_HEAD, stepCells, stepsMarkdown } from './capacity-charts.ts';
 import type { CapacityResult } from './capacity-run.ts';
 import { describeReconciliation } from './reconcile.ts';
-import { acceptedVsRecorded, flatConditions, PARTIAL, thresholdsMd, thresholdsSection, type ReportFiles } from './report.ts';
+import { acceptedVsRecorded, flatConditions, mdTail, thresholdsSection, warningOf, type ReportFiles } from './report.ts';
 import type { ThresholdOutcome } from './thresholds.ts';
 
 // `loadtest capacity` results → what people read: the --json document (the
@@ -37,7 +37,7 @@ export function renderCapacityReport(r: CapacityResult, thresholds: ThresholdOut
   const name = String(r.conditions.mode ?? 'target');
   const title = `myhero capacity: ${String(r.conditions.target ?? '')}`;
   const reconciliation = `Reconciliation of every step's votes ${describeReconciliation(r.reconciliation, r.acceptedTotal)}.`;
-  const warning = [r.partial ? PARTIAL : '', r.unjudged ? `NOT JUDGED: ${r.unjudged}.` : ''].filter(Boolean).join(' ');
+  const warning = warningOf(r.partial, r.unjudged ? [r.unjudged] : []);
   const lead = `${name} ${r.verdict}.`;
   const md =
     `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}**${lead}**\n\n${reconciliation}\n\n## Steps\n\n${stepsMarkdown(r.steps)}\n\n` +
@@ -46,8 +46,7 @@ export function renderCapacityReport(r: CapacityResult, thresholds: ThresholdOut
       .map((s) => `- step ${s.step}: ${s.why}`)
       .join('\n') +
     '\n' +
-    thresholdsMd(thresholds) +
-    `\n## Conditions\n\n${Object.entries(flatConditions(r.conditions)).map(([k, v]) => `- ${k}: ${v}`).join('\n')}\n`;
+    mdTail(thresholds, r.conditions);
   const html = renderPage({
     title,
     lead,

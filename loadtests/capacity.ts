@@ -1,4 +1,4 @@
-import type { Percentiles } from './figures.ts';
+import type { LoadFigures } from './figures.ts';
 import type { Stage } from './schedule.ts';
 
 // The capacity search, pure: the SLO that defines "sustained", how one fixed-rate
@@ -69,8 +69,11 @@ export const STALL_SHARE = 0.2;
 /** What broke a step: the target's latency, failures or throughput, or the load generator itself. */
 export type BrokeBy = 'latency' | 'failures' | 'throughput' | 'generator';
 
-/** One fixed-rate step as measured (votes only unless the mix says otherwise). */
-export interface StepFigures {
+/**
+ * One fixed-rate step as measured (votes only unless the mix says otherwise): the load's figures
+ * (attempted, accepted, failed by class, accepted/s, vote latency from the intended send time), and:
+ */
+export interface StepFigures extends Omit<LoadFigures, 'requestsPerSec'> {
   offeredPerSec: number;
   durationSeconds: number;
   /** Requests that went out (answered or failed) and were due in the step. */
@@ -79,14 +82,6 @@ export interface StepFigures {
   windowSeconds: number;
   /** Requests answered or failed per second of the window. */
   achievedPerSec: number;
-  attempted: number;
-  accepted: number;
-  failed: number;
-  /** Failed votes by class. */
-  errors: Record<string, number>;
-  acceptedPerSec: number;
-  /** Vote latency from the intended send time. */
-  latencyMs: Percentiles;
   /** Arrivals no free connection could send (the target held every connection). */
   dropped: number;
   /** The load generator during the step: its busiest thread's event-loop busy share, and how late its timers fired (p99). */

@@ -117,7 +117,7 @@ export function compareRows(c: CompareResult): Row[] {
 /** pass, FAIL, or UNKNOWN (the figure could not be established: the run is not judged on it). */
 export const thresholdVerdict = (o: ThresholdOutcome) => (o.unknown ? 'UNKNOWN' : o.ok ? 'pass' : 'FAIL');
 
-export function thresholdsMd(t: readonly ThresholdOutcome[]): string {
+function thresholdsMd(t: readonly ThresholdOutcome[]): string {
   if (!t.length) return '';
   return `\n## Thresholds\n\n${t.map((o) => `- ${o.ok ? 'pass' : `**${thresholdVerdict(o)}**`} \`${o.threshold}\`${o.mode ? ` (${o.mode})` : ''}: ${o.actual ?? 'unknown'}`).join('\n')}\n`;
 }
@@ -131,6 +131,17 @@ export function thresholdsSection(t: readonly ThresholdOutcome[]): ReportSection
 function byHeroRows(lostByHero: Record<string, number>, extraByHero: Record<string, number>): (string | number)[][] {
   return [...new Set([...Object.keys(lostByHero), ...Object.keys(extraByHero)])].sort().map((h) => [h, lostByHero[h] ?? 0, extraByHero[h] ?? 0]);
 }
+
+/** The end of a summary.md: the thresholds, then the conditions, one `- key: value` line each. */
+export const mdTail = (thresholds: readonly ThresholdOutcome[], c: Record<string, unknown>) =>
+  thresholdsMd(thresholds) +
+  `\n## Conditions\n\n${Object.entries(flatConditions(c))
+    .map(([k, v]) => `- ${k}: ${v}`)
+    .join('\n')}\n`;
+
+/** The banner of a report that is partial (Ctrl-C) or could not be judged (`unjudged`: what went away, where). */
+export const warningOf = (partial: boolean, unjudged: readonly string[]) =>
+  [partial ? PARTIAL : '', unjudged.length ? `NOT JUDGED: ${unjudged.join('; ')}.` : ''].filter(Boolean).join(' ');
 
 export function flatConditions(c: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -240,7 +251,7 @@ export interface ReportFiles {
   'report.html': string;
 }
 
-export const PARTIAL = 'PARTIAL: the run was stopped early (Ctrl-C); figures cover only what ran.';
+const PARTIAL = 'PARTIAL: the run was stopped early (Ctrl-C); figures cover only what ran.';
 
 /**
  * Accepted votes (cumulative, by answer) and recorded votes over time, with the backlog between
@@ -279,15 +290,14 @@ export function renderRunReport(r: RunResult, thresholds: ThresholdOutcome[]): R
   const name = String(r.conditions.mode ?? 'run');
   const rows = runRows(r);
   const heroes = byHeroRows(r.lostByHero, r.extraByHero);
-  const warning = [r.partial ? PARTIAL : '', r.unjudged ? `NOT JUDGED: ${r.unjudged}.` : ''].filter(Boolean).join(' ');
+  const warning = warningOf(r.partial, r.unjudged ? [r.unjudged] : []);
   const md =
     `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}${lead}\n\n${markdownTable(rows)}\n\n` +
     `Stored: ${storedLine(r)}.\n` +
     `Errors by class: ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}.\n` +
     `Reconnects (new connections, not failures): ${r.reconnects}.\n` +
     (heroes.length ? `\n## Per hero\n\n| hero | lost | extra |\n|---|---:|---:|\n${heroes.map((h) => `| ${h.join(' | ')} |`).join('\n')}\n` : '') +
-    thresholdsMd(thresholds) +
-    `\n## Conditions\n\n${Object.entries(flatConditions(r.conditions)).map(([k, v]) => `- ${k}: ${v}`).join('\n')}\n`;
+    mdTail(thresholds, r.conditions);
   const html = renderPage({
     title,
     lead,
@@ -379,14 +389,13 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
   const note = 'Figures are medians over trials; lost and extra are totals over all trials (per hero: a duplicate of one hero cannot hide a loss of another); "?" is a figure the reconciliation could not establish. Trials alternate the order (direct first, then queue first) so drift favours neither mode.';
   const heroes = APP_MODES.flatMap((m) => byHeroRows(c.modes[m].lostByHero, c.modes[m].extraByHero).map((row) => [m, ...row]));
   const unjudged = runs.filter((r) => r.result.unjudged).map((r) => `trial ${r.trial} ${r.mode}: ${r.result.unjudged}`);
-  const warning = [c.partial ? PARTIAL : '', unjudged.length ? `NOT JUDGED: ${unjudged.join('; ')}.` : ''].filter(Boolean).join(' ');
+  const warning = warningOf(c.partial, unjudged);
   const md =
     `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${markdownTable(rows)}\n\n${note}\n\n` +
     proof.md +
     `\n## Trials\n\n| ${trialHead.join(' | ')} |\n|${trialHead.map(() => '---').join('|')}|\n${trialRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n` +
     (heroes.length ? `\n## Per hero\n\n| mode | hero | lost | extra |\n|---|---|---:|---:|\n${heroes.map((h) => `| ${h.join(' | ')} |`).join('\n')}\n` : '') +
-    thresholdsMd(thresholds) +
-    `\n## Conditions\n\n${Object.entries(flatConditions(c.conditions)).map(([k, v]) => `- ${k}: ${v}`).join('\n')}\n`;
+    mdTail(thresholds, c.conditions);
   const html = renderPage({
     title,
     lead: `${c.verdict} (ratio ${c.ratio ?? 'n/a'})`,
