@@ -64,6 +64,8 @@ export interface ConnectionEvents {
   failed(c: Connection, cls: ErrorClass): void;
   /** A request went out on a new connection (the server closed the previous one, or it failed). */
   reconnected(c: Connection): void;
+  /** Connecting failed with nothing in flight (e.g. refused before the first request); the client tries again. */
+  connectFailed?(c: Connection): void;
 }
 
 export interface ConnectionPool {
@@ -132,7 +134,10 @@ export function openConnections(opts: PoolOptions, on: ConnectionEvents): Connec
       // After a timeout autocannon has already asked for a request on the new connection;
       // after a connection error it connects again and asks then.
       events.on('timeout', () => this.lose('timeout', true));
-      events.on('connError', (err: unknown) => this.lose(classifyError(err), false));
+      events.on('connError', (err: unknown) => {
+        if (this.busy) this.lose(classifyError(err), false);
+        else on.connectFailed?.(this);
+      });
     }
 
     get next(): number {

@@ -50,7 +50,7 @@ export interface ShardResult extends TallyResult {
 
 /** A shard whose connections are open and waiting for the common start time. */
 export interface PreparedShard {
-  /** Resolves once every connection is open (or after CONNECT_WAIT_MS: a target refusing some is the run's to count). */
+  /** Resolves once every connection is open or has failed to connect (at most CONNECT_WAIT_MS). */
   connected: Promise<void>;
   start(startAt: number): Promise<ShardResult>;
 }
@@ -117,7 +117,13 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
   let running = true;
   let partial = false;
   const idleBeforeStart = new Set<Connection>();
+  /** Connections that are open, or could not connect: the start waits for all of them (a refusing target is the run's to count). */
+  const settledBeforeStart = new Set<Connection>();
   let allConnected: () => void = () => {};
+  const settled = (c: Connection) => {
+    settledBeforeStart.add(c);
+    if (settledBeforeStart.size >= spec.connections) allConnected();
+  };
   const connected = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, CONNECT_WAIT_MS);
     allConnected = () => {
@@ -139,7 +145,7 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
     if (!running || timers[c.index] || c.busy) return;
     if (!started) {
       idleBeforeStart.add(c);
-      if (idleBeforeStart.size >= spec.connections) allConnected();
+      settled(c);
       return;
     }
     const t = now();
@@ -186,6 +192,9 @@ export function prepareShard(spec: ShardSpec, onInterval: (i: Interval) => void,
       answered: (c, status, body) => finished(c, classify(inflight[c.index]?.request.route ?? 'vote', status, body)),
       failed: finished,
       reconnected: () => tally?.reconnect(now()),
+      connectFailed: (c) => {
+        if (!started) settled(c);
+      },
     },
   );
 

@@ -128,6 +128,19 @@ describe('runLoad', () => {
     expect(exitCode(true, [], [r])).toBe(EXIT.interrupted);
   });
 
+  it('starts at once against connections that cannot open: the start waits only for connections that are still connecting', async () => {
+    const a = await target();
+    const url = a.url;
+    await a.stop();
+    app = undefined;
+    const t0 = Date.now();
+    const r = await runLoad({ target: url, key: 'K', model: { kind: 'open', rate: 50 }, durationMs: 600, mix: { heroes: ['Hulk'], weights: { vote: 1, results: 0, options: 0 } }, reconcile: false });
+    // Without the refused connections counting as settled, the start would have waited 3 s for them.
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(r.errors.refused).toBeGreaterThan(0);
+    expect(r.unjudged).toMatch(/refused connections/);
+  });
+
   it('names the data tier when the app answers /health but not /options', async () => {
     const half = createServer((req, res) => {
       if (req.url === '/health') return void res.end('Service up.');
