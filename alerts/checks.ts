@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { amtoolBinary, promtoolBinary } from '../lab/promstack.ts';
+import { amtoolBinary, promtoolBinary } from '../lib/promstack.ts';
 import { EXIT, describeError, type ExitCode } from '../lib/errors.ts';
 import { BUNDLE_PATHS, ruleContext } from './bundle.ts';
 import { alertCases } from './cases/index.ts';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startAlertmanager } from '../lab/promstack.ts';
+import { startAlertmanager } from '../lib/promstack.ts';
 import { alertmanagerConfig } from './alertmanager.ts';
 import { alertmanagerSettings, templateFiles } from './bundle.ts';
 import type { InhibitionCase } from './cases/inhibition.ts';

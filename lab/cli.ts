@@ -9,7 +9,7 @@ import { assertPortFree } from '../lib/net.ts';
 import { bool, int, oneOf, string, url } from '../lib/parse.ts';
 import { STORAGE, STORAGE_PROFILES, type StorageProfile } from './data/store.ts';
 import { startLab, type Lab } from './lab.ts';
-import { prometheusBinary, startPrometheus, type RunningPrometheus } from './promstack.ts';
+import { prometheusBinary, startPrometheus, type RunningPrometheus } from '../lib/promstack.ts';
 import { TWIN_JOB, twinScrapeConfig } from './scrape.ts';
 import { durationText, flavour, ms, registerLabServices } from './service-cli.ts';
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { promtoolBinary, startAlertmanager } from '../../lab/promstack.ts';
+import { promtoolBinary, startAlertmanager } from '../../lib/promstack.ts';
 import { buildBundle, BUNDLE_PATHS, templateFiles } from '../bundle.ts';
 import { inhibitionCases } from '../cases/inhibition.ts';
 import { runChecks } from '../checks.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startAlertmanager, type RunningAlertmanager } from '../../lab/promstack.ts';
+import { startAlertmanager, type RunningAlertmanager } from '../../lib/promstack.ts';
 import { buildBundle, BUNDLE_PATHS, templateFiles } from '../bundle.ts';
 import type { AlertsConfig } from '../config.ts';
 import { postAlerts } from '../inhibition.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { amtoolBinary } from '../../lab/promstack.ts';
+import { amtoolBinary } from '../../lib/promstack.ts';
 import { isKustomization, validateObject } from '../../test/fixtures/k8s-schemas.ts';
 import { EMAIL_SUBJECT_TEMPLATE, SLACK_TEMPLATES } from '../alertmanager.ts';
 import { buildBundle, BUNDLE_PATHS, templateFiles } from '../bundle.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrometheus, type RunningPrometheus } from '../../lab/promstack.ts';
+import { startPrometheus, type RunningPrometheus } from '../../lib/promstack.ts';
 import { probePrometheus } from '../probes/prometheus.ts';
 
 // The Prometheus probe against a real Prometheus: an alert that fires, one that never does, a bad query.

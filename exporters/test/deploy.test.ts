@@ -12,7 +12,7 @@ import { validateObject } from '../../test/fixtures/k8s-schemas.ts';
 import { startExporter } from '../server.ts';
 import { parseExposition, valueOf } from './fixtures/exposition.ts';
 import { makeSysfs } from './fixtures/sysfs.ts';
-import { promtoolBinary } from '../../lab/promstack.ts';
+import { promtoolBinary } from '../../lib/promstack.ts';
 import { findBinary } from '../../lib/proc.ts';
 import { BUNDLE_NODE_FLAGS } from '../build.ts';
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TWIN } from '../../lib/catalog.ts';
 import { startLab, type Lab } from '../lab.ts';
-import { startPrometheus, type RunningPrometheus } from '../promstack.ts';
+import { startPrometheus, type RunningPrometheus } from '../../lib/promstack.ts';
 import { twinScrapeConfig } from '../scrape.ts';
 import { noTracing, startTracing } from '../tracing.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './fixtures/otlp.ts';

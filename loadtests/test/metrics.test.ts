@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LOADTEST } from '../../lib/catalog.ts';
 import { EXIT, UserError } from '../../lib/errors.ts';
 import { freePort } from '../../lib/net.ts';
-import { promtoolBinary } from '../../lab/promstack.ts';
+import { promtoolBinary } from '../../lib/promstack.ts';
 import { bucketIndex, emptyInterval } from '../accounting.ts';
 import type { IntervalSample } from '../engine.ts';
 import { startLiveMetrics, type LiveMetrics } from '../metrics.ts';

@@ -7,7 +7,7 @@ import { startSlackReceiver, type SlackMessage, type SlackReceiver } from '../..
 import { testConfig } from '../../alerts/test/fixtures/config.ts';
 import { startExporter } from '../../exporters/server.ts';
 import { makeSysfs, setCpuTemperature } from '../../exporters/test/fixtures/sysfs.ts';
-import { startAlertmanager, startPrometheus, type RunningAlertmanager, type RunningPrometheus } from '../../lab/promstack.ts';
+import { startAlertmanager, startPrometheus, type RunningAlertmanager, type RunningPrometheus } from '../../lib/promstack.ts';
 import { PROMETHEUS, RPI } from '../../lib/catalog.ts';
 import { PI_THERMAL } from '../../lib/defaults.ts';
 

@@ -11,7 +11,7 @@ import { NODE_COLLECTORS, startNodeExporter, type RunningNodeExporter } from '..
 import { makeProcfs } from '../../exporters/test/fixtures/procfs.ts';
 import { makeSysfs, type Board } from '../../exporters/test/fixtures/sysfs.ts';
 import { startLab, type Lab } from '../../lab/lab.ts';
-import { startPrometheus, type RunningPrometheus } from '../../lab/promstack.ts';
+import { startPrometheus, type RunningPrometheus } from '../../lib/promstack.ts';
 import { LABELS, LOADTEST, PROMETHEUS, TWIN } from '../../lib/catalog.ts';
 import { KEYS, LOOPBACK } from '../../lib/defaults.ts';
 import { freePort } from '../../lib/net.ts';

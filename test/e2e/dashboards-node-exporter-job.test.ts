@@ -7,7 +7,7 @@ import { metricNames } from '../../dashboards/metric-names.ts';
 import { buildDashboards } from '../../dashboards/registry.ts';
 import { startNodeExporter, type RunningNodeExporter } from '../../exporters/test/fixtures/node-exporter.ts';
 import { makeSysfs } from '../../exporters/test/fixtures/sysfs.ts';
-import { startPrometheus, type RunningPrometheus } from '../../lab/promstack.ts';
+import { startPrometheus, type RunningPrometheus } from '../../lib/promstack.ts';
 import { NODE } from '../../lib/catalog.ts';
 import { defaultMonitoring } from '../../lib/monitoring.ts';
 import { prometheusApi } from '../../lib/prometheus-api.ts';

@@ -6,7 +6,7 @@ import { evaluateDashboards, refusedQueries } from '../../dashboards/evaluate.ts
 import { SOURCES, SOURCE_VAR } from '../../dashboards/exprs.ts';
 import { buildDashboards } from '../../dashboards/registry.ts';
 import { defaultMonitoring } from '../../lib/monitoring.ts';
-import { startPrometheus, type RunningPrometheus } from '../../lab/promstack.ts';
+import { startPrometheus, type RunningPrometheus } from '../../lib/promstack.ts';
 import { prometheusApi } from '../../lib/prometheus-api.ts';
 
 // Every PromQL expression of every dashboard (panels, variable queries,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { RPI } from '../../lib/catalog.ts';
 import { LOOPBACK } from '../../lib/defaults.ts';
-import { startPrometheus, type RunningPrometheus } from '../../lab/promstack.ts';
+import { startPrometheus, type RunningPrometheus } from '../../lib/promstack.ts';
 import { startExporter } from '../../exporters/server.ts';
 import { installFakeVcgencmd } from '../../exporters/test/fixtures/fake-vcgencmd.ts';
 import { makeSysfs, setCpuTemperature } from '../../exporters/test/fixtures/sysfs.ts';

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectKube, isNotFound, rolloutState } from '../../lib/kube.ts';
-import { freePort } from '../../lib/net.ts';
-import { addNodes, makePki, myheroDeployment, startApiServer, writeKubeconfig, type ApiServer } from '../fixtures/kube-apiserver/index.ts';
+import { connectKube, isNotFound, rolloutState } from '../kube.ts';
+import { freePort } from '../net.ts';
+import { addNodes, makePki, myheroDeployment, startApiServer, writeKubeconfig, type ApiServer } from '../../test/fixtures/kube-apiserver/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-test-'));
 let api: ApiServer | undefined;

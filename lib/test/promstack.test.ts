@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startAlertmanager, startPrometheus } from '../../lab/promstack.ts';
+import { startAlertmanager, startPrometheus } from '../promstack.ts';
 
 describe('real Prometheus and Alertmanager on loopback', () => {
   it('starts Prometheus, answers PromQL and reports PromQL errors', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { barChart, lineChart, niceTicks } from '../../lib/report/svg.ts';
-import { renderPage, table } from '../../lib/report/html.ts';
+import { barChart, lineChart, niceTicks } from '../report/svg.ts';
+import { renderPage, table } from '../report/html.ts';
 
 describe('lib/report', () => {
   it('picks 1-2-5 ticks covering the range', () => {

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkSectionKeys, loadConfigFile, redactSettings, resolveSettings, setting } from '../../lib/config.ts';
-import { UserError } from '../../lib/errors.ts';
-import * as p from '../../lib/parse.ts';
+import { checkSectionKeys, loadConfigFile, redactSettings, resolveSettings, setting } from '../config.ts';
+import { UserError } from '../errors.ts';
+import * as p from '../parse.ts';
 
 const spec = {
   voters: setting({ flag: '--voters <n>', describe: 'voters', default: 10, parse: p.int(1, 1000), env: ['VOTERS'] }),

@@ -2,12 +2,14 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { LOOPBACK } from '../lib/defaults.ts';
-import { freePort, waitForHttp } from '../lib/net.ts';
-import { findBinary, startService, type Service } from '../lib/proc.ts';
+import { LOOPBACK } from './defaults.ts';
+import { freePort, waitForHttp } from './net.ts';
+import { findBinary, startService, type Service } from './proc.ts';
+import { prometheusApi } from './prometheus-api.ts';
 
-// The real Prometheus and Alertmanager (Debian packages `prometheus` and
-// `prometheus-alertmanager`) run on loopback for the lab and the end-to-end tests.
+// The real Prometheus tools (Debian packages `prometheus` and `prometheus-alertmanager`):
+// where their binaries are, and Prometheus and Alertmanager started on loopback with a
+// config of the caller's, for `lab up --prometheus`, `alerts test` and the tests.
 
 const INSTALL_PROM = 'install the Debian package "prometheus" (npm run setup does it)';
 const INSTALL_AM = 'install the Debian package "prometheus-alertmanager" (npm run setup does it)';
@@ -81,23 +83,12 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   );
   await started(service, `${url}/-/ready`, 'prometheus');
 
-  const query = async (expr: string, time?: number): Promise<Sample[]> => {
-    const params = new URLSearchParams({ query: expr });
-    if (time !== undefined) params.set('time', String(time));
-    const res = await fetch(`${url}/api/v1/query`, { method: 'POST', body: params });
-    const body = (await res.json()) as {
-      status: string;
-      error?: string;
-      data?: { resultType: string; result: unknown };
-    };
-    if (body.status !== 'success') throw new Error(`PromQL error for ${expr}: ${body.error}`);
-    const { resultType, result } = body.data!;
-    if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
-    if (resultType !== 'vector') return [];
-    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => ({
-      metric: r.metric,
-      value: Number(r.value[1]),
-    }));
+  const api = prometheusApi(url);
+  const query = async (expr: string, time = Date.now() / 1000): Promise<Sample[]> => {
+    const answer = await api.instant(expr, time);
+    if (answer.error) throw new Error(`PromQL error for ${expr}: ${answer.error}`);
+    if (answer.resultType !== 'vector' && answer.resultType !== 'scalar') return [];
+    return answer.result.map((r) => ({ metric: r.metric, value: Number(r.values[0]![1]) }));
   };
 
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KSM, NODE, TWIN } from '../../lib/catalog.ts';
-import { bucket, quantile, rate, sel, sumBy } from '../../lib/promql.ts';
+import { KSM, NODE, TWIN } from '../catalog.ts';
+import { bucket, quantile, rate, sel, sumBy } from '../promql.ts';
 
 // The one PromQL builder the alerts and the dashboards share.
 
