@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { createProgram, exitCodeOf } from '../lib/cli.ts';
 import { registerCommands } from '../lib/commands.ts';
 import { EXIT, UserError } from '../lib/errors.ts';
+import { runCli } from './fixtures/cli.ts';
 
 // Every usage error of every command exits 2, the same as any other bad input.
 // The tree is walked from the registered program, so a new command is covered
@@ -68,13 +67,9 @@ describe('usage errors exit 2 in every command', () => {
   });
 
   it('the real binary: one usage line on stderr, exit 2, no stack trace', async () => {
-    const bin = new URL('../bin/myhero-ops', import.meta.url).pathname;
-    const err = await promisify(execFile)(process.execPath, [bin, 'chaos', 'pod-kill', '--bogus']).then(
-      () => undefined,
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(err?.code).toBe(EXIT.badInput);
-    expect(err?.stderr).toMatch(/^error: unknown option '--bogus'/);
-    expect(err?.stderr).not.toMatch(/\n\s+at /);
+    const r = await runCli(['chaos', 'pod-kill', '--bogus']);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.stderr).toMatch(/^error: unknown option '--bogus'/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

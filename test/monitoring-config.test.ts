@@ -1,28 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.ts';
 
 // One monitoring config for alerts and dashboards: the `monitoring` section of
 // the config file changes both at once, both builds report the same effective
 // config, and neither folder keeps a selector of its own.
 
-const run = promisify(execFile);
-const BIN = new URL('../bin/myhero-ops', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'monitoring-config-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, LOG_LEVEL: 'warn' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(args, { cwd: tmp });
 
 const MONITORING = {
   nodeExporterJob: 'node',

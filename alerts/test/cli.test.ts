@@ -1,26 +1,15 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { runCli } from '../../test/fixtures/cli.ts';
 import { checksExitCode } from '../checks.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../../bin/myhero-ops', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'alerts-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: tmp, env });
 
 describe('bin/myhero-ops alerts', () => {
   it('build writes rule files, a PrometheusRule, alertmanager.yml, templates and a Secret shape with placeholders only', async () => {

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram, exitCodeOf } from '../../lib/cli.ts';
 import { EXIT } from '../../lib/errors.ts';
 import { registerChaos } from '../cli.ts';
-import { cli, manifests, startCluster, type TestCluster } from './fixtures/cluster.ts';
+import { manifests, startCluster, type TestCluster } from './fixtures/cluster.ts';
+import { runCli } from '../../test/fixtures/cli.ts';
 
 // Every usage error of every chaos command exits 2 with one line, before the first
 // request to the cluster: the stand-in must have seen nothing. The commands run in
@@ -117,7 +118,7 @@ describe('chaos usage errors: one line, exit 2, no request sent', () => {
 
   it('the real binary: chaos gameday bad.yaml prints one line naming the field, exits 2, sends no request', async () => {
     const file = experiment('bad.yaml', 'pod-kill: {selector: "app=myhero,tier=app", count: 1.5}');
-    const r = await cli(['chaos', 'gameday', file, '-n', 'default', '--kubeconfig', c.kubeconfig, '--dry-run']);
+    const r = await runCli(['chaos', 'gameday', file, '-n', 'default', '--kubeconfig', c.kubeconfig, '--dry-run']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`myhero-ops: ${file}: method[0].pod-kill.count: expected a whole number, got 1.5\n`);
     expect(c.api.requests).toEqual([]);

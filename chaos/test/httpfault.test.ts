@@ -7,7 +7,8 @@ import { RUN_LABEL } from '../mesh.ts';
 import type { Plan } from '../plan.ts';
 import { checkInventory, readInventory } from '../preflight.ts';
 import type { HttpFaultSpec } from '../steps/http-fault.ts';
-import { cli, eventually, manifests, run, settle, startCluster, writes, type TestCluster } from './fixtures/cluster.ts';
+import { eventually, manifests, run, settle, startCluster, writes, type TestCluster } from './fixtures/cluster.ts';
+import { startCli } from '../../test/fixtures/cli.ts';
 
 // http-fault against the stand-in with Istio: the VirtualService it creates or patches
 // (the stand-in validates both against Istio's schema and webhook rules), what the
@@ -141,11 +142,9 @@ describe('http-fault against the stand-in', () => {
     c = await meshCluster({ vs: gatewayVs() });
     const before = await c.kube.getCustom(VS(), 'default', 'myhero');
     const out = `${c.dir}/sigint`;
-    const r = await cli(['chaos', 'http-fault', '-n', 'default', '--kubeconfig', c.kubeconfig, '--service', 'myhero-app', '--abort', '500', '--duration', '10m', '--poll', '100ms', '--out', out], {
-      onSpawn: (child) => {
-        void eventually(async () => !!(await c.kube.getCustom(VS(), 'default', 'myhero')).metadata.labels?.[RUN_LABEL], 30_000, 'the fault').then(() => child.kill('SIGINT'));
-      },
-    });
+    const fault = startCli(['chaos', 'http-fault', '-n', 'default', '--kubeconfig', c.kubeconfig, '--service', 'myhero-app', '--abort', '500', '--duration', '10m', '--poll', '100ms', '--out', out]);
+    void eventually(async () => !!(await c.kube.getCustom(VS(), 'default', 'myhero')).metadata.labels?.[RUN_LABEL], 30_000, 'the fault').then(() => fault.child.kill('SIGINT'));
+    const r = await fault.result;
     expect(r.code, r.stderr).toBe(130);
     const after = await c.kube.getCustom(VS(), 'default', 'myhero');
     expect(JSON.stringify(after.spec)).toBe(JSON.stringify(before.spec));
@@ -159,12 +158,11 @@ describe('http-fault against the stand-in', () => {
   it('a run killed mid-fault leaves labelled objects: a new fault refuses them, and chaos cleanup restores and deletes them', async () => {
     c = await meshCluster({ vs: gatewayVs() });
     const before = await c.kube.getCustom(VS(), 'default', 'myhero');
-    const killed = (service: string, name: string) =>
-      cli(['chaos', 'http-fault', '-n', 'default', '--kubeconfig', c.kubeconfig, '--service', service, '--delay', '2s', '--duration', '10m', '--out', `${c.dir}/${service}`], {
-        onSpawn: (child) => {
-          void eventually(async () => !!(await c.kube.getCustom(VS(), 'default', name).catch(() => undefined))?.metadata.labels?.[RUN_LABEL], 30_000, name).then(() => child.kill('SIGKILL'));
-        },
-      });
+    const killed = (service: string, name: string) => {
+      const fault = startCli(['chaos', 'http-fault', '-n', 'default', '--kubeconfig', c.kubeconfig, '--service', service, '--delay', '2s', '--duration', '10m', '--out', `${c.dir}/${service}`]);
+      void eventually(async () => !!(await c.kube.getCustom(VS(), 'default', name).catch(() => undefined))?.metadata.labels?.[RUN_LABEL], 30_000, name).then(() => fault.child.kill('SIGKILL'));
+      return fault.result;
+    };
     await Promise.all([killed('myhero-app', 'myhero'), killed('myhero-ui', 'myhero-ops-fault-myhero-ui')]);
     const refused = await run(c, faultPlan({}));
     expect(refused.error).toMatch(/^VirtualService default\/myhero still carries a fault of chaos run \S+: run myhero-ops chaos cleanup -n default first$/);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkInventory, formatFindings, readInventory } from '../preflight.ts';
-import { cli, manifests, settle, startCluster, type TestCluster } from './fixtures/cluster.ts';
+import { manifests, settle, startCluster, type TestCluster } from './fixtures/cluster.ts';
+import { runCli } from '../../test/fixtures/cli.ts';
 
 let c: TestCluster;
 afterEach(() => c?.stop());
@@ -53,7 +54,7 @@ describe('preflight', () => {
 
   it('fails (exit 1, --json) on the tutorial manifests and passes once the hardening overlay is applied', async () => {
     c = await startCluster({ objects: manifests(false) });
-    const before = await cli(['chaos', 'preflight', '-n', 'default', '--kubeconfig', c.kubeconfig, '--json']);
+    const before = await runCli(['chaos', 'preflight', '-n', 'default', '--kubeconfig', c.kubeconfig, '--json']);
     expect(before.code).toBe(1);
     expect((JSON.parse(before.stdout) as { findings: { severity: string }[] }).findings.filter((f) => f.severity === 'fail')).toHaveLength(6);
     // kubectl apply -k chaos/manifests: the overlay's objects merged into what is there.

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JournalData } from '../journal.ts';
-import { cli, eventually, manifests, run, settle, startCluster, type TestCluster } from './fixtures/cluster.ts';
+import { eventually, manifests, run, settle, startCluster, type TestCluster } from './fixtures/cluster.ts';
+import { startCli } from '../../test/fixtures/cli.ts';
 
 let c: TestCluster;
 afterEach(() => c?.stop());
@@ -61,17 +62,12 @@ describe('rollbacks always run', () => {
     await settle(c);
     const out = `${c.dir}/sigint`;
     let cordonedSeen = false;
-    const result = await cli(
-      ['chaos', 'node-drain', '-n', 'default', '--kubeconfig', c.kubeconfig, '--node', 'pi-2', '--hold', '10m', '--poll', '100ms', '--sample', '100ms', '--out', out],
-      {
-        onSpawn: (child) => {
-          void eventually(async () => !!(await c.kube.getNode('pi-2')).spec?.unschedulable, 30_000, 'pi-2 cordoned').then(() => {
-            cordonedSeen = true;
-            child.kill('SIGINT');
-          });
-        },
-      },
-    );
+    const drain = startCli(['chaos', 'node-drain', '-n', 'default', '--kubeconfig', c.kubeconfig, '--node', 'pi-2', '--hold', '10m', '--poll', '100ms', '--sample', '100ms', '--out', out]);
+    void eventually(async () => !!(await c.kube.getNode('pi-2')).spec?.unschedulable, 30_000, 'pi-2 cordoned').then(() => {
+      cordonedSeen = true;
+      drain.child.kill('SIGINT');
+    });
+    const result = await drain.result;
     expect(cordonedSeen).toBe(true);
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain('SIGINT received, stopping and restoring');
@@ -115,15 +111,13 @@ describe('rollbacks always run', () => {
     await settle(c);
     let stuck = false;
     hangUncordon(c, 'pi-2', () => (stuck = true));
-    const result = await cli(['chaos', 'node-drain', '-n', 'default', '--kubeconfig', c.kubeconfig, '--node', 'pi-2', '--hold', '10m', '--poll', '100ms', '--out', `${c.dir}/forced`], {
-      onSpawn: (child) => {
-        void eventually(async () => !!(await c.kube.getNode('pi-2')).spec?.unschedulable, 30_000, 'pi-2 cordoned').then(async () => {
-          child.kill('SIGINT');
-          await eventually(() => stuck, 30_000, 'the uncordon to be sent');
-          child.kill('SIGINT');
-        });
-      },
+    const drain = startCli(['chaos', 'node-drain', '-n', 'default', '--kubeconfig', c.kubeconfig, '--node', 'pi-2', '--hold', '10m', '--poll', '100ms', '--out', `${c.dir}/forced`]);
+    void eventually(async () => !!(await c.kube.getNode('pi-2')).spec?.unschedulable, 30_000, 'pi-2 cordoned').then(async () => {
+      drain.child.kill('SIGINT');
+      await eventually(() => stuck, 30_000, 'the uncordon to be sent');
+      drain.child.kill('SIGINT');
     });
+    const result = await drain.result;
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain(`myhero-ops: forced exit\nmyhero-ops: NOT restored; run these to restore:\n  kubectl --kubeconfig ${c.kubeconfig} --context stand-in uncordon pi-2\n`);
     expect((await c.kube.getNode('pi-2')).spec?.unschedulable).toBe(true);

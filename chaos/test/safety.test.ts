@@ -3,7 +3,8 @@ import type { V1Node, V1Pod } from '../../lib/kube.ts';
 import { checkNamespace } from '../../lib/kube-safety.ts';
 import { checkNodeVictim, pickRandom, pickVictimNode, pickVictimPods, victimCount } from '../safety.ts';
 import type { Plan } from '../plan.ts';
-import { cli, manifests, run, startCluster, writes, type TestCluster } from './fixtures/cluster.ts';
+import { manifests, run, startCluster, writes, type TestCluster } from './fixtures/cluster.ts';
+import { runCli } from '../../test/fixtures/cli.ts';
 
 const pods = (n: number, terminating = 0): V1Pod[] =>
   Array.from({ length: n + terminating }, (_, i) => ({
@@ -95,8 +96,8 @@ describe('dry run and refusals against the stand-in', () => {
     c = await startCluster({ objects: manifests(true) });
     const base = ['chaos', 'pod-kill', '--kubeconfig', c.kubeconfig, '--selector', 'tier=app', '--count', '1'];
     const [missing, dry] = await Promise.all([
-      cli([...base, '-n', 'myhero']),
-      cli([...base, '-n', 'default', '--dry-run', '--out', `${c.dir}/dry`]),
+      runCli([...base, '-n', 'myhero']),
+      runCli([...base, '-n', 'default', '--dry-run', '--out', `${c.dir}/dry`]),
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe('myhero-ops: namespace "myhero": not found: namespaces "myhero" at cluster scope');

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,32 +6,18 @@ import { parse } from 'yaml';
 import { DASHBOARDS } from '../../dashboards/registry.ts';
 import { startGrafanaStandin, type GrafanaStandin } from '../../dashboards/test/fixtures/grafana-standin.ts';
 import { freePort } from '../../lib/net.ts';
+import { runCli } from '../fixtures/cli.ts';
 
 // The `dashboards` commands as a user runs them: files on disk, exit codes,
 // one-line errors, and a token that never shows up in any output. Grafana
 // itself cannot run here: push talks to the loopback stand-in of its HTTP API.
 
-const CLI = join(import.meta.dirname, '..', '..', 'bin', 'myhero-ops');
 const TOKEN = 'glsa_cli-test-token-9f8e7d6c5b4a';
 /** How many dashboards the suite ships: the rows of its table. */
 const N = DASHBOARDS.length;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, GRAFANA_TOKEN: '', GRAFANA_URL: '', ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** No Grafana credentials inherited from the test's environment: each test names its own. */
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: { GRAFANA_TOKEN: undefined, GRAFANA_URL: undefined, ...env } });
 
 let dir: string;
 let grafana: GrafanaStandin | undefined;

@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateDashboards, refusedQueries } from '../../dashboards/evaluate.ts';
 import { SOURCES, SOURCE_VAR } from '../../dashboards/exprs.ts';
@@ -8,25 +5,16 @@ import { buildDashboards } from '../../dashboards/registry.ts';
 import { defaultMonitoring } from '../../lib/monitoring.ts';
 import { startPrometheus, type RunningPrometheus } from '../../lib/promstack.ts';
 import { prometheusApi } from '../../lib/prometheus-api.ts';
+import { runCli } from '../fixtures/cli.ts';
 
 // Every PromQL expression of every dashboard (panels, variable queries,
 // annotations), variables resolved and macros computed as Grafana does, sent to
 // the real Debian Prometheus (empty: this is about parsing and executing): a
 // query it refuses fails. The same through `dashboards lint --prometheus`.
 
-const CLI = join(import.meta.dirname, '..', '..', 'bin', 'myhero-ops');
 const dashboards = buildDashboards(defaultMonitoring({ runbookBaseUrl: 'https://git.example.com/runbooks' })).map((d) => ({ name: d.slug, json: d.json }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-const lint = (args: string[]): Promise<Run> =>
-  promisify(execFile)(process.execPath, [CLI, 'dashboards', 'lint', ...args]).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-  );
+const lint = (args: string[]) => runCli(['dashboards', 'lint', ...args]);
 
 let prom: RunningPrometheus;
 beforeAll(async () => {

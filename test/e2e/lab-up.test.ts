@@ -1,45 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PORTS } from '../../lib/defaults.ts';
 import { assertPortFree } from '../../lib/net.ts';
+import { runCli, startCli, type CliProcess } from '../fixtures/cli.ts';
 
 // `bin/myhero-ops lab up` as a user runs it. The queue-mode test is the one
 // test of the suite on the fixed workstation ports (15000, 15001, 1883, 15009).
 
-const BIN = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
-
-function run(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('myhero-ops lab up', () => {
-  let lab: ReturnType<typeof run> | undefined;
+  let lab: CliProcess | undefined;
   afterAll(async () => {
     if (lab && lab.child.exitCode === null) {
       lab.child.kill('SIGINT');
-      await lab.exited;
+      await lab.result;
     }
   });
 
   it('--mode queue on the default ports: a curl vote is "vote submitted" and counted within a second; Ctrl-C stops everything', async () => {
-    lab = run(['lab', 'up', '--mode', 'queue', '--prometheus']);
-    await until('lab up to print its URLs', () => lab!.stdout().includes('Press Ctrl-C') || lab!.child.exitCode !== null, 60_000);
+    lab = startCli(['lab', 'up', '--mode', 'queue', '--prometheus'], { timeoutMs: 90_000 });
+    await lab.waitFor(/Press Ctrl-C/);
     expect(lab.stderr()).not.toMatch(/error/i);
     const out = lab.stdout();
     expect(out).toContain('app       http://127.0.0.1:15001');
@@ -71,7 +50,7 @@ describe('myhero-ops lab up', () => {
     expect(await promUp()).toBe(3);
 
     lab.child.kill('SIGINT');
-    expect(await lab.exited).toBe(0);
+    expect((await lab.result).code).toBe(0);
     for (const port of [PORTS.data, PORTS.app, PORTS.mqtt, PORTS.ernstMetrics, PORTS.labPrometheus]) await assertPortFree('127.0.0.1', port, 'test');
   }, 90_000);
 
@@ -80,17 +59,17 @@ describe('myhero-ops lab up', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = run(['lab', 'up', '--app-port', String(port), '--data-port', '0']);
-      expect(await r.exited).toBe(3);
-      expect(r.stderr().trim()).toBe(`myhero-ops: port ${port} on 127.0.0.1 is already in use (wanted for myhero-app)`);
+      const r = await runCli(['lab', 'up', '--app-port', String(port), '--data-port', '0']);
+      expect(r.code).toBe(3);
+      expect(r.stderr.trim()).toBe(`myhero-ops: port ${port} on 127.0.0.1 is already in use (wanted for myhero-app)`);
     } finally {
       await new Promise((r) => blocker.close(r));
     }
   }, 30_000);
 
   it('bad input: one clear line and a non-zero exit', async () => {
-    const r = run(['lab', 'up', '--mode', 'sideways']);
-    expect(await r.exited).toBe(2);
-    expect(r.stderr().trim()).toBe('myhero-ops: invalid --mode "sideways": expected one of direct|queue');
+    const r = await runCli(['lab', 'up', '--mode', 'sideways']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('myhero-ops: invalid --mode "sideways": expected one of direct|queue');
   }, 30_000);
 });

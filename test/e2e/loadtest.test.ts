@@ -1,8 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TWIN } from '../../lib/catalog.ts';
 import { KEYS } from '../../lib/defaults.ts';
@@ -11,6 +10,7 @@ import { runCompare, type ModeProvider } from '../../loadtests/compare.ts';
 import { runLoad } from '../../loadtests/engine.ts';
 import { labTarget } from '../../loadtests/modes.ts';
 import { sumMetric } from '../../loadtests/reconcile.ts';
+import { runCli, startCli } from '../fixtures/cli.ts';
 
 // The load runner against the real lab twin (data, app, broker and ernst as
 // separate processes), hardened and `original` flavour (which answers like the
@@ -80,22 +80,13 @@ describe('load tests against the lab twin', () => {
 
   it('demo --json: the capacity proof on the Pi profile, ernst restarted mid-run in the hardened queue, nothing lost', async () => {
     const out = mkdtempSync(join(tmpdir(), 'demo-'));
-    const bin = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
     // One trial, the searches capped at 60/s with 2 refining steps, and a 150-vote burst (enough to outlast direct mode's 2 s data timeout) keep this short; the demo's own defaults run 3 trials, 240/s, 200 votes.
-    const child = spawn(process.execPath, [bin, 'demo', '--json', '--trials', '1', '--max-rate', '60', '--refine', '2', '--burst', '150', '--restart-ernst', '--metrics-port', '0', '--out', out], {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
-    expect(stderr).not.toMatch(/Error|at .*\.ts:\d+/);
-    expect(code).toBe(0);
+    const r = await runCli(['demo', '--json', '--trials', '1', '--max-rate', '60', '--refine', '2', '--burst', '150', '--restart-ernst', '--metrics-port', '0', '--out', out], { timeoutMs: 240_000 });
+    expect(r.stderr).not.toMatch(/Error|at .*\.ts:\d+/);
+    expect(r.code).toBe(0);
     type Search = { sustainedPerSec: number; brokeBy: string | null; atLeast: boolean; steps: { offeredPerSec: number; ok: boolean }[]; reconciliation: { outcome: string; lost: number } };
     type Burst = { offered: number; accepted: number; failed: number; errors: Record<string, number>; outcome: string; lost: number; drainSeconds: number; predictedDrainSeconds: number };
-    const j = JSON.parse(stdout) as {
+    const j = JSON.parse(r.stdout) as {
       verdict: string;
       modes: Record<'direct' | 'queue', { lost: number; acceptedPerSec: number; recordedPerSec: number; drainSeconds: number; backlogGrowthPerSec: number; predictedDrainSeconds: number }>;
       capacity: { slo: object } & Record<'direct' | 'queue', Search>;
@@ -136,23 +127,11 @@ describe('load tests against the lab twin', () => {
 
   it('demo: Ctrl-C during the queue run stops within 2 s with a partial report, and leaves no twin running', async () => {
     const out = mkdtempSync(join(tmpdir(), 'demo-int-'));
-    const bin = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
     // Straight to the trials (no capacity search, no burst): the interrupt lands in trial 1's queue run.
-    const child = spawn(process.execPath, [bin, 'demo', '--json', '--trials', '1', '--no-capacity', '--burst', '0', '--duration', '20s', '--metrics-port', '0', '--out', out], {
-      env: { ...process.env, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    const demo = startCli(['demo', '--json', '--trials', '1', '--no-capacity', '--burst', '0', '--duration', '20s', '--metrics-port', '0', '--out', out], { env: { LOG_LEVEL: 'info' }, timeoutMs: 120_000 });
+    const { child } = demo;
     // Trial 1 runs direct, then queue: interrupt once the queue run is under way.
-    await new Promise<void>((resolve) =>
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d;
-        if (/"mode":"direct"[^\n]*"msg":"run finished"/.test(stderr) && /"run":"trial 1\/1 queue"/.test(stderr)) resolve();
-      }),
-    );
+    await Promise.all([demo.waitFor(/"mode":"direct"[^\n]*"msg":"run finished"/, 'stderr'), demo.waitFor(/"run":"trial 1\/1 queue"/, 'stderr')]);
     const services = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
       .split('\n')
       .map((l) => l.trim().split(/\s+/))
@@ -161,7 +140,8 @@ describe('load tests against the lab twin', () => {
     expect(services.length).toBeGreaterThanOrEqual(6);
     const t0 = Date.now();
     child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    const r = await demo.result;
+    expect(r.code).toBe(130);
     expect(Date.now() - t0).toBeLessThan(2500);
     // The twins' services exit with the command (stopped, or by their stdin lifeline).
     const alive = () =>
@@ -175,7 +155,7 @@ describe('load tests against the lab twin', () => {
       });
     for (let i = 0; i < 50 && alive().length; i++) await new Promise((r) => setTimeout(r, 100));
     expect(alive()).toEqual([]);
-    const j = JSON.parse(stdout) as { partial: boolean; verdict: string; modes: { queue: { drainSkipped: boolean } } };
+    const j = JSON.parse(r.stdout) as { partial: boolean; verdict: string; modes: { queue: { drainSkipped: boolean } } };
     expect(j.partial).toBe(true);
     expect(j.verdict).toMatch(/^PARTIAL/);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/PARTIAL/);
