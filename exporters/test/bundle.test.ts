@@ -8,7 +8,7 @@ import { LOOPBACK } from '../../lib/defaults.ts';
 import { freePort, waitForHttp } from '../../lib/net.ts';
 import { startService } from '../../lib/proc.ts';
 import { BUNDLE_NODE_FLAGS, buildExporter } from '../build.ts';
-import { parseExposition, valueOf } from './fixtures/exposition.ts';
+import { parseExposition, valueOf } from '../../test/fixtures/exposition.ts';
 import { installFakeVcgencmd } from './fixtures/fake-vcgencmd.ts';
 import { makeSysfs } from './fixtures/sysfs.ts';
 

@@ -6,7 +6,7 @@ import { RPI } from '../../lib/catalog.ts';
 import { LOOPBACK } from '../../lib/defaults.ts';
 import { freePort, waitForHttp } from '../../lib/net.ts';
 import { runCli, startCli } from '../../test/fixtures/cli.ts';
-import { parseExposition, valueOf } from './fixtures/exposition.ts';
+import { parseExposition, valueOf } from '../../test/fixtures/exposition.ts';
 import { makeSysfs } from './fixtures/sysfs.ts';
 
 // `myhero-ops exporter` as a user runs it.

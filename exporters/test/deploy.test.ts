@@ -10,7 +10,7 @@ import { LOOPBACK, PORTS } from '../../lib/defaults.ts';
 import { DEFAULT_RELEASE } from '../../lib/monitoring.ts';
 import { validateObject } from '../../test/fixtures/k8s-schemas.ts';
 import { startExporter } from '../server.ts';
-import { parseExposition, valueOf } from './fixtures/exposition.ts';
+import { parseExposition, valueOf } from '../../test/fixtures/exposition.ts';
 import { makeSysfs } from './fixtures/sysfs.ts';
 import { promtoolBinary } from '../../lib/promstack.ts';
 import { findBinary } from '../../lib/proc.ts';

@@ -5,7 +5,7 @@ import { RPI } from '../../lib/catalog.ts';
 import { LOOPBACK } from '../../lib/defaults.ts';
 import { UserError } from '../../lib/errors.ts';
 import { startExporter } from '../server.ts';
-import { seriesOf, valueOf, type Exposition } from './fixtures/exposition.ts';
+import { seriesOf, valueOf, type Exposition } from '../../test/fixtures/exposition.ts';
 import { startBoard, type TestBoard } from './fixtures/exporter.ts';
 import { cpuDir, freqFile, thermalDir, zoneFile } from './fixtures/sysfs.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RPI } from '../../lib/catalog.ts';
 import { VERSION } from '../version.ts';
-import { seriesOf, valueOf } from './fixtures/exposition.ts';
+import { seriesOf, valueOf } from '../../test/fixtures/exposition.ts';
 import { startBoard, type TestBoard } from './fixtures/exporter.ts';
 import { BOARDS, freqFile, setCpuTemperature, type Board } from './fixtures/sysfs.ts';
 

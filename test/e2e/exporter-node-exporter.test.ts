@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NODE, RPI } from '../../lib/catalog.ts';
 import { LOOPBACK } from '../../lib/defaults.ts';
 import { startExporter } from '../../exporters/server.ts';
-import { parseExposition, seriesOf, valueOf } from '../../exporters/test/fixtures/exposition.ts';
+import { parseExposition, seriesOf, valueOf } from '../fixtures/exposition.ts';
 import { startNodeExporter } from '../../exporters/test/fixtures/node-exporter.ts';
 import { makeSysfs, setCpuTemperature, zoneFile, type Board } from '../../exporters/test/fixtures/sysfs.ts';
 
