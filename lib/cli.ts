@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { addSettings, checkSectionKeys, loadConfigFile, resolveSettings, sectionOf, type Resolved, type Spec } from './config.ts';
+import { addSettings, checkSectionKeys, loadConfigFile, redactSettings, resolveSettings, sectionOf, type Resolved, type Spec } from './config.ts';
 import { EXIT, UserError, describeError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { pendingRestores } from './restore.ts';
@@ -55,6 +55,9 @@ export function defineCommand<S extends Spec>(parent: Command, def: CommandDef<S
     const cfg = resolveSettings(def.spec, { file: sectionOf(file, def.section), sections: file, flags: self.opts() });
     for (const section of sectionsRead) checkSectionKeys(section, sectionOf(file, section), sectionKeys.get(section)!);
     const log = createLogger(`myhero-ops ${def.name}`, { level: globals.logLevel });
+    // What the command runs with, after default < file < env < flag. Secret settings are
+    // masked by their spec, whatever their name (the logger's own redaction goes by name).
+    log.debug({ settings: redactSettings(def.spec, cfg) }, 'effective settings');
     const code = await def.run(cfg, { log, signal: shutdown.signal, out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`) }, self.args);
     process.exitCode = typeof code === 'number' ? code : shutdown.signal.aborted ? EXIT.interrupted : EXIT.passed;
   });

@@ -1,0 +1,42 @@
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../defaults.ts';
+import { runCli } from '../../test/fixtures/cli.ts';
+
+// The CLI frame, through the real binary: at debug level a command logs the settings
+// it resolved (default < file < env < flag) before it runs, its secret settings masked
+// whatever their names (the logger's own redaction knows `key`, not `appKey`).
+
+const APP_KEY = 'Sekr3t-App-Key-41';
+const DATA_KEY = 'Sekr3t-Data-Key-42';
+let blocker: Server;
+let port: number;
+beforeAll(async () => {
+  blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  port = (blocker.address() as { port: number }).port;
+});
+afterAll(() => new Promise((r) => blocker.close(r)));
+
+// `lab up` on a port already taken: the settings resolve, then the command stops at once (exit 3).
+const labUp = (level: string) =>
+  runCli(['--log-level', level, 'lab', 'up', '--mode', 'queue', '--app-port', String(port), '--data-port', '0', '--app-key', APP_KEY], { env: { [ENV.dataKey]: DATA_KEY } });
+
+describe('the effective settings at debug level', () => {
+  it('--log-level debug shows the resolved settings, secrets from a flag or the environment redacted and nowhere in the output', async () => {
+    const r = await labUp('debug');
+    expect(r.code, r.stderr).toBe(3);
+    const line = r.stderr.split('\n').find((l) => l.includes('"msg":"effective settings"'));
+    expect(line, r.stderr).toBeDefined();
+    const { settings } = JSON.parse(line!) as { settings: Record<string, unknown> };
+    expect(settings).toMatchObject({ mode: 'queue', appPort: port, dataPort: 0, appKey: '[redacted]', dataKey: '[redacted]' });
+    expect(`${r.stdout}${r.stderr}`).not.toContain(APP_KEY);
+    expect(`${r.stdout}${r.stderr}`).not.toContain(DATA_KEY);
+  });
+
+  it('is not logged above debug level', async () => {
+    const r = await labUp('info');
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toContain('effective settings');
+  });
+});
