@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { promtoolBinary } from '../lib/promstack.ts';
-import { parseExposition, seriesOf, valueOf } from './fixtures/exposition.ts';
+import { parseExposition, seriesOf, sumOf, valueOf } from './fixtures/exposition.ts';
 
 // The tests' exposition parser against text that promtool accepts (prom-client's own
 // output: escapes in label values and help, a labelled histogram), and malformed lines.
@@ -42,11 +42,14 @@ describe('the exposition parser of the tests', () => {
     expect(valueOf(exp, 'latency_seconds_sum', { mode: 'queue' })).toBe(5.05);
     expect(valueOf(exp, 'latency_seconds_count', { mode: 'direct' })).toBe(1);
     expect(valueOf(exp, 'latency_seconds_count', { mode: 'sideways' })).toBeUndefined();
+    expect(sumOf(exp, 'votes_total')).toBe(4);
+    expect(sumOf(exp, 'votes_cast_total')).toBeUndefined();
   });
 
   it('reads special values and timestamps', () => {
-    const exp = parseExposition('a +Inf\nb -Inf\nc NaN\nd{x="1"} 1.5e3 1395066363000\n');
-    expect(exp.series.map((s) => s.value)).toEqual([Infinity, -Infinity, NaN, 1500]);
+    // prom-client writes `Nan` for a gauge it has no value for; Prometheus reads it as NaN.
+    const exp = parseExposition('a +Inf\nb -Inf\nc NaN\nd{x="1"} 1.5e3 1395066363000\ne Nan\nf inf\n');
+    expect(exp.series.map((s) => s.value)).toEqual([Infinity, -Infinity, NaN, 1500, NaN, Infinity]);
   });
 
   it.each([

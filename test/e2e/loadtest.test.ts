@@ -9,8 +9,8 @@ import { startLab, type Lab } from '../../lab/lab.ts';
 import { runCompare, type ModeProvider } from '../../loadtests/compare.ts';
 import { runLoad } from '../../loadtests/engine.ts';
 import { labTarget } from '../../loadtests/modes.ts';
-import { sumMetric } from '../../loadtests/reconcile.ts';
 import { runCli, startCli } from '../fixtures/cli.ts';
+import { parseExposition, sumOf } from '../fixtures/exposition.ts';
 
 // The load runner against the real lab twin (data, app, broker and ernst as
 // separate processes), hardened and `original` flavour (which answers like the
@@ -22,7 +22,7 @@ import { runCli, startCli } from '../fixtures/cli.ts';
 // capacity proof on the Pi profile, its hardened queue losing nothing when ernst restarts.
 
 /** Votes the app itself answered "vote submitted" so far, from its /metrics. */
-const appAccepted = async (l: Lab) => sumMetric(await (await fetch(l.metricsTargets.find((t) => t.service === 'app')!.url)).text(), TWIN.votesAccepted) ?? 0;
+const appAccepted = async (l: Lab) => sumOf(parseExposition(await (await fetch(l.metricsTargets.find((t) => t.service === 'app')!.url)).text()), TWIN.votesAccepted) ?? 0;
 /** Total recorded votes, through the app's /v2/results. */
 const recordedNow = async (l: Lab) => ((await (await fetch(`${l.appUrl}/v2/results`, { headers: { key: KEYS.appDev } })).json()) as [string, number][]).reduce((a, r) => a + r[1], 0);
 
