@@ -19,30 +19,35 @@ export const promtoolBinary = () => findBinary(['promtool'], INSTALL_PROM);
 export const alertmanagerBinary = () => findBinary(['prometheus-alertmanager', 'alertmanager'], INSTALL_AM);
 export const amtoolBinary = () => findBinary(['amtool'], INSTALL_AM);
 
+/** Prometheus or Alertmanager on loopback, its files in `dir` (removed by `stop`). */
+export interface RunningServer {
+  url: string;
+  dir: string;
+  service: Service;
+  stop(): Promise<void>;
+}
+
 /** One instant-vector sample from the query API. */
 export interface Sample {
   metric: Record<string, string>;
   value: number;
 }
 
-export interface RunningPrometheus {
-  url: string;
-  dir: string;
-  service: Service;
+export interface RunningPrometheus extends RunningServer {
   /** Instant query; throws on a PromQL error with Prometheus's own message. */
   query(expr: string, time?: number): Promise<Sample[]>;
   /** Poll `query(expr)` until `until(samples)` holds, or throw after `timeoutMs`. */
   waitFor(expr: string, until: (s: Sample[]) => boolean, timeoutMs?: number): Promise<Sample[]>;
   /** Rewrite the config/rule files and ask Prometheus to reload them. */
   reload(files?: Record<string, string>): Promise<void>;
-  stop(): Promise<void>;
 }
 
-export interface PrometheusOptions {
-  /** prometheus.yml as an object or YAML text. Rule files named in it are resolved inside `dir`. */
+export interface ServerOptions {
+  /** prometheus.yml or alertmanager.yml, as an object or YAML text. Files named in it are resolved inside `dir`. */
   config: object | string;
-  /** Extra files written next to prometheus.yml (rule files, targets). */
+  /** Extra files written next to it (rule files, targets, templates, secrets). */
   files?: Record<string, string>;
+  /** Default: a free ephemeral port. */
   port?: number;
   extraArgs?: string[];
 }
@@ -55,33 +60,42 @@ function writeFiles(dir: string, files: Record<string, string>): void {
   }
 }
 
-async function started(service: Service, url: string, what: string): Promise<void> {
-  const ready = waitForHttp(url, 20_000);
-  const died = service.exited.then((code) => {
-    throw new Error(`${what} exited (${code}) before it was ready:\n${service.output()}`);
-  });
-  await Promise.race([ready, died]);
-}
-
-export async function startPrometheus(opts: PrometheusOptions): Promise<RunningPrometheus> {
-  const bin = prometheusBinary();
-  const dir = mkdtempSync(join(tmpdir(), 'myhero-prom-'));
+/** Start `bin` with its config in a temporary directory, on loopback; resolves once ready, throws with its output if it dies first. */
+async function launch(
+  what: 'prometheus' | 'alertmanager',
+  bin: string,
+  opts: ServerOptions,
+  args: (dir: string) => string[],
+): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), `myhero-${what}-`));
   const port = opts.port ?? (await freePort());
   const config = typeof opts.config === 'string' ? opts.config : stringify(opts.config);
-  writeFiles(dir, { 'prometheus.yml': config, ...opts.files });
+  writeFiles(dir, { [`${what}.yml`]: config, ...opts.files });
   const url = `http://${LOOPBACK}:${port}`;
   const service = startService(
     bin,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=${LOOPBACK}:${port}`,
-      '--web.enable-lifecycle',
-      ...(opts.extraArgs ?? []),
-    ],
+    [`--config.file=${join(dir, `${what}.yml`)}`, `--web.listen-address=${LOOPBACK}:${port}`, ...args(dir), ...(opts.extraArgs ?? [])],
     { cwd: dir },
   );
-  await started(service, `${url}/-/ready`, 'prometheus');
+  const stop = async () => {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const died = service.exited.then((code) => {
+    throw new Error(`${what} exited (${code}) before it was ready:\n${service.output()}`);
+  });
+  try {
+    await Promise.race([waitForHttp(`${url}/-/ready`, 20_000), died]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, dir, service, stop };
+}
+
+export async function startPrometheus(opts: ServerOptions): Promise<RunningPrometheus> {
+  const running = await launch('prometheus', prometheusBinary(), opts, (dir) => [`--storage.tsdb.path=${join(dir, 'data')}`, '--web.enable-lifecycle']);
+  const { url, dir } = running;
 
   const api = prometheusApi(url);
   const query = async (expr: string, time = Date.now() / 1000): Promise<Sample[]> => {
@@ -92,9 +106,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
   };
 
   return {
-    url,
-    dir,
-    service,
+    ...running,
     query,
     async waitFor(expr, until, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -111,55 +123,12 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
       const res = await fetch(`${url}/-/reload`, { method: 'POST' });
       if (!res.ok) throw new Error(`prometheus reload failed: HTTP ${res.status} ${await res.text()}`);
     },
-    async stop() {
-      await service.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
   };
 }
 
-export interface RunningAlertmanager {
-  url: string;
-  dir: string;
-  service: Service;
-  stop(): Promise<void>;
-}
+export type RunningAlertmanager = RunningServer;
 
-export interface AlertmanagerOptions {
-  /** alertmanager.yml as an object or YAML text; template and secret files go in `files`. */
-  config: object | string;
-  files?: Record<string, string>;
-  port?: number;
-  extraArgs?: string[];
-}
-
-export async function startAlertmanager(opts: AlertmanagerOptions): Promise<RunningAlertmanager> {
-  const bin = alertmanagerBinary();
-  const dir = mkdtempSync(join(tmpdir(), 'myhero-am-'));
-  const port = opts.port ?? (await freePort());
-  const config = typeof opts.config === 'string' ? opts.config : stringify(opts.config);
-  writeFiles(dir, { 'alertmanager.yml': config, ...opts.files });
-  const url = `http://${LOOPBACK}:${port}`;
-  const service = startService(
-    bin,
-    [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=${LOOPBACK}:${port}`,
-      // An empty cluster address turns gossip off: one standalone instance on loopback.
-      '--cluster.listen-address=',
-      ...(opts.extraArgs ?? []),
-    ],
-    { cwd: dir },
-  );
-  await started(service, `${url}/-/ready`, 'alertmanager');
-  return {
-    url,
-    dir,
-    service,
-    async stop() {
-      await service.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+export function startAlertmanager(opts: ServerOptions): Promise<RunningAlertmanager> {
+  // An empty cluster address turns gossip off: one standalone instance on loopback.
+  return launch('alertmanager', alertmanagerBinary(), opts, (dir) => [`--storage.path=${join(dir, 'data')}`, '--cluster.listen-address=']);
 }
