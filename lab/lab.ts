@@ -7,7 +7,7 @@ import { ENV, KEYS, LOOPBACK, PORTS, type AppMode, type TwinFlavour } from '../l
 import type { Logger } from '../lib/log.ts';
 import { assertPortFree } from '../lib/net.ts';
 import { startService, type Service } from '../lib/proc.ts';
-import { LAB_CHILD_ENV, type ReadyLine } from './service-cli.ts';
+import { LAB_CHILD_ENV, type ReadyLine } from './child.ts';
 import type { StorageProfile } from './data/store.ts';
 
 // The lab orchestrator: the myhero twin as separate processes — the embedded
@@ -17,6 +17,8 @@ import type { StorageProfile } from './data/store.ts';
 // and make "kill ernst" a real kill.
 
 export type { StorageProfile, TwinFlavour };
+/** The storage profiles the twin's data tier emulates, for the commands that start a lab. */
+export { STORAGE, STORAGE_PROFILES } from './data/store.ts';
 
 export interface LabOptions {
   mode: AppMode;

@@ -9,6 +9,7 @@ import { assertPortFree } from '../lib/net.ts';
 import { duration, int, oneOf, string, url, type Parser } from '../lib/parse.ts';
 import { startApp } from './app/server.ts';
 import { startBroker } from './broker.ts';
+import { LAB_CHILD_ENV, type ReadyLine } from './child.ts';
 import { startData } from './data/server.ts';
 import { STORAGE_PROFILES, type StorageProfile } from './data/store.ts';
 import { startErnst } from './ernst/consumer.ts';
@@ -19,16 +20,6 @@ import { startTracing } from './tracing.ts';
 // configured by flags or by the original env var names. The lab orchestrator
 // runs each as its own process; each prints one JSON line `{"ready": ...}` on
 // stdout once it serves, and shuts down gracefully on SIGTERM/Ctrl-C.
-
-/** Set by the lab for its children: exit when the parent's pipe closes, so no service outlives the lab. */
-export const LAB_CHILD_ENV = 'MYHERO_LAB_CHILD';
-
-/** The line a service prints on stdout once it is ready. */
-export interface ReadyLine {
-  ready: 'data' | 'app' | 'ernst' | 'broker';
-  url: string;
-  metricsUrl?: string;
-}
 
 const port = (def: number, what: string) =>
   setting({ flag: '--port <n>', describe: `TCP port for ${what} (0 = any free port)`, default: def, parse: int(0, 65535) });

@@ -7,7 +7,7 @@ import { EXIT, UserError } from '../lib/errors.ts';
 import { bool, duration, int, list, number, oneOf, string, url, type Parser } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { readSecret } from '../lib/secrets.ts';
-import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/data/store.ts';
+import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/lab.ts';
 import { k6Staircase, SEARCH_DEFAULTS, SLO_DEFAULTS, type CapacityStep } from './capacity.ts';
 import type { CapacityPlan, CapacityResult } from './capacity-run.ts';
 import { capacityJson, renderCapacityReport, stepsTable } from './capacity-report.ts';

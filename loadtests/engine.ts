@@ -19,6 +19,8 @@ import { spawnShard } from './worker.ts';
 // (drain.ts) and its judgement (reconcile.ts).
 
 export type { IntervalSample, LoadPlan };
+/** The bounds (seconds) of an interval's `latencyBuckets`, for the callers that read them (chaos). */
+export { LATENCY_BUCKETS_S } from './accounting.ts';
 
 export interface RunConditions {
   target: string;

@@ -1,6 +1,5 @@
 import { describeError } from '../../lib/errors.ts';
-import { LATENCY_BUCKETS_S } from '../../loadtests/accounting.ts';
-import { runLoad, type IntervalSample, type LoadPlan, type RunResult } from '../../loadtests/engine.ts';
+import { LATENCY_BUCKETS_S, runLoad, type IntervalSample, type LoadPlan, type RunResult } from '../../loadtests/engine.ts';
 import { parseComparison } from '../compare.ts';
 import type { ProbeOutcome } from './kubernetes.ts';
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXIT, UserError } from '../../lib/errors.ts';
 import { isNotFound, type CustomObject, type CustomResource } from '../../lib/kube.ts';
-import { LATENCY_BUCKETS_S } from '../../loadtests/accounting.ts';
+import { LATENCY_BUCKETS_S } from '../../loadtests/engine.ts';
 import { GAMEDAY_DEFAULTS as D, STEP_LIMIT_SLACK_MS } from '../defaults.ts';
 import { secs, type ChaosContext } from '../context.ts';
 import { judgeRecovered, judgeShare, type Share } from '../fault-verdict.ts';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/log.ts';
 import { startBroker, type Broker } from '../broker.ts';
 import { startData, type DataServer } from '../data/server.ts';
-import type { ReadyLine } from '../service-cli.ts';
+import type { ReadyLine } from '../child.ts';
 
 // A service configured only by the original env var names (no flags but the port),
 // and the wire format of a queued vote as another MQTT client sees it.
