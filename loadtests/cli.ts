@@ -6,7 +6,7 @@ import { APP_MODES, K8S, KEYS, LOOPBACK, PORTS, TWIN_FLAVOURS, type AppMode, typ
 import { EXIT, UserError } from '../lib/errors.ts';
 import { bool, duration, int, list, number, oneOf, string, url, type Parser } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
-import { readSecret } from '../lib/secrets.ts';
+import { KEY_ON_COMMAND_LINE, keyOnCommandLine, readSecret } from '../lib/secrets.ts';
 import { STORAGE, STORAGE_PROFILES, type StorageProfile } from '../lab/lab.ts';
 import { k6Staircase, SEARCH_DEFAULTS, SLO_DEFAULTS, type CapacityStep } from './capacity.ts';
 import type { CapacityPlan, CapacityResult } from './capacity-run.ts';
@@ -131,7 +131,8 @@ function capacityPlanOf(cfg: CapacitySettings & { drainTimeout: number; connecti
   };
 }
 
-function resolveKey(cfg: { key: string; keyFile: string }): string {
+function resolveKey(cfg: { key: string; keyFile: string }, log: RunContext['log']): string {
+  if (keyOnCommandLine(process.argv)) log.warn(KEY_ON_COMMAND_LINE);
   const key = readSecret({ value: cfg.key || undefined, file: cfg.keyFile || undefined, env: KEY_ENV, what: 'the myhero-app key' });
   if (!key) throw new UserError('no myhero-app key: pass --key, env MYHERO_APP_KEY or --key-file (samples: DevApp on workstations, SecureApp in the cluster manifests)', 2);
   return key;
@@ -230,7 +231,7 @@ const unjudgedLines = (runs: readonly { label: string; r: RunResult }[]) =>
 async function runCommand(cfg: LoadSettings & { target: string; metricsUrl: MetricsTarget[]; key: string; keyFile: string }, ctx: RunContext): Promise<number> {
   const thresholds = checkThresholds(cfg.threshold);
   if (thresholds.some((t) => t.metric === 'ratio' || t.mode)) throw new UserError('--threshold: ratio and direct./queue. thresholds belong to loadtest compare', EXIT.badInput);
-  const key = resolveKey(cfg);
+  const key = resolveKey(cfg, ctx.log);
   const plan: LoadPlan = { ...planOf(cfg, cfg.target, key), ...(cfg.metricsUrl.length ? { twinMetrics: cfg.metricsUrl } : {}) };
   const [{ runLoad }, { startLiveMetrics }] = await Promise.all([import('./engine.ts'), import('./metrics.ts')]);
   const metrics = await startLiveMetrics(cfg.metricsHost, cfg.metricsPort);
@@ -538,7 +539,7 @@ export function registerLoadtests(program: Command): void {
         const mode = cfg.mode || 'direct';
         return capacityCommand(cfg, ctx, await labProvider(cfg, ctx, mode), mode, KEYS.appDev);
       }
-      const key = resolveKey(cfg);
+      const key = resolveKey(cfg, ctx.log);
       if (cfg.k8s) {
         if (!cfg.mode) throw new UserError('--k8s needs --mode direct|queue: the mode to switch the Deployment to for the search', EXIT.badInput);
         const provider = await k8sProvider(cfg, ctx);
@@ -579,7 +580,7 @@ export function registerLoadtests(program: Command): void {
       if (ways !== 1) throw new UserError('choose one way to get the two modes: --lab, --direct URL --queue URL, or --k8s --target URL', EXIT.badInput);
       if (cfg.restartErnst && !cfg.lab) throw new UserError('--restart-ernst needs --lab: only the lab twin can kill and restart ernst', EXIT.badInput);
       if (cfg.lab) return compareCommand(cfg, ctx, await labProvider(cfg, ctx), KEYS.appDev);
-      const key = resolveKey(cfg);
+      const key = resolveKey(cfg, ctx.log);
       if (cfg.k8s) {
         const provider = await k8sProvider(cfg, ctx);
         return provider ? compareCommand(cfg, ctx, provider, key) : EXIT.passed;

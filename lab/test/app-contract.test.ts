@@ -3,8 +3,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TWIN } from '../../lib/catalog.ts';
 import { BODIES, DEFAULT_HEROES } from '../../lib/defaults.ts';
 import { silentLogger } from '../../lib/log.ts';
+import { parseExposition, valueOf } from '../../test/fixtures/exposition.ts';
 import { CORS_HEADERS, OPTION_ERRORS } from '../api.ts';
 import { startApp, type AppOptions, type AppServer } from '../app/server.ts';
 import { startData, type DataServer } from '../data/server.ts';
@@ -97,12 +99,12 @@ describe('myhero-app contract', () => {
   });
 
   it('/metrics: RED per route template, votes accepted by mode, the mode gauge', async () => {
-    const text = (await call('GET', '/metrics')).text;
-    expect(text).toMatch(/myhero_http_requests_total\{route="\/vote\/:hero",method="POST",code="200",service="app"\} 3/);
-    expect(text).toMatch(/myhero_http_request_duration_seconds_count\{service="app",route="\/v2\/results",method="GET",code="200"\} \d+/);
-    expect(text).toContain('myhero_votes_accepted_total{mode="direct",service="app"} 3');
-    expect(text).toContain('myhero_app_mode{mode="direct",service="app"} 1');
-    expect(text).toContain('myhero_app_mode{mode="queue",service="app"} 0');
+    const exp = parseExposition((await call('GET', '/metrics')).text);
+    expect(valueOf(exp, TWIN.httpRequests, { route: '/vote/:hero', method: 'POST', code: '200', service: 'app' })).toBe(3);
+    expect(valueOf(exp, `${TWIN.httpDuration}_count`, { service: 'app', route: '/v2/results', method: 'GET', code: '200' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(exp, TWIN.votesAccepted, { mode: 'direct', service: 'app' })).toBe(3);
+    expect(valueOf(exp, TWIN.appMode, { mode: 'direct', service: 'app' })).toBe(1);
+    expect(valueOf(exp, TWIN.appMode, { mode: 'queue', service: 'app' })).toBe(0);
   });
 });
 
@@ -131,8 +133,8 @@ describe('myhero-app in direct mode when data does not answer', () => {
     expect([r.status, r.body]).toEqual([200, BODIES.voteFailed]);
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(300 + 1500);
-    const metrics = (await callAt(slowApp.url, 'GET', '/metrics')).text;
-    expect(metrics).toContain('myhero_votes_failed_total{mode="direct",reason="data_timeout",service="app"} 1');
+    const metrics = parseExposition((await callAt(slowApp.url, 'GET', '/metrics')).text);
+    expect(valueOf(metrics, TWIN.votesFailed, { mode: 'direct', reason: 'data_timeout', service: 'app' })).toBe(1);
   });
 
   it('answers 502 for results and options instead of hanging', async () => {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TWIN } from '../../lib/catalog.ts';
 import { BODIES } from '../../lib/defaults.ts';
+import { parseExposition, valueOf } from '../../test/fixtures/exposition.ts';
 import { startLab, type Lab } from '../lab.ts';
 import { castVotes, recorded } from './fixtures/votes.ts';
 
@@ -27,8 +29,8 @@ describe('direct mode', () => {
   it('runs data and app only, and data reports its storage profile', async () => {
     expect(lab.mqttUrl).toBe('');
     expect(lab.metricsTargets.map((t) => t.service).sort()).toEqual(['app', 'data']);
-    const text = await (await fetch(`${lab.dataUrl}/metrics`)).text();
-    expect(text).toContain('myhero_data_storage_profile{profile="pi-sd",service="data"} 1');
+    const exp = parseExposition(await (await fetch(`${lab.dataUrl}/metrics`)).text());
+    expect(valueOf(exp, TWIN.storageProfile, { profile: 'pi-sd', service: 'data' })).toBe(1);
     await expect(lab.restartErnst()).rejects.toThrow(/queue mode/);
   });
 
@@ -42,8 +44,8 @@ describe('direct mode', () => {
     expect(await vote()).toEqual({ status: 200, body: BODIES.voteSubmitted });
     // Both acknowledged votes survived the restart of data: they were on disk.
     expect(await recorded(lab.dataUrl)).toBe(2);
-    const metrics = await (await fetch(`${lab.appUrl}/metrics`)).text();
-    expect(metrics).toContain('myhero_votes_failed_total{mode="direct",reason="data_error",service="app"} 1');
+    const metrics = parseExposition(await (await fetch(`${lab.appUrl}/metrics`)).text());
+    expect(valueOf(metrics, TWIN.votesFailed, { mode: 'direct', reason: 'data_error', service: 'app' })).toBe(1);
   });
 
   it('SIGTERM to data with votes in flight: every acknowledged vote is in votes.txt', async () => {

@@ -11,7 +11,8 @@ import { startBroker, type Broker } from '../broker.ts';
 import { startData, type DataServer } from '../data/server.ts';
 import { startErnst, type Ernst } from '../ernst/consumer.ts';
 import { appOptions as appOptionsFor } from './fixtures/app-options.ts';
-import { castVotes, recorded, sample, waitForRecorded } from './fixtures/votes.ts';
+import { parseExposition, valueOf } from '../../test/fixtures/exposition.ts';
+import { castVotes, recorded, waitForRecorded } from './fixtures/votes.ts';
 
 // The twin's `original` flavour behaves on the wire like the original Flask
 // services (the brief's observations): Connection: close, Flask's pretty JSON,
@@ -113,8 +114,8 @@ describe('original flavour with its data tier down', () => {
         expect([r.status, r.headers['content-type']], path).toEqual([500, 'text/html; charset=utf-8']);
         expect(r.body).toContain('<title>500 Internal Server Error</title>');
       }
-      const metrics = await (await fetch(`${app.url}/metrics`)).text();
-      expect(metrics).toMatch(new RegExp(`${TWIN.votesFailed}\\{[^}]*reason="data_error"[^}]*\\} 1`));
+      const metrics = parseExposition(await (await fetch(`${app.url}/metrics`)).text());
+      expect(valueOf(metrics, TWIN.votesFailed, { mode: 'direct', reason: 'data_error', service: 'app' })).toBe(1);
     } finally {
       await app.close();
     }
@@ -148,9 +149,9 @@ describe('original flavour in queue mode: QoS 0, retained votes, one broker conn
     const before = await recorded(data.url);
     expect(await castVotes(app.url, 60, { concurrency: 6 })).toBe(60);
     expect(await waitForRecorded(data.url, before + 60)).toBe(before + 60);
-    const m = await (await fetch(ernst.metricsUrl)).text();
-    expect(sample(m, TWIN.ernstConnected)).toBe(1);
-    expect(sample(m, TWIN.votesProcessed)).toBe(60);
+    const m = parseExposition(await (await fetch(ernst.metricsUrl)).text());
+    expect(valueOf(m, TWIN.ernstConnected, { service: 'ernst' })).toBe(1);
+    expect(valueOf(m, TWIN.votesProcessed, { service: 'ernst' })).toBe(60);
   });
 
   it('votes published while ernst is away are lost except the last retained one per topic', async () => {

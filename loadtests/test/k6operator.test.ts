@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram, defineGroup } from '../../lib/cli.ts';
 import { ENV } from '../../lib/defaults.ts';
+import { runCli } from '../../test/fixtures/cli.ts';
 import { validateObject } from '../../test/fixtures/k8s-schemas.ts';
 import { bundleK6 } from '../k6bundle.ts';
 import { settingsFromEnv } from '../k6/lib/options.ts';
@@ -20,7 +21,6 @@ import { CRD_VERSION, RELIED_ON, schemaAt, validateTestRun } from './fixtures/k6
 // it against the Kubernetes schemas, the manifests are rendered by the real `kubectl kustomize`
 // and searched for the key, and the initializer's command line is rebuilt as k6-operator does.
 
-const BIN = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
 const KEY = 'Op-Secret-Key-91d3';
 let script: string;
 let dir: string;
@@ -194,18 +194,11 @@ describe('k6OperatorManifests', () => {
 });
 
 describe('myhero-ops loadtest k6-operator', () => {
-  const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [BIN, 'loadtest', 'k6-operator', ...args], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MYHERO_APP_KEY: KEY, ...extraEnv },
-      timeout: 60_000,
-    });
-
-  it('writes manifests kubectl kustomize renders, with the key nowhere in them', () => {
+  it('writes manifests kubectl kustomize renders, with the key nowhere in them', async () => {
     const out = join(dir, 'op');
-    const r = cli(['--parallelism', '3', '--target', 'http://myhero-app.myhero.svc', '--namespace', 'myhero', '--rate', '300', '--duration', '90s', '--warmup', '10s', '--threshold', 'p99<800ms', 'failed_rate<0.02', '--key-secret', 'app-key', '--out', out, '--json']);
+    const r = await runCli(['loadtest', 'k6-operator', '--parallelism', '3', '--target', 'http://myhero-app.myhero.svc', '--namespace', 'myhero', '--rate', '300', '--duration', '90s', '--warmup', '10s', '--threshold', 'p99<800ms', 'failed_rate<0.02', '--key-secret', 'app-key', '--out', out, '--json'], { cleanEnv: true, env: { MYHERO_APP_KEY: KEY } });
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { files: string[]; parallelism: number; namespace: string };
     expect(summary).toMatchObject({ parallelism: 3, namespace: 'myhero' });
     expect(readdirSync(out).sort()).toEqual(['configmap.yaml', 'kustomization.yaml', 'testrun.yaml']);

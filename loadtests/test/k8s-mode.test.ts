@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectKube } from '../../lib/kube.ts';
 import { silentLogger } from '../../lib/log.ts';
+import { runCli, startCli } from '../../test/fixtures/cli.ts';
 import { addNodes, myheroDeployment, startApiServer, startService, writeKubeconfig, type ApiServer, type ApiServerOptions, type ServiceStandIn } from '../../test/fixtures/kube-apiserver/index.ts';
 import { runCompare } from '../compare.ts';
 import { prepareK8sModes, type K8sModeOptions } from '../k8s-mode.ts';
@@ -91,23 +90,19 @@ describe('compare --k8s', () => {
 
   it('restores the Deployment on Ctrl-C of the CLI and writes a partial report', async () => {
     const c = await cluster({ myhero_app_mode: 'queue' });
-    const bin = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
     const out = join(dir, 'interrupted');
-    const child = spawn(
-      process.execPath,
-      [bin, 'loadtest', 'compare', '--k8s', '--target', c.target, '--kubeconfig', c.kubeconfig, '--voters', '2', '--duration', '60s', '--metrics-port', '0', '--out', out, '--json'],
-      { env: { ...process.env, MYHERO_APP_KEY: KEY, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    const compare = startCli(['loadtest', 'compare', '--k8s', '--target', c.target, '--kubeconfig', c.kubeconfig, '--voters', '2', '--duration', '60s', '--metrics-port', '0', '--out', out, '--json'], {
+      env: { MYHERO_APP_KEY: KEY },
+      timeoutMs: 90_000,
+    });
     // Trial 1 runs direct first: wait until the switch to direct has rolled out and load flows.
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !(JSON.stringify(await c.envNow()).includes('"direct"') && service!.stats.served > 50)) await new Promise((r) => setTimeout(r, 100));
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    compare.child.kill('SIGINT');
+    const r = await compare.result;
+    expect(r.code).toBe(130);
     expect(await c.envNow()).toEqual([{ name: 'myhero_app_mode', value: 'queue' }]);
-    expect(JSON.parse(stdout)).toMatchObject({ partial: true, verdict: expect.stringMatching(/^PARTIAL/) });
+    expect(JSON.parse(r.stdout)).toMatchObject({ partial: true, verdict: expect.stringMatching(/^PARTIAL/) });
   }, 90_000);
 
   it('refuses a myhero_app_mode that comes from a ConfigMap unless forced, and then restores the reference exactly', async () => {
@@ -152,19 +147,10 @@ describe('compare --k8s', () => {
 
   it('the CLI: --dry-run prints the context, the server and what would change, and changes nothing', async () => {
     const c = await cluster({ myhero_app_mode: 'direct' });
-    const bin = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
     const writes = () => api!.requests.filter((r) => r.method !== 'GET').length;
     const before = writes();
-    const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'loadtest', 'compare', '--k8s', '--target', c.target, '--kubeconfig', c.kubeconfig, '--dry-run'], {
-        env: { ...process.env, MYHERO_APP_KEY: KEY, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.on('exit', (code) => resolve({ code, stdout }));
-    });
-    expect(out.code).toBe(0);
+    const out = await runCli(['loadtest', 'compare', '--k8s', '--target', c.target, '--kubeconfig', c.kubeconfig, '--dry-run'], { env: { MYHERO_APP_KEY: KEY } });
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stdout.split('\n').slice(0, 3)).toEqual([
       `Kubernetes: context "stand-in", server ${api!.url}, namespace default`,
       'will set myhero_app_mode to direct and to queue on deployment myhero-app (container myhero-app; now direct), each a rollout,',
