@@ -1,3 +1,5 @@
+import { assertNever } from '../lib/assert.ts';
+
 // What each request is: mostly votes for heroes drawn from the target's own
 // /options, plus the reads a UI makes. Seeded so a run can be replayed.
 
@@ -56,6 +58,8 @@ export function heroWeights(heroes: readonly string[], distribution: HeroDistrib
       return heroes.map((h) => given[h] ?? 1);
     case 'zipf':
       return heroes.map((_, i) => 1 / (i + 1));
+    default:
+      return assertNever(distribution, 'hero distribution');
   }
 }
 

@@ -1,3 +1,4 @@
+import { assertNever } from '../lib/assert.ts';
 import { APP_MODES } from '../lib/defaults.ts';
 import { UserError } from '../lib/errors.ts';
 import type { LoadFigures } from './figures.ts';
@@ -110,6 +111,8 @@ function compare(actual: number, op: Op, value: number): boolean {
       return actual === value;
     case '!=':
       return actual !== value;
+    default:
+      return assertNever(op, 'comparison');
   }
 }
 

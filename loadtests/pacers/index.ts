@@ -1,3 +1,4 @@
+import { assertNever } from '../../lib/assert.ts';
 import type { ShardSpec } from '../shard.ts';
 import { closedPacer } from './closed.ts';
 import { openPacer } from './open.ts';
@@ -36,9 +37,7 @@ export function pacerFor(spec: ShardSpec, timing: PacerTiming): Pacer {
       return closedPacer(spec, timing);
     case 'open':
       return openPacer(spec, timing);
-    default: {
-      const unknown: never = spec.model;
-      throw new Error(`no pacer for load model ${String(unknown)}`);
-    }
+    default:
+      return assertNever(spec.model, 'load model');
   }
 }
