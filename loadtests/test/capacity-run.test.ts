@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../lib/errors.ts';
 import { connectKube } from '../../lib/kube.ts';
 import { startService } from '../../lib/proc.ts';
+import { KEY_ON_COMMAND_LINE } from '../../lib/secrets.ts';
+import { runCli } from '../../test/fixtures/cli.ts';
 import { addNodes, myheroDeployment, startApiServer, startService as startStandInService, writeKubeconfig } from '../../test/fixtures/kube-apiserver/index.ts';
 import { SLO_DEFAULTS } from '../capacity.ts';
 import { runCapacity, type CapacityPlan } from '../capacity-run.ts';
@@ -21,7 +22,6 @@ import { startWorkerApp } from './fixtures/worker-app.ts';
 // server far faster than one generator thread (the generator must be named as the
 // limit, not the target); the CLI's JSON contract and exit codes; and --k8s.
 
-const BIN = fileURLToPath(new URL('../../bin/myhero-ops', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'loadtest-capacity-'));
 const VOTES = { weights: { vote: 1, results: 0, options: 0 } };
 
@@ -108,14 +108,7 @@ describe('loadtest capacity against a target of known capacity', () => {
   }, 60_000);
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c));
-  child.stderr.on('data', (c: Buffer) => (stderr += c));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 describe('loadtest capacity (CLI)', () => {
   it('prints the JSON contract, writes the report, and exits 1 when a threshold on the knee fails', async () => {
@@ -166,9 +159,14 @@ describe('loadtest capacity (CLI)', () => {
       // Switched to queue for the search, then back: two patches, and the original value in place.
       expect(api.requests.filter((q) => q.method === 'PATCH' && q.resource === 'deployments')).toHaveLength(2);
       expect((await kube.getDeployment('default', 'myhero-app')).spec?.template.spec?.containers[0]?.env).toEqual([{ name: 'myhero_app_mode', value: 'direct' }]);
-      // --k8s without --mode is a usage error, before any cluster call.
+      // --k8s without --mode is a usage error, before any cluster call; --key on the command line is warned about first.
       const before = api.requests.length;
-      expect((await cli(['loadtest', 'capacity', '--k8s', '--target', service.url, '--kubeconfig', kubeconfig], { MYHERO_APP_KEY: 'SecureApp' })).code).toBe(EXIT.badInput);
+      const bad = await cli(['loadtest', 'capacity', '--k8s', '--target', service.url, '--kubeconfig', kubeconfig, '--key', 'SecureApp']);
+      expect(bad.code).toBe(EXIT.badInput);
+      const [warning, error] = bad.stderr.trim().split('\n');
+      expect(JSON.parse(warning!)).toMatchObject({ level: 40, msg: KEY_ON_COMMAND_LINE });
+      expect(error).toMatch(/^myhero-ops: --k8s needs --mode/);
+      expect(bad.stderr).not.toContain('SecureApp');
       expect(api.requests.length).toBe(before);
     } finally {
       await service.stop();
