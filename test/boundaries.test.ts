@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 // and chaos drives the load engine. Tests may also import the shared test fixtures
 // (test/fixtures/: the Kubernetes API stand-in, the schemas, the CLI runner, the
 // exposition parser), which import nothing but lib/. lib/ imports no capability
-// folder, except the command table that loads each folder's CLI on demand.
+// folder, except the command table that loads each folder's CLI on demand. The root
+// package.json may be read by anyone (the exporter reports the package's version).
 // The sources are walked and every import specifier parsed (static, type-only,
 // re-exports, dynamic), so a new file or a new import is checked without editing this.
 
