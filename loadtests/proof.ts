@@ -150,7 +150,10 @@ export function proofVerdict(modes: Record<AppMode, ModeSummary>, p: ProofFigure
   const q = modes.queue;
   if (d.trials && q.trials) {
     const at = offeredPerSec ? ` at ${offeredPerSec} votes/s offered` : '';
-    const same = q.recordedPerSec !== null && d.recordedPerSec !== null && d.recordedPerSec > 0 && Math.abs(q.recordedPerSec / d.recordedPerSec - 1) <= 0.5;
+    // The same pace is claimed only for modes that counted every vote: a queue that lost
+    // votes records fewer, and that shortfall is loss, not the data tier's pace.
+    const allCounted = lost.direct === 0 && lost.queue === 0;
+    const same = allCounted && q.recordedPerSec !== null && d.recordedPerSec !== null && d.recordedPerSec > 0 && Math.abs(q.recordedPerSec / d.recordedPerSec - 1) <= 0.5;
     const stored =
       q.recordedPerSec === null || d.recordedPerSec === null
         ? `the recorded rate is unknown (a drain did not settle)`

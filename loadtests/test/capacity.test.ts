@@ -235,6 +235,11 @@ describe('the proof verdict', () => {
     // A queue that lost votes records fewer: the verdict states both rates without claiming the same pace.
     const leaky = { ...modes, queue: summarizeMode([fakeResult({ mode: 'queue', acceptedPerSec: 80, recordedPerSec: 17 })]) };
     expect(proofVerdict(leaky, lossy, 80, { direct: 0, queue: 12 })).toContain('Votes recorded/s at 80 votes/s offered: queue mode 17, direct mode 35');
+    // Within ±50 % of direct's rate, but votes were lost: still no claim of the same pace (22 vs 37 in a run of the original flavour).
+    const lossyClose = { ...modes, queue: summarizeMode([fakeResult({ mode: 'queue', acceptedPerSec: 80, recordedPerSec: 22 })]) };
+    const v = proofVerdict(lossyClose, lossy, 80, { direct: 0, queue: 12 });
+    expect(v).not.toContain("data tier's pace");
+    expect(v).toContain('Votes recorded/s at 80 votes/s offered: queue mode 22, direct mode 35');
     const unsettled = { burst: { queue: { offered: 200, accepted: 200, failed: 0, errors: {}, latencyMs: modes.queue.latencyMs, outcome: 'not-settled' as const, lost: null, extra: null, drainSeconds: null, recordedPerSec: null, backlogAtLoadEnd: 150, predictedDrainSeconds: 4, undrained: 150, reason: 'drain timeout (30 s) reached before the count stopped moving' } } };
     expect(lostOverall('queue', modes.queue, unsettled)).toBeNull();
     expect(proofVerdict(modes, unsettled, 80, { direct: 0, queue: null })).toMatch(/NOT SETTLED, not proven lost: queue \(drain timeout \(30 s\) reached before the count stopped moving\)\.$/);
