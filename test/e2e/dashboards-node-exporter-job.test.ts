@@ -39,8 +39,9 @@ beforeAll(async () => {
     },
   });
   await prom.waitFor('count(up == 1)', (s) => s[0]?.value === 2, 30_000);
-  // Two scrapes of each job, so the rates have data.
-  await prom.waitFor(`count(rate(${NODE.cpuSeconds}{mode="idle"}[1m]))`, (s) => (s[0]?.value ?? 0) > 0, 30_000);
+  // Five scrapes of each job, so a range query's last aligned step still has two samples in its
+  // $__rate_interval (4 s here): with only two, the step before "now" could hold one and the rate be empty.
+  await prom.waitFor(`min(count_over_time(${NODE.cpuSeconds}{mode="idle"}[1m]))`, (s) => (s[0]?.value ?? 0) >= 5, 30_000);
 }, 60_000);
 
 afterAll(async () => {
