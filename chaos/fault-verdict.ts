@@ -9,7 +9,9 @@ import type { Outcome } from './journal.ts';
 // thousand runs, and a share off by more than about the interval's half-width
 // (3.29·√(P(1−P)/n): ±8 points for P = 50 % and n = 400) fails it. When the run
 // saw too few requests for the interval to be that narrow (the precision asked
-// for), the verdict is "not observed", never passed.
+// for), the verdict is "not observed", never passed — unless even that wide
+// interval excludes the requested share: then the run has shown the fault is not
+// what was asked, and fails.
 
 /** z for a two-sided 99.9 % interval. */
 export const Z_999 = 3.29;
@@ -42,8 +44,8 @@ export interface ShareVerdict {
 /**
  * The fault's share: requested `percent` of the requests, on top of what already
  * carried the mark before the fault (`baseline`, e.g. a slow request that was slow
- * anyway): expected = P + (1 − P)·b. Pass when expected lies in the observation's
- * interval; not observed when the interval is wider than ±`precision`.
+ * anyway): expected = P + (1 − P)·b. Fail when the observation's interval excludes
+ * expected; otherwise pass, or not observed when the interval is wider than ±`precision`.
  */
 export function judgeShare(observed: Share, percent: number, what: string, opts: { baseline?: Share; precision: number }): ShareVerdict {
   const b = opts.baseline && opts.baseline.n > 0 ? opts.baseline.k / opts.baseline.n : 0;
@@ -52,13 +54,13 @@ export function judgeShare(observed: Share, percent: number, what: string, opts:
   const interval = `99.9% interval [${pct(lo)}, ${pct(hi)}]`;
   const onTop = b > 0 ? ` (${percent}% requested on top of the ${pct(b)} seen before the fault)` : '';
   if (observed.n === 0) return { outcome: 'not observed', reason: `no requests were measured while the fault was in force` };
-  if ((hi - lo) / 2 > opts.precision) {
+  const ok = expected >= lo && expected <= hi;
+  if (ok && (hi - lo) / 2 > opts.precision) {
     return {
       outcome: 'not observed',
       reason: `${shareText(observed, what)}: too few to judge ${pct(expected)} within ±${pct(opts.precision)} (${interval}); run the fault longer or under more load`,
     };
   }
-  const ok = expected >= lo && expected <= hi;
   return {
     outcome: ok ? 'pass' : 'fail',
     reason: `${shareText(observed, what)}, ${interval} ${ok ? 'contains' : 'excludes'} the expected ${pct(expected)}${onTop}`,

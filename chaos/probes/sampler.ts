@@ -2,13 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../lib/errors.ts';
 
 // A steady trickle of GETs to one URL on a fixed schedule (open model: each request
-// goes out at its time whatever the earlier ones do, and its latency counts from
-// that time), for measuring a route the vote load does not touch, such as the UI
-// page behind a delay. A probe, not a load: a few requests per second.
+// goes out at its time whatever the earlier ones do), for measuring a route the vote
+// load does not touch, such as the UI page behind a delay. A probe, not a load: a few
+// requests per second. A request is placed and timed by when it really went out, not
+// by its due time: when this process is starved its timers run late, and a request
+// due inside a fault's window may leave after the fault was removed.
 
 export interface SampledRequest {
-  /** When it was due to go out (epoch ms). */
+  /** When it went out (epoch ms): its due time, or later when this process ran late. */
   sentAt: number;
+  /** From sentAt to the end of the answer. */
   latencyMs: number;
   status?: number;
   /** `timeout`, or the transport error. */
@@ -26,7 +29,8 @@ export function startSampler(url: string, opts: { ratePerSec: number; timeoutMs:
   const stopper = new AbortController();
   const signal = AbortSignal.any([opts.signal, stopper.signal]);
   const inFlight = new Set<Promise<void>>();
-  const once = async (sentAt: number) => {
+  const once = async () => {
+    const sentAt = Date.now();
     try {
       const res = await fetch(url, { signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]) });
       await res.arrayBuffer();
@@ -43,7 +47,7 @@ export function startSampler(url: string, opts: { ratePerSec: number; timeoutMs:
       const due = start + (i * 1000) / opts.ratePerSec;
       await sleep(Math.max(0, due - Date.now()), undefined, { signal }).catch(() => undefined);
       if (signal.aborted) break;
-      const p = once(due).finally(() => inFlight.delete(p));
+      const p = once().finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
   })();

@@ -32,6 +32,8 @@ describe('the fault verdict', () => {
   it('too few requests to judge within the precision asked is not observed, never passed', () => {
     expect(judgeShare({ n: 30, k: 15 }, 50, 'answered 500', opts)).toMatchObject({ outcome: 'not observed', reason: expect.stringContaining('too few to judge 50.0% within ±10.0%') });
     expect(judgeShare({ n: 0, k: 0 }, 50, 'answered 500', opts).outcome).toBe('not observed');
+    // Few requests, but even the wide interval excludes the share asked for: the fault is shown not to be in force.
+    expect(judgeShare({ n: 57, k: 4 }, 100, 'answered 500', opts)).toMatchObject({ outcome: 'fail', reason: expect.stringContaining('excludes the expected 100.0%') });
   });
 
   it('what carried the mark before the fault counts on top of the requested share', () => {
