@@ -1,5 +1,5 @@
 import type { AppMode } from '../lib/defaults.ts';
-import { describeSlo, type CapacityStep, type Slo } from './capacity.ts';
+import { describeSlo, kneeOf, type CapacityStep, type Slo } from './capacity.ts';
 import type { CapacityPlan, CapacityResult } from './capacity-run.ts';
 import type { ModeSummary } from './compare.ts';
 import type { RunResult } from './engine.ts';
@@ -115,9 +115,11 @@ const classes = (e: Record<string, number>) =>
     .join(', ');
 
 function sustains(mode: AppMode, c: CapacitySummary): string {
-  const good = c.steps.filter((s) => s.ok && s.offeredPerSec === c.sustainedPerSec).at(-1);
+  // The steps that set the knee (a retried rate's retry, not the run it replaced), as the search judged them.
+  const knee = kneeOf(c.steps);
+  const good = c.steps.find((s) => s.step === knee.goodStep);
   const p99 = good ? ` at p99 ${ms(good.latencyMs.p99)}` : '';
-  const bad = c.steps.filter((s) => !s.ok && s.offeredPerSec > c.sustainedPerSec).sort((a, b) => a.offeredPerSec - b.offeredPerSec)[0];
+  const bad = c.steps.find((s) => s.step === knee.badStep);
   if (c.brokeBy === 'generator') return `${mode} mode sustains at least ${n(c.sustainedPerSec)} votes/s${p99} (the load generator, not ${mode} mode, was the limit at ${bad ? n(bad.offeredPerSec) : '?'}/s)`;
   if (c.atLeast) return `${mode} mode sustains at least ${n(c.sustainedPerSec)} votes/s${p99} (the search's upper bound; nothing broke)`;
   const beyond = bad ? ` and falls behind beyond (at ${n(bad.offeredPerSec)}/s it broke by ${bad.brokeBy}: ${bad.brokeBy === 'failures' ? classes(bad.errors) : `p99 ${ms(bad.latencyMs.p99)}, answered ${n(bad.achievedPerSec)}/s`})` : '';

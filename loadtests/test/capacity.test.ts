@@ -228,6 +228,18 @@ describe('the proof verdict', () => {
     expect(v).toMatch(/Every accepted vote was counted in both modes \(lost 0\/0\)\.$/);
   });
 
+  it("cites the step that counted at the knee: a retried rate's retry, not the run it replaced", () => {
+    const good = { ...step({ offeredPerSec: 35 }), step: 1, phase: 'grow' as const, startSeconds: 0, ok: true, why: '' };
+    // At 42/s the first run was the generator's (busy); its retry broke the target by throughput.
+    const first = { ...step({ offeredPerSec: 42, achievedPerSec: 20, latencyMs: { p50: 5, p90: 8, p99: 900, p999: 900, max: 900 } }), step: 2, phase: 'grow' as const, startSeconds: 1, ok: false, brokeBy: 'generator' as const, why: '' };
+    const retry = { ...step({ offeredPerSec: 42, achievedPerSec: 36 }), step: 3, phase: 'retry' as const, startSeconds: 2, ok: false, brokeBy: 'throughput' as const, why: '' };
+    const direct = { ...search(35, false, null), brokeBy: 'throughput' as const, steps: [good, first, retry] };
+    const proof = { capacity: { slo: SLO_DEFAULTS, direct, queue: search(240, true, null) } };
+    const v = proofVerdict(modes, proof, 80, { direct: 0, queue: 0 });
+    expect(v).toContain('Direct mode sustains 35 votes/s at p99 20 ms and falls behind beyond (at 42/s it broke by throughput: p99 20 ms, answered 36/s)');
+    expect(v).not.toContain('broke by generator');
+  });
+
   it('names LOST votes from any part a mode ran, and NOT SETTLED ones as not proven lost', () => {
     const lossy = { capacity: { slo: SLO_DEFAULTS, direct: search(35, false, 'latency'), queue: { ...search(240, true, null), reconciliation: { ...fakeResult(), outcome: 'lost' as const, lost: 12 } } } };
     expect(lostOverall('queue', modes.queue, lossy)).toBe(12);
