@@ -20,7 +20,7 @@ import { buildPlan, PLAN_DEFAULTS, parseHeroWeights, parseMix, parseStages, type
 import { describeReconciliation, type MetricsTarget } from './reconcile.ts';
 import type { Stage } from './schedule.ts';
 import { compareJson, compareRows, defaultReportDir, loadLine, renderCompareReport, renderRunReport, runJson, runRows, textTable, thresholdVerdict, writeReport } from './report.ts';
-import { checkCapacityThresholds, evaluateCapacity, evaluateCompare, evaluateRun, parseThresholds, type ThresholdOutcome } from './thresholds.ts';
+import { checkCapacityThresholds, checkRunThresholds, evaluateCapacity, evaluateCompare, evaluateRun, parseThresholds, type ThresholdOutcome } from './thresholds.ts';
 
 // `loadtest run`, `loadtest compare` and the top-level `demo`: settings → plan →
 // run → result → report, with a live progress line, live metrics and --json.
@@ -231,6 +231,8 @@ const unjudgedLines = (runs: readonly { label: string; r: RunResult }[]) =>
 async function runCommand(cfg: LoadSettings & { target: string; metricsUrl: MetricsTarget[]; key: string; keyFile: string }, ctx: RunContext): Promise<number> {
   const thresholds = checkThresholds(cfg.threshold);
   if (thresholds.some((t) => t.metric === 'ratio' || t.mode)) throw new UserError('--threshold: ratio and direct./queue. thresholds belong to loadtest compare', EXIT.badInput);
+  // capacity_ratio, sustained_per_sec: refused now, not after the whole load.
+  checkRunThresholds(thresholds);
   const key = resolveKey(cfg, ctx.log);
   const plan: LoadPlan = { ...planOf(cfg, cfg.target, key), ...(cfg.metricsUrl.length ? { twinMetrics: cfg.metricsUrl } : {}) };
   const [{ runLoad }, { startLiveMetrics }] = await Promise.all([import('./engine.ts'), import('./metrics.ts')]);

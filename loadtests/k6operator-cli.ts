@@ -12,7 +12,7 @@ import { k6OperatorManifests, renderManifests, summaryRecipe } from './k6operato
 import { DEFAULT_MIX, HERO_DISTRIBUTIONS, type MixWeights } from './mix.ts';
 import { PLAN_DEFAULTS, parseHeroWeights, parseMix, parseStages } from './plan.ts';
 import type { Stage } from './schedule.ts';
-import { parseThresholds } from './thresholds.ts';
+import { notForOneRun, parseThresholds } from './thresholds.ts';
 
 // `loadtest k6-operator`: the load shape of `loadtest run`, with the same flags,
 // written as k6-operator manifests for a distributed run from inside the cluster.
@@ -66,7 +66,8 @@ export function registerK6Operator(loadtestGroup: Command): void {
       const loadMs = cfg.stages.length ? cfg.stages.reduce((a, s) => a + s.durationMs, 0) : cfg.duration;
       if (cfg.warmup >= loadMs) throw new UserError(`invalid --warmup: must be shorter than the load (${loadMs / 1000} s)`, 2);
       for (const t of parseThresholds(cfg.threshold)) {
-        if (t.metric === 'ratio' || t.mode) throw new UserError(`--threshold "${t.source}" applies to loadtest compare only`, 2);
+        const why = notForOneRun(t);
+        if (why) throw new UserError(`--threshold ${why}`, 2);
         if (cfg.parallelism > 1 && (t.metric === 'lost' || t.metric === 'extra')) {
           throw new UserError(`--threshold "${t.source}" needs --parallelism 1: each runner sees only its own accepted votes`, 2);
         }

@@ -193,13 +193,29 @@ export function checkCapacityThresholds(thresholds: readonly Threshold[]): void 
   for (const t of thresholds) capacityMetric({ sustainedPerSec: 0, atLeast: false, lost: 0, extra: 0, drainSeconds: 0 }, t.metric);
 }
 
+/**
+ * Why a threshold cannot be checked on one run (`loadtest run`, a k6 run): it belongs to a
+ * comparison (`ratio`, `capacity_ratio`, `direct.`/`queue.`) or to a capacity search
+ * (`sustained_per_sec`). One line, e.g. `"ratio>1" applies to loadtest compare only`; else undefined.
+ */
+export function notForOneRun(t: Threshold): string | undefined {
+  if (COMPARISON_ONLY.has(t.metric) || t.mode) return `"${t.source}" applies to loadtest compare only`;
+  if (t.metric === 'sustained_per_sec') return `"${t.source}" applies to a capacity search (loadtest capacity, compare --capacity, demo)`;
+  return undefined;
+}
+
+/** Throw a usage error for thresholds one run cannot evaluate (before any load). */
+export function checkRunThresholds(thresholds: readonly Threshold[]): void {
+  for (const t of thresholds) {
+    const why = notForOneRun(t);
+    if (why) throw new UserError(`--threshold ${why}`, 2);
+  }
+}
+
 /** Check thresholds on one run. Comparison, capacity and mode-scoped thresholds do not apply to a single run and are rejected. */
 export function evaluateRun(thresholds: readonly Threshold[], f: ThresholdFigures): ThresholdOutcome[] {
-  return thresholds.map((t) => {
-    if (COMPARISON_ONLY.has(t.metric) || t.mode) throw new UserError(`--threshold "${t.source}" applies to loadtest compare only`, 2);
-    if (t.metric === 'sustained_per_sec') throw new UserError(`--threshold "${t.source}" applies to a capacity search (loadtest capacity, compare --capacity, demo)`, 2);
-    return outcome(t, metricOf(f, t.metric));
-  });
+  checkRunThresholds(thresholds);
+  return thresholds.map((t) => outcome(t, metricOf(f, t.metric)));
 }
 
 /** The comparison's capacity searches, for `capacity_ratio` (queue ÷ direct sustained) and `sustained_per_sec`. */

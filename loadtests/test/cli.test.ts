@@ -97,8 +97,11 @@ describe('loadtest run', () => {
       [['--rate', '-5'], /^myhero-ops: invalid --rate "-5"/],
       [['--threshold', 'p98<1'], /^myhero-ops: invalid --threshold "p98<1": unknown metric "p98"/],
       [['--threshold', 'ratio>1'], /^myhero-ops: --threshold: ratio and direct\.\/queue\. thresholds belong to loadtest compare$/],
+      [['--threshold', 'capacity_ratio>1'], /^myhero-ops: --threshold "capacity_ratio>1" applies to loadtest compare only$/],
+      [['--threshold', 'sustained_per_sec>=10'], /^myhero-ops: --threshold "sustained_per_sec>=10" applies to a capacity search/],
       [['--metrics-url', 'broker=http://127.0.0.1:1/metrics'], /^myhero-ops: invalid --metrics-url "broker=.*": expected URLs, or service=URL pairs \(app, data, ernst\)/],
     ];
+    const before = app.truth.votes;
     // Independent processes: run them side by side.
     const runs = await Promise.all(cases.map(([args]) => cli([...base(), ...args], { MYHERO_APP_KEY: KEY })));
     runs.forEach((r, i) => {
@@ -106,6 +109,8 @@ describe('loadtest run', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr.trim()).toMatch(cases[i]![1]);
     });
+    // Refused before any load, not after it.
+    expect(app.truth.votes).toBe(before);
   });
 
   it('a final read of the results that fails: lost unknown with the reason in every output, exit 3', async () => {

@@ -150,6 +150,9 @@ describe('settings from env', () => {
     [{ THRESHOLDS: 'p99<fast' }, /THRESHOLDS: invalid --threshold "p99<fast"/],
     [{ THRESHOLDS: 'ratio>1' }, /compare only/],
     [{ THRESHOLDS: 'queue.p99<5ms' }, /compare only/],
+    // Refused here, not thrown by handleSummary() after the whole run.
+    [{ THRESHOLDS: 'capacity_ratio>1' }, /THRESHOLDS: "capacity_ratio>1" applies to loadtest compare only/],
+    [{ THRESHOLDS: 'sustained_per_sec>=10' }, /THRESHOLDS: "sustained_per_sec>=10" applies to a capacity search/],
     [{ PARALLELISM: '4', THRESHOLDS: 'lost==0' }, /single k6 instance/],
   ])('refuses %o with one clear line', (extra, message) => {
     expect(() => settingsFromEnv({ TARGET, ...extra })).toThrow(message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../lib/errors.ts';
-import { evaluateCompare, evaluateRun, parseThreshold, type ThresholdFigures } from '../thresholds.ts';
+import { checkRunThresholds, evaluateCompare, evaluateRun, parseThreshold, type ThresholdFigures } from '../thresholds.ts';
 
 const figures = (o: Partial<ThresholdFigures> = {}): ThresholdFigures => ({
   attempted: 1000,
@@ -66,6 +66,12 @@ describe('threshold evaluation', () => {
 
   it('rejects compare-only thresholds on a single run', () => {
     expect(() => evaluateRun([parseThreshold('ratio>1')], figures())).toThrow(/compare only/);
+    expect(() => evaluateRun([parseThreshold('capacity_ratio>1')], figures())).toThrow(/compare only/);
+    expect(() => evaluateRun([parseThreshold('queue.p99<5ms')], figures())).toThrow(/compare only/);
+    expect(() => evaluateRun([parseThreshold('sustained_per_sec>=10')], figures())).toThrow(/applies to a capacity search/);
+    // The same rule, before any load: nothing to evaluate yet.
+    expect(() => checkRunThresholds([parseThreshold('p99<5ms'), parseThreshold('capacity_ratio>1')])).toThrow(/"capacity_ratio>1" applies to loadtest compare only/);
+    expect(() => checkRunThresholds([parseThreshold('p99<5ms'), parseThreshold('lost==0')])).not.toThrow();
   });
 
   it('checks unscoped thresholds on both modes, scoped ones on one, ratio once', () => {

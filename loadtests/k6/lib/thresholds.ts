@@ -1,5 +1,5 @@
 import { K6 } from '../../../lib/catalog.ts';
-import { parseThreshold, type Threshold } from '../../thresholds.ts';
+import { notForOneRun, parseThreshold, type Threshold } from '../../thresholds.ts';
 
 // The main runner's thresholds (loadtests/thresholds.ts: `p99<500ms`,
 // `failed_rate<0.01`, `lost==0`, ...) as k6 thresholds on the script's custom
@@ -8,7 +8,7 @@ import { parseThreshold, type Threshold } from '../../thresholds.ts';
 // reading together (only the summary has both) and may not settle, so those are
 // judged in handleSummary instead of by k6.
 
-/** Parse THRESHOLDS (comma-separated) with the runner's grammar; compare-only thresholds are refused. */
+/** Parse THRESHOLDS (comma-separated) with the runner's grammar; those of a comparison or a capacity search are refused. */
 export function parseK6Thresholds(raw: string): Threshold[] {
   return raw
     .split(',')
@@ -21,7 +21,8 @@ export function parseK6Thresholds(raw: string): Threshold[] {
       } catch (err) {
         throw new Error(`THRESHOLDS: ${(err as Error).message}`);
       }
-      if (t.metric === 'ratio' || t.mode) throw new Error(`THRESHOLDS: "${expr}" applies to loadtest compare only`);
+      const why = notForOneRun(t);
+      if (why) throw new Error(`THRESHOLDS: ${why}`);
       return t;
     });
 }
