@@ -210,19 +210,25 @@ function report(ctx: RunContext, json: boolean, jsonDoc: unknown, table: string,
   }
 }
 
+/** What makes a run or a capacity search impossible to judge: the target went away mid-run, or the final read failed. */
+type Judgeable = Pick<RunResult, 'unjudged' | 'unsettledBy' | 'reason'>;
+
+/** A capacity search as the exit code and the NOT JUDGED lines read it. */
+export const searchJudgeable = (c: Pick<CapacityResult, 'unjudged' | 'reconciliation'>): Judgeable => ({ ...c.reconciliation, ...(c.unjudged ? { unjudged: c.unjudged } : {}) });
+
 /**
- * 130 stopped by Ctrl-C; 3 the run could not be judged (the target went away mid-run, the final
- * read failed, or a threshold's figure is unknown, e.g. `lost` of a drain that did not settle);
- * 1 a threshold failed; else 0.
+ * 130 stopped by Ctrl-C; 3 a run or search could not be judged (the target went away mid-run,
+ * the final read failed, or a threshold's figure is unknown, e.g. `lost` of a drain that did not
+ * settle); 1 a threshold failed; else 0.
  */
-export function exitCode(partial: boolean, outcomes: readonly ThresholdOutcome[], runs: readonly RunResult[]): number {
+export function exitCode(partial: boolean, outcomes: readonly ThresholdOutcome[], runs: readonly Judgeable[]): number {
   if (partial) return EXIT.interrupted;
   if (runs.some((r) => r.unjudged || r.unsettledBy === 'read') || outcomes.some((o) => o.unknown)) return EXIT.unjudged;
   return outcomes.some((o) => !o.ok) ? EXIT.failed : EXIT.passed;
 }
 
 /** Why the exit code is 3, in lines for the terminal. */
-const unjudgedLines = (runs: readonly { label: string; r: RunResult }[]) =>
+const unjudgedLines = (runs: readonly { label: string; r: Judgeable }[]) =>
   runs.flatMap(({ label, r }) => [
     ...(r.unjudged ? [`NOT JUDGED (${label}): ${r.unjudged}`] : []),
     ...(r.unsettledBy === 'read' ? [`NOT JUDGED (${label}): ${r.reason}`] : []),
@@ -293,7 +299,11 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
     const dir = cfg.out || defaultReportDir();
     writeReport(dir, renderCompareReport(result, runs, outcomes, bursts), [key]);
     const profile = result.conditions.storageProfile;
-    const allRuns = [...runs.map((r) => ({ label: `trial ${r.trial} ${r.mode}`, r: r.result })), ...Object.entries(bursts).map(([mode, r]) => ({ label: `${mode} burst`, r }))];
+    const judged = [
+      ...Object.entries(searches).map(([mode, c]) => ({ label: `${mode} capacity`, r: searchJudgeable(c) })),
+      ...runs.map((r) => ({ label: `trial ${r.trial} ${r.mode}`, r: r.result })),
+      ...Object.entries(bursts).map(([mode, r]) => ({ label: `${mode} burst`, r })),
+    ];
     const lines = [
       ...(profile === 'pi-sd'
         ? [`storage profile: pi-sd in use (the lab's data tier emulates a Raspberry Pi SD card: one synced vote at a time, ${STORAGE['pi-sd'].syncLatencyMs} ms each)`]
@@ -306,16 +316,14 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
       ...(result.capacity ? [`capacity ratio (queue/direct sustained): ${result.capacityRatio ?? 'n/a'}`] : []),
       `ratio (queue/direct accepted votes/s): ${result.ratio ?? 'n/a'}`,
       `verdict: ${result.verdict}`,
-      ...unjudgedLines(allRuns),
-      ...Object.entries(searches).flatMap(([mode, c]) => (c.unjudged ? [`NOT JUDGED (${mode} capacity): ${c.unjudged}`] : [])),
+      ...unjudgedLines(judged),
     ];
     report(ctx, cfg.json, compareJson(result, outcomes), textTable(compareRows(result)), lines, dir, outcomes);
-    const code = exitCode(
+    return exitCode(
       result.partial,
       outcomes,
-      allRuns.map((x) => x.r),
+      judged.map((x) => x.r),
     );
-    return code === EXIT.passed && Object.values(searches).some((c) => c.unjudged) ? EXIT.unjudged : code;
   } finally {
     view.done();
     await metrics.close();
@@ -330,11 +338,8 @@ type CapacityCommandSettings = Omit<LoadSettings, 'voters' | 'think' | 'rate' | 
  * vouches for the lower bound it left; 1 a threshold failed; else 0.
  */
 export function capacityExitCode(r: Pick<CapacityResult, 'partial' | 'unjudged' | 'brokeBy' | 'reconciliation'>, outcomes: readonly ThresholdOutcome[]): number {
-  if (r.partial) return EXIT.interrupted;
-  if (r.unjudged || r.reconciliation.unsettledBy === 'read' || outcomes.some((o) => o.unknown)) return EXIT.unjudged;
-  if (outcomes.some((o) => !o.ok)) return EXIT.failed;
-  if (r.brokeBy === 'generator' && !outcomes.length) return EXIT.unjudged;
-  return EXIT.passed;
+  const code = exitCode(r.partial, outcomes, [searchJudgeable(r)]);
+  return code === EXIT.passed && r.brokeBy === 'generator' && !outcomes.length ? EXIT.unjudged : code;
 }
 
 async function capacityCommand(cfg: CapacityCommandSettings, ctx: RunContext, provider: ModeProvider, mode: AppMode | undefined, key: string, metricsUrl: MetricsTarget[] = []): Promise<number> {
@@ -385,8 +390,7 @@ async function capacityCommand(cfg: CapacityCommandSettings, ctx: RunContext, pr
     const lines = [
       `${result.partial ? 'PARTIAL: ' : ''}${label} ${result.verdict}`,
       `reconciliation: ${describeReconciliation(result.reconciliation, result.acceptedTotal)}`,
-      ...(result.unjudged ? [`NOT JUDGED: ${result.unjudged}`] : []),
-      ...(result.reconciliation.unsettledBy === 'read' ? [`NOT JUDGED: ${result.reconciliation.reason}`] : []),
+      ...unjudgedLines([{ label, r: searchJudgeable(result) }]),
     ];
     report(ctx, cfg.json, capacityJson(result, outcomes), stepsTable(result), lines, dir, outcomes);
     return capacityExitCode(result, outcomes);

@@ -12,7 +12,8 @@ import { runCli } from '../../test/fixtures/cli.ts';
 import { addNodes, myheroDeployment, startApiServer, startService as startStandInService, writeKubeconfig } from '../../test/fixtures/kube-apiserver/index.ts';
 import { SLO_DEFAULTS } from '../capacity.ts';
 import { runCapacity, type CapacityPlan } from '../capacity-run.ts';
-import { capacityExitCode } from '../cli.ts';
+import { capacityExitCode, exitCode, searchJudgeable } from '../cli.ts';
+import { notReconciled, type Reconciliation } from '../reconcile.ts';
 import { startFakeApp } from './fixtures/fake-app.ts';
 import { startWorkerApp } from './fixtures/worker-app.ts';
 
@@ -109,6 +110,26 @@ describe('loadtest capacity against a target of known capacity', () => {
 });
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
+
+describe('exit codes of a capacity search', () => {
+  const counted: Reconciliation = { outcome: 'counted', recordedDelta: 5, lost: 0, extra: 0, drainSeconds: 0, lostByHero: {}, extraByHero: {}, net: { lost: 0, extra: 0 } };
+  const readFailed: Reconciliation = { ...notReconciled(), unsettledBy: 'read', reason: 'drain timeout (5 s) reached: the final read of the recorded votes failed: HTTP 500' };
+  const failed = [{ threshold: 'sustained_per_sec>=100', actual: 40, ok: false }];
+
+  it('a search the target left, or whose final read failed, cannot be judged: 3, even beside a failed threshold, in compare (exitCode) as in loadtest capacity', () => {
+    const left = { unjudged: 'step 3 (40/s): the target refused connections during the run (4 votes)', reconciliation: counted };
+    const unread = { reconciliation: readFailed };
+    for (const s of [left, unread]) {
+      expect(exitCode(false, failed, [searchJudgeable(s)])).toBe(EXIT.unjudged);
+      expect(exitCode(false, [], [searchJudgeable(s)])).toBe(EXIT.unjudged);
+      expect(capacityExitCode({ ...s, partial: false, brokeBy: 'throughput' }, failed)).toBe(EXIT.unjudged);
+    }
+    // The negative control: the same search, judged, exits on its thresholds.
+    expect(exitCode(false, failed, [searchJudgeable({ reconciliation: counted })])).toBe(EXIT.failed);
+    expect(exitCode(false, [], [searchJudgeable({ reconciliation: counted })])).toBe(EXIT.passed);
+    expect(capacityExitCode({ reconciliation: counted, partial: false, brokeBy: 'throughput' }, failed)).toBe(EXIT.failed);
+  });
+});
 
 describe('loadtest capacity (CLI)', () => {
   it('prints the JSON contract, writes the report, and exits 1 when a threshold on the knee fails', async () => {
