@@ -70,13 +70,6 @@ export function addInterval(into: Interval, from: Interval): Interval {
   return into;
 }
 
-/** Merge per-shard series into one, second by second. */
-export function mergeSeries(series: readonly (readonly Interval[])[]): Interval[] {
-  const byT = new Map<number, Interval>();
-  for (const s of series) for (const i of s) addInterval(byT.get(i.t) ?? byT.set(i.t, emptyInterval(i.t)).get(i.t)!, i);
-  return [...byT.values()].sort((a, b) => a.t - b.t);
-}
-
 /** Latency histograms record microseconds: 1 µs resolution up to an hour, 3 significant digits. */
 export function latencyHistogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });

@@ -11,9 +11,10 @@ import {
   latencyHistogram,
   median,
   mergeHistograms,
-  mergeSeries,
   percentiles,
 } from '../accounting.ts';
+import { profileOf } from '../schedule.ts';
+import { SeriesMerger } from '../series.ts';
 import { classifyK6Error, lostAndExtra, totalVotes } from '../votes.ts';
 
 const err = (code: string) => Object.assign(new Error(code), { code });
@@ -59,8 +60,13 @@ describe('per-second series', () => {
     const a1 = { ...emptyInterval(1), requests: 5, attempted: 5, accepted: 5 };
     const b0 = { ...emptyInterval(0), requests: 4, attempted: 4, accepted: 2, errors: { vote_failed: 1, http_503: 1 }, readErrors: 0 };
     b0.latencyBuckets[bucketIndex(20_000)] = 4;
-    const merged = mergeSeries([[a0, a1], [b0]]);
+    // Two shards: second 0 is emitted once both reported it; second 1 (one shard only) comes with the flush.
+    const merger = new SeriesMerger(2, profileOf(5, 2000), true);
+    for (const i of [a0, a1, b0]) merger.add(i);
+    expect(merger.samples.map((s) => s.t)).toEqual([0]);
+    const merged = merger.flush();
     expect(merged.map((s) => s.t)).toEqual([0, 1]);
+    expect(merged.map((s) => s.level)).toEqual([5, 5]);
     expect(merged[0]).toMatchObject({ requests: 14, attempted: 13, accepted: 10, errors: { vote_failed: 2, http_503: 1 }, latencySumMs: 27 });
     expect(merged[0]!.latencyBuckets[0]).toBe(9);
     expect(merged[0]!.latencyBuckets.at(-1)).toBe(4);
