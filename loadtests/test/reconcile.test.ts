@@ -1,10 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { TWIN } from '../../lib/catalog.ts';
-import { consumerOf, drainVotes, type ServiceReading } from '../drain.ts';
+import { consumerOf, drainVotes, readServices, type ServiceReading } from '../drain.ts';
 import { compareCounts, describeReconciliation, judgeDrain, sumMetric, type Consumer, type DrainState } from '../reconcile.ts';
 
 // The reconciliation's judgement, pure: counted, lost, or not settled, and why;
-// then the drain loop with injected readers (no servers, a few hundred ms).
+// then the drain loop with injected readers (no servers, a few hundred ms); the
+// services' metrics read from a loopback server.
 
 describe('backlog from the services\' metrics', () => {
   it('sums every series of a metric and ignores look-alike names', () => {
@@ -19,6 +22,27 @@ describe('backlog from the services\' metrics', () => {
     expect(sumMetric(text, TWIN.votesAccepted)).toBe(123);
     expect(sumMetric(text, TWIN.votesRecorded)).toBe(100);
     expect(sumMetric(text, TWIN.votesProcessed)).toBeUndefined();
+  });
+});
+
+describe("the services' metrics as the drain reads them", () => {
+  it("reads the app's mode from myhero_app_mode (the series at 1), and the backlog from app and data", async () => {
+    const pages: Record<string, string> = {
+      '/app': [`# TYPE ${TWIN.appMode} gauge`, `${TWIN.appMode}{mode="direct",service="app"} 0`, `${TWIN.appMode}{mode="queue",service="app"} 1`, `${TWIN.votesAccepted}{mode="queue",service="app"} 120`, ''].join('\n'),
+      '/data': `${TWIN.votesRecorded}{service="data"} 100\n`,
+      '/direct': `${TWIN.appMode}{mode="direct",service="app"} 1\n${TWIN.appMode}{mode="queue",service="app"} 0\n`,
+    };
+    const server = createServer((req, res) => res.end(pages[req.url ?? ''] ?? ''));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = (path: string) => `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+    try {
+      expect(await readServices([{ service: 'app', url: url('/app') }, { service: 'data', url: url('/data') }])).toEqual({ mode: 'queue', backlog: 20, recorded: 100 });
+      expect((await readServices([{ service: 'any', url: url('/direct') }])).mode).toBe('direct');
+      // No series at 1: the mode is not guessed.
+      expect((await readServices([{ service: 'app', url: url('/data') }])).mode).toBeUndefined();
+    } finally {
+      server.close();
+    }
   });
 });
 
