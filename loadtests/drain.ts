@@ -27,6 +27,9 @@ async function scrape(url: string, signal?: AbortSignal): Promise<string> {
   return res.text();
 }
 
+/** The app's `myhero_app_mode{mode="..."} 1` line: the mode in force. */
+const APP_MODE_LINE = new RegExp(`^${TWIN.appMode}\\{[^}]*mode="(direct|queue)"[^}]*\\} 1$`, 'gm');
+
 /** Scrape every target; a target of service `any` may hold any service's series (e.g. a Prometheus /federate). */
 export async function readServices(targets: readonly MetricsTarget[], signal?: AbortSignal): Promise<ServiceReading> {
   const texts = await Promise.all(targets.map(async (t) => ({ service: t.service, text: await scrape(t.url, signal).catch(() => undefined) })));
@@ -49,13 +52,7 @@ export async function readServices(targets: readonly MetricsTarget[], signal?: A
   // A named target that did not answer makes the backlog unknown rather than wrong.
   if (accepted !== undefined && recorded !== undefined && (!hasAppTarget || appOk) && (!hasDataTarget || dataOk)) reading.backlog = accepted - recorded;
   if (recorded !== undefined && (!hasDataTarget || dataOk)) reading.recorded = recorded;
-  for (const text of texts.map((t) => t.text)) {
-    if (!text) continue;
-    for (const line of text.split('\n')) {
-      const m = new RegExp(`^${TWIN.appMode}\\{[^}]*mode="(direct|queue)"[^}]*\\} 1$`).exec(line);
-      if (m) reading.mode = m[1] as AppMode;
-    }
-  }
+  for (const { text } of texts) for (const m of text?.matchAll(APP_MODE_LINE) ?? []) reading.mode = m[1] as AppMode;
   const ernstTargets = texts.filter((t) => t.service === 'ernst');
   const connected = sum(['ernst', 'any'], TWIN.ernstConnected);
   const processed = sum(['ernst', 'any'], TWIN.votesProcessed);
