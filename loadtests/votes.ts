@@ -64,16 +64,6 @@ export function heroOptions(body: string): string[] | undefined {
   return Array.isArray(options) && options.every((o) => typeof o === 'string') ? (options as string[]) : undefined;
 }
 
-/** Total votes in a parsed `/v2/results` answer: `[[hero, votes, percent], ...]`. */
-export function totalVotes(results: unknown): number {
-  if (!Array.isArray(results)) throw new Error('expected a JSON list of [hero, votes, percent]');
-  return results.reduce((sum: number, row: unknown) => {
-    const votes = Array.isArray(row) ? Number(row[1]) : NaN;
-    if (!Number.isFinite(votes)) throw new Error('expected a JSON list of [hero, votes, percent]');
-    return sum + votes;
-  }, 0);
-}
-
 /** Votes per hero in a parsed `/v2/results` answer (a hero listed twice is summed). */
 export function countsByHero(results: unknown): Record<string, number> {
   if (!Array.isArray(results)) throw new Error('expected a JSON list of [hero, votes, percent]');
@@ -85,6 +75,11 @@ export function countsByHero(results: unknown): Record<string, number> {
     counts[hero] = (counts[hero] ?? 0) + votes;
   }
   return counts;
+}
+
+/** Total votes in a parsed `/v2/results` answer: `[[hero, votes, percent], ...]`. */
+export function totalVotes(results: unknown): number {
+  return Object.values(countsByHero(results)).reduce((a, b) => a + b, 0);
 }
 
 /** lost = accepted − recorded, never negative; an excess (a vote stored after its answer failed) is `extra`. */
