@@ -1,6 +1,7 @@
 import { paragraph, table, type ReportSection } from '../lib/report/html.ts';
 import { lineChart } from '../lib/report/svg.ts';
 import { describeSlo, type CapacityStep, type Knee, type Slo } from './capacity.ts';
+import { mdTable } from './tables.ts';
 
 // A capacity search as people read it: the capacity curve (offered rate against
 // what was answered and accepted, the knee marked), latency against the offered
@@ -41,7 +42,7 @@ export function stepCells(s: CapacityStep): (string | number)[] {
 }
 
 export function stepsMarkdown(steps: readonly CapacityStep[]): string {
-  return [`| ${STEP_HEAD.join(' | ')} |`, `|${STEP_HEAD.map(() => '---').join('|')}|`, ...steps.map((s) => `| ${stepCells(s).join(' | ')} |`)].join('\n');
+  return mdTable(STEP_HEAD, steps.map(stepCells));
 }
 
 /** The curve and latency charts and the steps table of one mode's (or one target's) search. */

@@ -2,7 +2,8 @@ import { paragraph, renderPage, table } from '../lib/report/html.ts';
 import { capacitySections, STEP_HEAD, stepCells, stepsMarkdown } from './capacity-charts.ts';
 import type { CapacityResult } from './capacity-run.ts';
 import { describeReconciliation } from './reconcile.ts';
-import { acceptedVsRecorded, flatConditions, mdTail, thresholdsSection, warningOf, type ReportFiles } from './report.ts';
+import { acceptedVsRecorded, flatConditions, mdHead, mdTail, thresholdsSection, warningOf, type ReportFiles } from './report.ts';
+import { textTable } from './tables.ts';
 import type { ThresholdOutcome } from './thresholds.ts';
 
 // `loadtest capacity` results → what people read: the --json document (the
@@ -28,9 +29,7 @@ export function capacityJson(r: CapacityResult, thresholds: ThresholdOutcome[]) 
 
 /** The steps as a terminal table. */
 export function stepsTable(r: CapacityResult): string {
-  const grid = [STEP_HEAD, ...r.steps.map((s) => stepCells(s).map(String))];
-  const widths = STEP_HEAD.map((_, i) => Math.max(...grid.map((row) => row[i]!.length)));
-  return grid.map((row) => row.map((c, i) => (i === 1 || i === row.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  return textTable(STEP_HEAD, r.steps.map(stepCells), [1, STEP_HEAD.length - 1]);
 }
 
 export function renderCapacityReport(r: CapacityResult, thresholds: ThresholdOutcome[]): ReportFiles {
@@ -40,7 +39,7 @@ export function renderCapacityReport(r: CapacityResult, thresholds: ThresholdOut
   const warning = warningOf(r.partial, r.unjudged ? [r.unjudged] : []);
   const lead = `${name} ${r.verdict}.`;
   const md =
-    `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}**${lead}**\n\n${reconciliation}\n\n## Steps\n\n${stepsMarkdown(r.steps)}\n\n` +
+    `${mdHead(title, warning)}**${lead}**\n\n${reconciliation}\n\n## Steps\n\n${stepsMarkdown(r.steps)}\n\n` +
     r.steps
       .filter((s) => !s.ok)
       .map((s) => `- step ${s.step}: ${s.why}`)

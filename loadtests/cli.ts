@@ -19,7 +19,7 @@ import { DEFAULT_MIX, HERO_DISTRIBUTIONS } from './mix.ts';
 import { buildPlan, PLAN_DEFAULTS, parseHeroWeights, parseMix, parseStages, type LoadPlan } from './plan.ts';
 import { describeReconciliation, type MetricsTarget } from './reconcile.ts';
 import type { Stage } from './schedule.ts';
-import { compareJson, compareRows, defaultReportDir, loadLine, renderCompareReport, renderRunReport, runJson, runRows, textTable, thresholdVerdict, writeReport } from './report.ts';
+import { compareJson, compareRows, defaultReportDir, loadLine, renderCompareReport, renderRunReport, resultsText, runJson, runRows, thresholdVerdict, writeReport } from './report.ts';
 import { checkCapacityThresholds, checkRunThresholds, evaluateCapacity, evaluateCompare, evaluateRun, parseThresholds, type ThresholdOutcome } from './thresholds.ts';
 
 // `loadtest run`, `loadtest compare` and the top-level `demo`: settings → plan →
@@ -257,7 +257,7 @@ async function runCommand(cfg: LoadSettings & { target: string; metricsUrl: Metr
     const dir = cfg.out || defaultReportDir();
     writeReport(dir, renderRunReport(result, outcomes), [key]);
     const lines = [`${result.partial ? 'PARTIAL: ' : ''}${loadLine(result)}`, `reconciliation: ${describeReconciliation(result, result.acceptedTotal)}`, ...unjudgedLines([{ label: 'run', r: result }])];
-    report(ctx, cfg.json, runJson(result, outcomes), textTable(runRows(result)), lines, dir, outcomes);
+    report(ctx, cfg.json, runJson(result, outcomes), resultsText(runRows(result)), lines, dir, outcomes);
     return exitCode(result.partial, outcomes, [result]);
   } finally {
     view.done();
@@ -318,7 +318,7 @@ async function compareCommand(cfg: CompareSettings, ctx: RunContext, provider: M
       `verdict: ${result.verdict}`,
       ...unjudgedLines(judged),
     ];
-    report(ctx, cfg.json, compareJson(result, outcomes), textTable(compareRows(result)), lines, dir, outcomes);
+    report(ctx, cfg.json, compareJson(result, outcomes), resultsText(compareRows(result)), lines, dir, outcomes);
     return exitCode(
       result.partial,
       outcomes,

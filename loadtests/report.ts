@@ -10,6 +10,7 @@ import { describeSlo } from './capacity.ts';
 import { capacitySections, stepsMarkdown } from './capacity-charts.ts';
 import { describeReconciliation, type BacklogPoint } from './reconcile.ts';
 import type { StoredRate } from './stored-rate.ts';
+import { mdTable, textTable } from './tables.ts';
 import type { ThresholdOutcome } from './thresholds.ts';
 
 // Results → what people read: the --json document (the issue's contract), the
@@ -93,15 +94,11 @@ const shown = (v: number | null): string | number => (v === null ? '?' : round1(
 const cells = (r: Row) => [r.name, ...[r.acceptedPerSec, r.failed, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.lost, r.extra, r.drainSeconds, r.recordedPerSec].map(shown)];
 
 /** The results table for a terminal. */
-export function textTable(rows: readonly Row[]): string {
-  const grid = [HEAD, ...rows.map((r) => cells(r).map(String))];
-  const widths = HEAD.map((_, i) => Math.max(...grid.map((row) => row[i]!.length)));
-  return grid.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+export function resultsText(rows: readonly Row[]): string {
+  return textTable(HEAD, rows.map(cells), [0]);
 }
 
-function markdownTable(rows: readonly Row[]): string {
-  return [`| ${HEAD.map((h) => h || 'mode').join(' | ')} |`, `|${HEAD.map((_, i) => (i ? '---:' : '---')).join('|')}|`, ...rows.map((r) => `| ${cells(r).map(String).join(' | ')} |`)].join('\n');
-}
+const resultsMd = (rows: readonly Row[]) => mdTable(HEAD.map((h) => h || 'mode'), rows.map(cells), 1);
 
 const rowOfRun = (name: string, r: RunResult): Row => ({ name, ...r });
 const rowOfMode = (name: string, m: ModeSummary): Row => ({ name, ...m });
@@ -138,6 +135,9 @@ export const mdTail = (thresholds: readonly ThresholdOutcome[], c: Record<string
   `\n## Conditions\n\n${Object.entries(flatConditions(c))
     .map(([k, v]) => `- ${k}: ${v}`)
     .join('\n')}\n`;
+
+/** The head of a summary.md: the title, then the banner of a partial or unjudged report. */
+export const mdHead = (title: string, warning: string) => `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}`;
 
 /** The banner of a report that is partial (Ctrl-C) or could not be judged (`unjudged`: what went away, where). */
 export const warningOf = (partial: boolean, unjudged: readonly string[]) =>
@@ -292,11 +292,11 @@ export function renderRunReport(r: RunResult, thresholds: ThresholdOutcome[]): R
   const heroes = byHeroRows(r.lostByHero, r.extraByHero);
   const warning = warningOf(r.partial, r.unjudged ? [r.unjudged] : []);
   const md =
-    `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}${lead}\n\n${markdownTable(rows)}\n\n` +
+    `${mdHead(title, warning)}${lead}\n\n${resultsMd(rows)}\n\n` +
     `Stored: ${storedLine(r)}.\n` +
     `Errors by class: ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}.\n` +
     `Reconnects (new connections, not failures): ${r.reconnects}.\n` +
-    (heroes.length ? `\n## Per hero\n\n| hero | lost | extra |\n|---|---:|---:|\n${heroes.map((h) => `| ${h.join(' | ')} |`).join('\n')}\n` : '') +
+    (heroes.length ? `\n## Per hero\n\n${mdTable(['hero', 'lost', 'extra'], heroes, 1)}\n` : '') +
     mdTail(thresholds, r.conditions);
   const html = renderPage({
     title,
@@ -331,12 +331,11 @@ function proofParts(c: CompareResult, bursts: Partial<Record<AppMode, RunResult>
     const b = c.burst?.[m];
     return b ? [[m, b.offered, b.accepted, b.failed, round1(b.latencyMs.p50), round1(b.latencyMs.p99), b.outcome, shown(b.lost), shown(b.drainSeconds), shown(b.predictedDrainSeconds)]] : [];
   });
-  const mdTable = (head: string[], rows: (string | number)[][]) => `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`;
   const md =
     (searched.length
-      ? `\n## Capacity (${describeSlo(c.capacity!.slo)})\n\ncapacity ratio (queue/direct sustained): ${c.capacityRatio ?? 'n/a'}\n\n${mdTable(capHead, capRows)}` +
+      ? `\n## Capacity (${describeSlo(c.capacity!.slo)})\n\ncapacity ratio (queue/direct sustained): ${c.capacityRatio ?? 'n/a'}\n\n${mdTable(capHead, capRows)}\n` +
         searched.map(({ mode, s }) => `\n### ${mode} steps\n\n${stepsMarkdown(s.steps)}\n`).join('')
-      : '') + (burstRows.length ? `\n## Burst (votes offered in one second)\n\n${mdTable(burstHead, burstRows)}` : '');
+      : '') + (burstRows.length ? `\n## Burst (votes offered in one second)\n\n${mdTable(burstHead, burstRows)}\n` : '');
   const sections: ReportSection[] = [
     ...(searched.length
       ? [
@@ -391,10 +390,10 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
   const unjudged = runs.filter((r) => r.result.unjudged).map((r) => `trial ${r.trial} ${r.mode}: ${r.result.unjudged}`);
   const warning = warningOf(c.partial, unjudged);
   const md =
-    `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${markdownTable(rows)}\n\n${note}\n\n` +
+    `${mdHead(title, warning)}**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${resultsMd(rows)}\n\n${note}\n\n` +
     proof.md +
-    `\n## Trials\n\n| ${trialHead.join(' | ')} |\n|${trialHead.map(() => '---').join('|')}|\n${trialRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n` +
-    (heroes.length ? `\n## Per hero\n\n| mode | hero | lost | extra |\n|---|---|---:|---:|\n${heroes.map((h) => `| ${h.join(' | ')} |`).join('\n')}\n` : '') +
+    `\n## Trials\n\n${mdTable(trialHead, trialRows)}\n` +
+    (heroes.length ? `\n## Per hero\n\n${mdTable(['mode', 'hero', 'lost', 'extra'], heroes, 2)}\n` : '') +
     mdTail(thresholds, c.conditions);
   const html = renderPage({
     title,
