@@ -1,8 +1,8 @@
-import { paragraph, renderPage, table } from '../lib/report/html.ts';
+import { paragraph, table } from '../lib/report/html.ts';
 import { capacitySections, STEP_HEAD, stepCells, stepsMarkdown } from './capacity-charts.ts';
 import type { CapacityResult } from './capacity-run.ts';
 import { describeReconciliation } from './reconcile.ts';
-import { acceptedVsRecorded, flatConditions, mdHead, mdTail, thresholdsSection, warningOf, type ReportFiles } from './report.ts';
+import { acceptedVsRecorded, reportFiles, warningOf, type ReportFiles } from './report.ts';
 import { textTable } from './tables.ts';
 import type { ThresholdOutcome } from './thresholds.ts';
 
@@ -36,20 +36,18 @@ export function renderCapacityReport(r: CapacityResult, thresholds: ThresholdOut
   const name = String(r.conditions.mode ?? 'target');
   const title = `myhero capacity: ${String(r.conditions.target ?? '')}`;
   const reconciliation = `Reconciliation of every step's votes ${describeReconciliation(r.reconciliation, r.acceptedTotal)}.`;
-  const warning = warningOf(r.partial, r.unjudged ? [r.unjudged] : []);
   const lead = `${name} ${r.verdict}.`;
-  const md =
-    `${mdHead(title, warning)}**${lead}**\n\n${reconciliation}\n\n## Steps\n\n${stepsMarkdown(r.steps)}\n\n` +
-    r.steps
-      .filter((s) => !s.ok)
-      .map((s) => `- step ${s.step}: ${s.why}`)
-      .join('\n') +
-    '\n' +
-    mdTail(thresholds, r.conditions);
-  const html = renderPage({
+  return reportFiles({
     title,
     lead,
-    ...(warning ? { warning } : {}),
+    warning: warningOf(r.partial, r.unjudged ? [r.unjudged] : []),
+    md:
+      `**${lead}**\n\n${reconciliation}\n\n## Steps\n\n${stepsMarkdown(r.steps)}\n\n` +
+      r.steps
+        .filter((s) => !s.ok)
+        .map((s) => `- step ${s.step}: ${s.why}`)
+        .join('\n') +
+      '\n',
     sections: [
       ...capacitySections(name, r.steps, r, r.slo, r.verdict),
       {
@@ -57,12 +55,11 @@ export function renderCapacityReport(r: CapacityResult, thresholds: ThresholdOut
         html: acceptedVsRecorded(`${name}: accepted vs recorded over the search, with the backlog`, r.series, r.backlog, r.loadSeconds) + paragraph(reconciliation),
       },
       { heading: 'Errors by class, all steps', html: table(['class', 'votes'], Object.entries(sumErrors(r))) },
-      ...thresholdsSection(thresholds),
     ],
-    conditions: flatConditions(r.conditions),
-    generatedAt: new Date(),
+    thresholds,
+    conditions: r.conditions,
+    json: { kind: 'capacity', ...capacityJson(r, thresholds), series: r.series, backlog: r.backlog },
   });
-  return { 'summary.json': JSON.stringify({ kind: 'capacity', ...capacityJson(r, thresholds), series: r.series, backlog: r.backlog }, null, 2), 'summary.md': md, 'report.html': html };
 }
 
 function sumErrors(r: CapacityResult): Record<string, number> {

@@ -119,7 +119,7 @@ function thresholdsMd(t: readonly ThresholdOutcome[]): string {
   return `\n## Thresholds\n\n${t.map((o) => `- ${o.ok ? 'pass' : `**${thresholdVerdict(o)}**`} \`${o.threshold}\`${o.mode ? ` (${o.mode})` : ''}: ${o.actual ?? 'unknown'}`).join('\n')}\n`;
 }
 
-export function thresholdsSection(t: readonly ThresholdOutcome[]): ReportSection[] {
+function thresholdsSection(t: readonly ThresholdOutcome[]): ReportSection[] {
   if (!t.length) return [];
   return [{ heading: 'Thresholds', html: table(['threshold', 'mode', 'actual', 'result'], t.map((o) => [o.threshold, o.mode ?? '', o.actual ?? 'unknown', thresholdVerdict(o)])) }];
 }
@@ -130,20 +130,20 @@ function byHeroRows(lostByHero: Record<string, number>, extraByHero: Record<stri
 }
 
 /** The end of a summary.md: the thresholds, then the conditions, one `- key: value` line each. */
-export const mdTail = (thresholds: readonly ThresholdOutcome[], c: Record<string, unknown>) =>
+const mdTail = (thresholds: readonly ThresholdOutcome[], c: Record<string, unknown>) =>
   thresholdsMd(thresholds) +
   `\n## Conditions\n\n${Object.entries(flatConditions(c))
     .map(([k, v]) => `- ${k}: ${v}`)
     .join('\n')}\n`;
 
 /** The head of a summary.md: the title, then the banner of a partial or unjudged report. */
-export const mdHead = (title: string, warning: string) => `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}`;
+const mdHead = (title: string, warning: string) => `# ${title}\n\n${warning ? `> ${warning}\n\n` : ''}`;
 
 /** The banner of a report that is partial (Ctrl-C) or could not be judged (`unjudged`: what went away, where). */
 export const warningOf = (partial: boolean, unjudged: readonly string[]) =>
   [partial ? PARTIAL : '', unjudged.length ? `NOT JUDGED: ${unjudged.join('; ')}.` : ''].filter(Boolean).join(' ');
 
-export function flatConditions(c: Record<string, unknown>): Record<string, string> {
+function flatConditions(c: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(c)) {
     if (v === undefined) continue;
@@ -251,6 +251,35 @@ export interface ReportFiles {
   'report.html': string;
 }
 
+/**
+ * A report's three files from its parts. Every report has the same frame in Markdown and HTML:
+ * the title, the banner of a partial or unjudged run, the body (`md` / `sections`), then the
+ * thresholds and the conditions.
+ */
+export function reportFiles(p: {
+  title: string;
+  lead: string;
+  warning: string;
+  md: string;
+  sections: ReportSection[];
+  thresholds: readonly ThresholdOutcome[];
+  conditions: Record<string, unknown>;
+  json: unknown;
+}): ReportFiles {
+  return {
+    'summary.json': JSON.stringify(p.json, null, 2),
+    'summary.md': mdHead(p.title, p.warning) + p.md + mdTail(p.thresholds, p.conditions),
+    'report.html': renderPage({
+      title: p.title,
+      lead: p.lead,
+      ...(p.warning ? { warning: p.warning } : {}),
+      sections: [...p.sections, ...thresholdsSection(p.thresholds)],
+      conditions: flatConditions(p.conditions),
+      generatedAt: new Date(),
+    }),
+  };
+}
+
 const PARTIAL = 'PARTIAL: the run was stopped early (Ctrl-C); figures cover only what ran.';
 
 /**
@@ -290,29 +319,26 @@ export function renderRunReport(r: RunResult, thresholds: ThresholdOutcome[]): R
   const name = String(r.conditions.mode ?? 'run');
   const rows = runRows(r);
   const heroes = byHeroRows(r.lostByHero, r.extraByHero);
-  const warning = warningOf(r.partial, r.unjudged ? [r.unjudged] : []);
-  const md =
-    `${mdHead(title, warning)}${lead}\n\n${resultsMd(rows)}\n\n` +
-    `Stored: ${storedLine(r)}.\n` +
-    `Errors by class: ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}.\n` +
-    `Reconnects (new connections, not failures): ${r.reconnects}.\n` +
-    (heroes.length ? `\n## Per hero\n\n${mdTable(['hero', 'lost', 'extra'], heroes, 1)}\n` : '') +
-    mdTail(thresholds, r.conditions);
-  const html = renderPage({
+  return reportFiles({
     title,
     lead,
-    ...(warning ? { warning } : {}),
+    warning: warningOf(r.partial, r.unjudged ? [r.unjudged] : []),
+    md:
+      `${lead}\n\n${resultsMd(rows)}\n\n` +
+      `Stored: ${storedLine(r)}.\n` +
+      `Errors by class: ${Object.keys(r.errors).length ? Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}.\n` +
+      `Reconnects (new connections, not failures): ${r.reconnects}.\n` +
+      (heroes.length ? `\n## Per hero\n\n${mdTable(['hero', 'lost', 'extra'], heroes, 1)}\n` : ''),
     sections: [
       { heading: 'Results', html: table(HEAD.map((h) => h || 'mode'), rows.map((row) => cells(row))) + paragraph(`Reconnects (new connections, not failures): ${r.reconnects}.`) },
       ...charts([{ name, result: r }], [reconciledOf(name, [r])]),
       ...(heroes.length ? [{ heading: 'Per hero (lost and extra)', html: table(['hero', 'lost', 'extra'], heroes) }] : []),
       { heading: 'Errors by class', html: table(['class', 'votes'], Object.entries(r.errors)) },
-      ...thresholdsSection(thresholds),
     ],
-    conditions: flatConditions(r.conditions),
-    generatedAt: new Date(),
+    thresholds,
+    conditions: r.conditions,
+    json: { kind: 'run', ...runJson(r, thresholds), result: r },
   });
-  return { 'summary.json': JSON.stringify({ kind: 'run', ...runJson(r, thresholds), result: r }, null, 2), 'summary.md': md, 'report.html': html };
 }
 
 /** The trial whose accepted votes/s is the median of its mode: the one the charts show. */
@@ -388,17 +414,15 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
   const note = 'Figures are medians over trials; lost and extra are totals over all trials (per hero: a duplicate of one hero cannot hide a loss of another); "?" is a figure the reconciliation could not establish. Trials alternate the order (direct first, then queue first) so drift favours neither mode.';
   const heroes = APP_MODES.flatMap((m) => byHeroRows(c.modes[m].lostByHero, c.modes[m].extraByHero).map((row) => [m, ...row]));
   const unjudged = runs.filter((r) => r.result.unjudged).map((r) => `trial ${r.trial} ${r.mode}: ${r.result.unjudged}`);
-  const warning = warningOf(c.partial, unjudged);
-  const md =
-    `${mdHead(title, warning)}**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${resultsMd(rows)}\n\n${note}\n\n` +
-    proof.md +
-    `\n## Trials\n\n${mdTable(trialHead, trialRows)}\n` +
-    (heroes.length ? `\n## Per hero\n\n${mdTable(['mode', 'hero', 'lost', 'extra'], heroes, 2)}\n` : '') +
-    mdTail(thresholds, c.conditions);
-  const html = renderPage({
+  return reportFiles({
     title,
     lead: `${c.verdict} (ratio ${c.ratio ?? 'n/a'})`,
-    ...(warning ? { warning } : {}),
+    warning: warningOf(c.partial, unjudged),
+    md:
+      `**${c.verdict}**\n\nratio (queue/direct accepted votes/s): ${c.ratio ?? 'n/a'}\n\n${resultsMd(rows)}\n\n${note}\n\n` +
+      proof.md +
+      `\n## Trials\n\n${mdTable(trialHead, trialRows)}\n` +
+      (heroes.length ? `\n## Per hero\n\n${mdTable(['mode', 'hero', 'lost', 'extra'], heroes, 2)}\n` : ''),
     sections: [
       { heading: 'Results (medians over trials)', html: table(HEAD.map((h) => h || 'mode'), rows.map((row) => cells(row))) + paragraph(note) },
       { heading: 'Spread over trials (min–max)', html: table(['mode', 'accepted/s', 'p99 ms', 'drain s'], spread) },
@@ -406,16 +430,11 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
       ...charts(charted, totals),
       { heading: 'Trials', html: table(trialHead, trialRows) },
       ...(heroes.length ? [{ heading: 'Per hero (lost and extra, all trials)', html: table(['mode', 'hero', 'lost', 'extra'], heroes) }] : []),
-      ...thresholdsSection(thresholds),
     ],
-    conditions: flatConditions(c.conditions),
-    generatedAt: new Date(),
+    thresholds,
+    conditions: c.conditions,
+    json: { kind: 'compare', ...compareJson(c, thresholds), runs: runs.map((r) => ({ trial: r.trial, mode: r.mode, result: r.result })) },
   });
-  return {
-    'summary.json': JSON.stringify({ kind: 'compare', ...compareJson(c, thresholds), runs: runs.map((r) => ({ trial: r.trial, mode: r.mode, result: r.result })) }, null, 2),
-    'summary.md': md,
-    'report.html': html,
-  };
 }
 
 /** Write the report folder; secrets are scrubbed from every file as a last line of defence. */
