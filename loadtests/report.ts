@@ -413,7 +413,12 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
   });
   const note = 'Figures are medians over trials; lost and extra are totals over all trials (per hero: a duplicate of one hero cannot hide a loss of another); "?" is a figure the reconciliation could not establish. Trials alternate the order (direct first, then queue first) so drift favours neither mode.';
   const heroes = APP_MODES.flatMap((m) => byHeroRows(c.modes[m].lostByHero, c.modes[m].extraByHero).map((row) => [m, ...row]));
-  const unjudged = runs.filter((r) => r.result.unjudged).map((r) => `trial ${r.trial} ${r.mode}: ${r.result.unjudged}`);
+  // Every part the target left, as the exit code counts them: the searches, the trials, the bursts.
+  const unjudged = [
+    ...APP_MODES.flatMap((m) => (c.capacity?.[m]?.unjudged ? [`${m} capacity: ${c.capacity[m].unjudged}`] : [])),
+    ...runs.filter((r) => r.result.unjudged).map((r) => `trial ${r.trial} ${r.mode}: ${r.result.unjudged}`),
+    ...APP_MODES.flatMap((m) => (bursts[m]?.unjudged ? [`${m} burst: ${bursts[m].unjudged}`] : [])),
+  ];
   return reportFiles({
     title,
     lead: `${c.verdict} (ratio ${c.ratio ?? 'n/a'})`,

@@ -254,4 +254,16 @@ describe('capacity in report.html (Chromium)', () => {
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/## Burst \(votes offered in one second\)\n\n\| mode \| offered \| accepted/);
     await page.close();
   });
+
+  it('the banner names every part the target left, not only the trials: a capacity search and a burst too (what makes the exit code 3)', () => {
+    const runs: TrialRun[] = [{ trial: 1, mode: 'direct', result: fakeResult({ mode: 'direct' }) }, { trial: 1, mode: 'queue', result: fakeResult({ mode: 'queue' }) }];
+    const left = 'the target refused connections during the run (3 votes): it was not there for part of the load';
+    const burst = fakeResult({ mode: 'queue', unjudged: left });
+    const proof = { capacity: { slo: SLO_DEFAULTS, direct: capacitySummary({ ...fakeSearch('direct'), unjudged: `step 4 (40/s): ${left}` }), queue: capacitySummary(fakeSearch('queue')) }, burst: { queue: burstFigures(200, burst) } };
+    const md = (c: ReturnType<typeof summarizeCompare>, bursts = {}) => renderCompareReport(c, runs, [], bursts)['summary.md'];
+    expect(md(summarizeCompare(runs, {}, false, proof), { queue: burst })).toContain(`> NOT JUDGED: direct capacity: step 4 (40/s): ${left}; queue burst: ${left}.`);
+    // The negative control: every part judged, no banner.
+    const judged = { capacity: { slo: SLO_DEFAULTS, direct: capacitySummary(fakeSearch('direct')), queue: capacitySummary(fakeSearch('queue')) } };
+    expect(md(summarizeCompare(runs, {}, false, judged))).not.toContain('NOT JUDGED');
+  });
 });
