@@ -1,10 +1,9 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Percentiles } from './figures.ts';
 
-// Honest accounting, pure: what each answer counts as, the per-second series and
-// latency percentiles from HDR histograms. What an answer counts as is decided in
-// votes.ts, which the k6 script shares (this module's histograms cannot go into k6).
-export { classifyError, classifyRead, classifyVote, type ErrorClass, type Outcome } from './votes.ts';
+// Honest accounting, pure: the per-second series and latency percentiles from HDR
+// histograms. What an answer counts as is decided in votes.ts, which the k6 script
+// shares (this module's histograms cannot go into k6).
 
 /** Counts for one slice of a run (a second, the measured window, the whole run). */
 export interface Tally {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import autocannon from 'autocannon';
-import { classifyError, type ErrorClass } from './accounting.ts';
+import { classifyError, type ErrorClass } from './votes.ts';
 
 // The adapter between the load engine and its HTTP client (autocannon). The
 // engine sees connections that are idle (may send), answered (status and body),

@@ -1,11 +1,12 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { KEY_HEADER } from '../lib/defaults.ts';
-import { classifyRead, classifyVote, type Interval, type Outcome } from './accounting.ts';
+import type { Interval } from './accounting.ts';
 import { openConnections, type Connection } from './http-client.ts';
 import { heroPicker, rng, routePicker, type HeroDistribution, type MixWeights, type Route } from './mix.ts';
 import { pacerFor, type Next, type Pacer } from './pacers/index.ts';
 import type { Profile } from './schedule.ts';
 import { ShardTally, type TallyResult, type TallyWindow } from './tally.ts';
+import { classifyRead, classifyVote, type Outcome } from './votes.ts';
 
 // One thread's share of a run: the HTTP connections (http-client.ts), the pacer
 // of the load model (pacers/), and the tally (tally.ts), wired together. The

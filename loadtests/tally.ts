@@ -1,6 +1,7 @@
 import type * as hdr from 'hdr-histogram-js';
-import { bucketIndex, emptyInterval, emptyTally, encodeHistogram, latencyHistogram, type Interval, type Outcome, type Tally } from './accounting.ts';
+import { bucketIndex, emptyInterval, emptyTally, encodeHistogram, latencyHistogram, type Interval, type Tally } from './accounting.ts';
 import type { Route } from './mix.ts';
+import type { Outcome } from './votes.ts';
 
 // What one shard counted, pure: every finished request (its outcome, when it was
 // meant to go out, when it finished) goes into the whole-run tally, the measured

@@ -2,9 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   addInterval,
   bucketIndex,
-  classifyError,
-  classifyRead,
-  classifyVote,
   emptyInterval,
   encodeHistogram,
   failedOf,
@@ -15,7 +12,7 @@ import {
 } from '../accounting.ts';
 import { profileOf } from '../schedule.ts';
 import { SeriesMerger } from '../series.ts';
-import { classifyK6Error, lostAndExtra, totalVotes } from '../votes.ts';
+import { classifyError, classifyK6Error, classifyRead, classifyVote, lostAndExtra, totalVotes } from '../votes.ts';
 
 const err = (code: string) => Object.assign(new Error(code), { code });
 
