@@ -115,6 +115,13 @@ export interface CapacityStep extends StepFigures, StepVerdict {
   startSeconds: number;
 }
 
+/** Failures by class, most first: `vote_failed 12, timeout 3`. */
+export const errorClasses = (e: Record<string, number>) =>
+  Object.entries(e)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
 const ms = (x: number) => (x >= 1000 ? `${Math.round(x / 100) / 10} s` : `${Math.round(x)} ms`);
 const rate = (x: number) => `${Math.round(x * 10) / 10}/s`;
@@ -145,11 +152,7 @@ export function judgeStep(f: StepFigures, slo: Slo): StepVerdict {
     return { ok: false, brokeBy: 'generator', why: `the load generator was busy ${pct(f.generator.busy)} of the step: it could not send ${rate(f.offeredPerSec)} (${summary})` };
   }
   if (failures) {
-    const classes = Object.entries(f.errors)
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ');
-    return { ok: false, brokeBy: 'failures', ...(stalled ? { doubt: 'stall' } : {}), why: `${pct(failedRate)} of votes failed (${classes}) > ${pct(slo.maxFailedRate)}; ${summary}${stall.why}` };
+    return { ok: false, brokeBy: 'failures', ...(stalled ? { doubt: 'stall' } : {}), why: `${pct(failedRate)} of votes failed (${errorClasses(f.errors)}) > ${pct(slo.maxFailedRate)}; ${summary}${stall.why}` };
   }
   if (latency) {
     if (starved && f.latencyMs.p99 - lag <= slo.p99Ms) {

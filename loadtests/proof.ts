@@ -1,5 +1,5 @@
 import type { AppMode } from '../lib/defaults.ts';
-import { describeSlo, kneeOf, type CapacityStep, type Slo } from './capacity.ts';
+import { describeSlo, errorClasses, kneeOf, type CapacityStep, type Slo } from './capacity.ts';
 import type { CapacityPlan, CapacityResult } from './capacity-run.ts';
 import type { ModeSummary } from './compare.ts';
 import type { RunResult } from './engine.ts';
@@ -108,11 +108,6 @@ export function lostOverall(mode: AppMode, trials: Pick<ModeSummary, 'lost'>, p:
 
 const n = (v: number) => Math.round(v * 10) / 10;
 const ms = (v: number) => (v >= 1000 ? `${n(v / 1000)} s` : `${Math.round(v)} ms`);
-const classes = (e: Record<string, number>) =>
-  Object.entries(e)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
 
 function sustains(mode: AppMode, c: CapacitySummary): string {
   // The steps that set the knee (a retried rate's retry, not the run it replaced), as the search judged them.
@@ -122,7 +117,7 @@ function sustains(mode: AppMode, c: CapacitySummary): string {
   const bad = c.steps.find((s) => s.step === knee.badStep);
   if (c.brokeBy === 'generator') return `${mode} mode sustains at least ${n(c.sustainedPerSec)} votes/s${p99} (the load generator, not ${mode} mode, was the limit at ${bad ? n(bad.offeredPerSec) : '?'}/s)`;
   if (c.atLeast) return `${mode} mode sustains at least ${n(c.sustainedPerSec)} votes/s${p99} (the search's upper bound; nothing broke)`;
-  const beyond = bad ? ` and falls behind beyond (at ${n(bad.offeredPerSec)}/s it broke by ${bad.brokeBy}: ${bad.brokeBy === 'failures' ? classes(bad.errors) : `p99 ${ms(bad.latencyMs.p99)}, answered ${n(bad.achievedPerSec)}/s`})` : '';
+  const beyond = bad ? ` and falls behind beyond (at ${n(bad.offeredPerSec)}/s it broke by ${bad.brokeBy}: ${bad.brokeBy === 'failures' ? errorClasses(bad.errors) : `p99 ${ms(bad.latencyMs.p99)}, answered ${n(bad.achievedPerSec)}/s`})` : '';
   return `${mode} mode sustains ${n(c.sustainedPerSec)} votes/s${p99}${beyond}`;
 }
 
@@ -132,7 +127,7 @@ function burstLine(b: Partial<Record<AppMode, BurstFigures>>): string {
   const d = b.direct;
   const offered = q?.offered ?? d?.offered ?? 0;
   if (q) parts.push(`queue mode accepted ${q.accepted} at p99 ${ms(q.latencyMs.p99)}${q.drainSeconds !== null ? ` and stored them in ${q.drainSeconds} s after the burst${q.predictedDrainSeconds !== null ? ` (predicted ${q.predictedDrainSeconds} s)` : ''}` : ''}`);
-  if (d) parts.push(`direct mode accepted ${d.accepted}${d.failed ? ` and failed ${d.failed} (${classes(d.errors)})` : ''} at p99 ${ms(d.latencyMs.p99)}`);
+  if (d) parts.push(`direct mode accepted ${d.accepted}${d.failed ? ` and failed ${d.failed} (${errorClasses(d.errors)})` : ''} at p99 ${ms(d.latencyMs.p99)}`);
   return `a ${offered}-vote burst in one second: ${parts.join('; ')}`;
 }
 
@@ -162,7 +157,7 @@ export function proofVerdict(modes: Record<AppMode, ModeSummary>, p: ProofFigure
         : same
           ? `queue mode stores no faster than direct mode, at the data tier's pace: ${q.recordedPerSec} vs ${d.recordedPerSec} votes recorded/s${at}`
           : `votes recorded/s${at}: queue mode ${q.recordedPerSec}, direct mode ${d.recordedPerSec}`;
-    const accepted = `queue mode accepted ${q.acceptedPerSec}/s (p99 ${ms(q.latencyMs.p99)}), direct mode ${d.acceptedPerSec}/s (p99 ${ms(d.latencyMs.p99)}${d.failed ? `, ${d.failed} failed: ${classes(d.errors)}` : ''})`;
+    const accepted = `queue mode accepted ${q.acceptedPerSec}/s (p99 ${ms(q.latencyMs.p99)}), direct mode ${d.acceptedPerSec}/s (p99 ${ms(d.latencyMs.p99)}${d.failed ? `, ${d.failed} failed: ${errorClasses(d.errors)}` : ''})`;
     const backlog =
       q.backlogGrowthPerSec !== null && q.drainSeconds !== null
         ? `; its backlog grew ${q.backlogGrowthPerSec} votes/s and drained in ${q.drainSeconds} s${q.predictedDrainSeconds !== null ? ` (predicted ${q.predictedDrainSeconds} s)` : ''}`
