@@ -45,7 +45,7 @@ function sortKeys(v: unknown): unknown {
 }
 
 /** Flask's jsonify as the original runs it: indent 4, sorted keys, a final newline. */
-export const flaskJson = (value: unknown): string => `${JSON.stringify(sortKeys(value), null, 4)}\n`;
+const flaskJson = (value: unknown): string => `${JSON.stringify(sortKeys(value), null, 4)}\n`;
 
 const WERKZEUG_PAGES: Record<number, [title: string, text: string]> = {
   404: ['Not Found', 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.'],
@@ -54,7 +54,7 @@ const WERKZEUG_PAGES: Record<number, [title: string, text: string]> = {
 };
 
 /** Werkzeug's HTML error page, as the original answers an unknown route (404), a wrong method (405) or a crash (500). */
-export function htmlError(status: 404 | 405 | 500, headers: Record<string, string> = {}): Reply {
+function htmlError(status: 404 | 405 | 500, headers: Record<string, string> = {}): Reply {
   const [title, explanation] = WERKZEUG_PAGES[status]!;
   return text(status, `<!doctype html>\n<html lang=en>\n<title>${status} ${title}</title>\n<h1>${title}</h1>\n<p>${explanation}</p>\n`, undefined, headers);
 }
@@ -81,7 +81,7 @@ interface Route {
 }
 
 /** Label used for requests that matched no route, so scanners cannot blow up label cardinality. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 export class Router {
   private routes: Route[] = [];

@@ -12,7 +12,7 @@ const round1 = (v: number) => Math.round(v * 10) / 10;
 const pct = (v: number) => `${round1(v * 100)} %`;
 
 /** Each rate's step that counted (a retried step's retry), in rate order: the curve. */
-export function curveOf(steps: readonly CapacityStep[]): CapacityStep[] {
+function curveOf(steps: readonly CapacityStep[]): CapacityStep[] {
   const byRate = new Map<number, CapacityStep>();
   for (const s of steps) byRate.set(s.offeredPerSec, s);
   return [...byRate.values()].sort((a, b) => a.offeredPerSec - b.offeredPerSec);

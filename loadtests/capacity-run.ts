@@ -74,7 +74,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /** A step's figures from its run. */
-export function stepFigures(r: RunResult, offeredPerSec: number, stepMs: number, backlogAtEnd: number | null): StepFigures {
+function stepFigures(r: RunResult, offeredPerSec: number, stepMs: number, backlogAtEnd: number | null): StepFigures {
   const requests = r.series.reduce((n, s) => n + s.requests, 0);
   return {
     offeredPerSec,

@@ -40,7 +40,7 @@ export const SEARCH_DEFAULTS: SearchSettings & { stepMs: number; settleMs: numbe
 };
 
 /** Below this the search does not go: 1 request/s. */
-export const MIN_RATE = 1;
+const MIN_RATE = 1;
 /** At most this many steps down when even the start rate broke. */
 const MAX_DOWN_STEPS = 4;
 /**
@@ -53,18 +53,18 @@ export const GENERATOR_BUSY_LIMIT = 0.9;
  * (1 s SLO: 100 ms); below it, its lateness is the ordinary jitter of a shared machine and
  * excuses nothing.
  */
-export const STARVED_LAG_SHARE = 0.1;
+const STARVED_LAG_SHARE = 0.1;
 /**
  * A step that fell short of the achieved-rate SLO by less than this (0.90–0.95 by default),
  * with latency and failures within the SLO, is run once more: on a 1 s step one late answer
  * of 50 ms costs 5 points, and a busy machine has such moments; a real overload breaks again.
  */
-export const MARGIN = 0.05;
+const MARGIN = 0.05;
 /**
  * A target silent for this share of the SLO's p99 (200 ms of 1 s), and for three times the
  * step's median latency, stalled: a steady pace answers all the time, slow or not.
  */
-export const STALL_SHARE = 0.2;
+const STALL_SHARE = 0.2;
 
 /** What broke a step: the target's latency, failures or throughput, or the load generator itself. */
 export type BrokeBy = 'latency' | 'failures' | 'throughput' | 'generator';

@@ -462,7 +462,7 @@ const RESTART_ERNST_AT_S = 1;
  * drains within the demo; 3 trials alternating at 80 votes/s offered (open model: about twice what
  * the Pi-like data tier stores); a 200-vote burst per mode.
  */
-export const DEMO_DEFAULTS = {
+const DEMO_DEFAULTS = {
   rate: 80,
   mix: VOTES_ONLY,
   duration: 2_000,

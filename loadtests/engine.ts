@@ -121,7 +121,7 @@ function machine(): RunConditions['machine'] {
 }
 
 /** Deal the plan's voters or arrivals round-robin over `workers` shards. */
-export function shardSpecs(plan: LoadPlan, heroes: string[], seed: number): ShardSpec[] {
+function shardSpecs(plan: LoadPlan, heroes: string[], seed: number): ShardSpec[] {
   const level = plan.model.kind === 'closed' ? plan.model.voters : plan.model.rate;
   const profile = profileOf(level, plan.durationMs, plan.stages);
   const total = plan.model.kind === 'closed' ? Math.ceil(profile.peak) : (plan.model.connections ?? PLAN_DEFAULTS.openConnections(profile.peak));

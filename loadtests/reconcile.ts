@@ -70,7 +70,7 @@ export function compareCounts(acceptedByHero: HeroCounts, before: HeroCounts, af
 }
 
 /** One line when duplicates of some heroes hide losses of others in the total, else undefined. */
-export function grossNote(c: Pick<CountComparison, 'lost' | 'extra' | 'net' | 'lostByHero' | 'extraByHero'>): string | undefined {
+function grossNote(c: Pick<CountComparison, 'lost' | 'extra' | 'net' | 'lostByHero' | 'extraByHero'>): string | undefined {
   if (c.lost === c.net.lost) return undefined;
   const list = (h: HeroCounts) =>
     Object.entries(h)

@@ -238,7 +238,7 @@ function charts(runs: readonly { name: string; result: RunResult }[], recorded: 
 }
 
 /** The stored rate in one line: what was recorded per second, how fast the backlog grew, the drain predicted and measured. */
-export function storedLine(r: StoredRate & Pick<RunResult, 'drainSeconds'>): string {
+function storedLine(r: StoredRate & Pick<RunResult, 'drainSeconds'>): string {
   const recorded = r.recordedPerSec === null ? 'recorded rate unknown (the drain did not settle)' : `${r.recordedPerSec} votes recorded/s over the load and the drain`;
   if (r.backlogGrowthPerSec === null) return recorded;
   const drain = r.drainSeconds === null ? 'not settled' : `${r.drainSeconds} s`;
@@ -342,7 +342,7 @@ export function renderRunReport(r: RunResult, thresholds: ThresholdOutcome[]): R
 }
 
 /** The trial whose accepted votes/s is the median of its mode: the one the charts show. */
-export function medianRun(runs: readonly TrialRun[], mode: AppMode): TrialRun | undefined {
+function medianRun(runs: readonly TrialRun[], mode: AppMode): TrialRun | undefined {
   const of = runs.filter((r) => r.mode === mode).sort((a, b) => a.result.acceptedPerSec - b.result.acceptedPerSec);
   return of[(of.length - 1) >> 1];
 }

@@ -8,7 +8,7 @@ import { countsByHero, heroOptions } from './votes.ts';
 // votes per hero.
 
 /** Preflight and result reads must answer within this, so bad input is reported within 5 s. */
-export const PROBE_TIMEOUT_MS = 3000;
+const PROBE_TIMEOUT_MS = 3000;
 
 const KEY_HINT = 'pass the myhero-app key with --key, env MYHERO_APP_KEY or --key-file (samples: DevApp on workstations, SecureApp in the cluster manifests)';
 

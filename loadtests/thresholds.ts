@@ -11,7 +11,7 @@ const OPS = ['<=', '>=', '==', '!=', '<', '>'] as const;
 type Op = (typeof OPS)[number];
 
 /** Metric name → what it means; latency metrics take ms or s units. */
-export const THRESHOLD_METRICS: Record<string, string> = {
+const THRESHOLD_METRICS: Record<string, string> = {
   p50: 'median vote latency (ms)',
   p90: '90th percentile vote latency (ms)',
   p99: '99th percentile vote latency (ms)',

@@ -7,7 +7,7 @@ import type { Pacer, PacerTiming } from './index.ts';
 // profile's level exceeds its global index, so ramps add and remove voters.
 
 /** After a refused or reset connection a voter waits this long before trying again, as a person would. */
-export const RETRY_AFTER_MS = 100;
+const RETRY_AFTER_MS = 100;
 /** How often an inactive voter checks whether a ramp has made it active. */
 const RAMP_POLL_MS = 50;
 
