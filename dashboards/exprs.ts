@@ -1,6 +1,6 @@
 import { ISTIO, KSM, LABELS, LOADTEST, TRAEFIK, TWIN } from '../lib/catalog.ts';
 import type { Selectors } from '../lib/monitoring.ts';
-import { bucket, quantile, rate, sel, sumBy, when, type Matchers, type Metric } from './promql.ts';
+import { bucket, orZero, quantile, rate, sel, sumBy, when, type Matchers, type Metric } from './promql.ts';
 
 // The PromQL expressions more than one dashboard shows (the game day page
 // repeats pieces of the service and workloads pages), written once. Job names
@@ -32,11 +32,14 @@ export const readyNodes = (s: Selectors) => sel(KSM.nodeStatusCondition, { job: 
 
 export const twin = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...JOB, ...NAMESPACE, ...matchers });
 
+/** The share of `all` that `failed` is: 0 rather than no data while nothing fails. */
+const shareOrZero = (failed: string, all: string) => `${orZero(failed, all)} / ${all}`;
+
 /** Share of requests answered 5xx; 0 rather than no data while nothing fails. */
 export function twinErrorRatio(by: readonly string[], matchers: Matchers = {}): string {
   const all = sumBy(by, rate(twin(TWIN.httpRequests, matchers)));
   const failed = sumBy(by, rate(twin(TWIN.httpRequests, { [LABELS.code]: { re: '5..' }, ...matchers })));
-  return `(${failed} or ${all} * 0) / ${all}`;
+  return shareOrZero(failed, all);
 }
 
 export const twinQuantile = (q: number, by: readonly string[], matchers: Matchers = {}) =>
@@ -103,7 +106,7 @@ export function redErrorRatio(s: Selectors): RedQuery[] {
   const ratio = (metric: Metric, codeLabel: string, by: string[], matchers: Matchers) => {
     const all = sumBy(by, rate(sel(metric, matchers)));
     const failed = sumBy(by, rate(sel(metric, { ...matchers, [codeLabel]: { re: '5..' } })));
-    return `(${failed} or ${all} * 0) / ${all}`;
+    return shareOrZero(failed, all);
   };
   return [
     { source: 'twin', expr: twinErrorRatio(['service', 'route']), legend: '{{service}} {{route}}' },
@@ -147,7 +150,7 @@ export const loadtest = (metric: Metric, matchers: Matchers = {}) => sel(metric,
 
 export function loadtestErrorRatio(by: readonly string[] = []): string {
   const all = sumBy(by, rate(loadtest(LOADTEST.requests)));
-  return `(${sumBy(by, rate(loadtest(LOADTEST.errors)))} or ${all} * 0) / ${all}`;
+  return shareOrZero(sumBy(by, rate(loadtest(LOADTEST.errors))), all);
 }
 
 export const loadtestQuantile = (q: number, by: readonly string[] = []) => quantile(q, rate(loadtest(bucket(LOADTEST.latency))), by);

@@ -4,7 +4,7 @@ import { rate as rateOver } from '../lib/promql.ts';
 // Grafana's rate window as the default, and a gate on a dashboard variable.
 // Metric names always come in from lib/catalog.ts.
 
-export { bucket, increase, quantile, sel, sumBy, type Matchers, type Metric } from '../lib/promql.ts';
+export { bucket, increase, orZero, quantile, sel, sumBy, type Matchers, type Metric } from '../lib/promql.ts';
 
 /** Grafana widens `$__rate_interval` to at least four scrape intervals, so rates never come out empty. */
 export const RATE_WINDOW = '$__rate_interval';

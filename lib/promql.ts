@@ -52,6 +52,13 @@ export const bucket = <M extends CatalogMetric>(histogram: M): `${M}_bucket` => 
 export const rate = (selector: string, window: string): string => `rate(${selector}[${window}])`;
 export const increase = (selector: string, window: string): string => `increase(${selector}[${window}])`;
 
+/**
+ * `expr`, or 0 for each series of `like` where `expr` has none: a counter that
+ * has not moved yet, or whose process is gone, reads as zero instead of
+ * emptying the whole expression.
+ */
+export const orZero = (expr: string, like: string): string => `(${expr} or ${like} * 0)`;
+
 export const sumBy = (labels: readonly string[], expr: string): string =>
   labels.length ? `sum by (${labels.join(', ')}) (${expr})` : `sum(${expr})`;
 

@@ -2,7 +2,7 @@ import { KSM, PROMETHEUS, TWIN } from '../../lib/catalog.ts';
 import { humanizePercentage } from '../format.ts';
 import type { RuleContext, RuleGroup } from '../rule.ts';
 import { jobMatchers, ksmMatchers } from '../../lib/monitoring.ts';
-import { bucket, increase, quantile, rate, sel, sumBy, type Matchers } from '../../lib/promql.ts';
+import { bucket, increase, orZero, quantile, rate, sel, sumBy, type Matchers } from '../../lib/promql.ts';
 
 // The myhero service, from its own RED metrics and vote counters (names in
 // lib/catalog.ts TWIN) and kube-state-metrics for "is any app pod Ready".
@@ -32,7 +32,7 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
   const accepted15 = increase15m(sel(TWIN.votesAccepted, app));
   const recorded15 = increase15m(sel(TWIN.votesRecorded, data));
   const published15 = increase15m(sel(TWIN.votesPublished, app));
-  const queueGrowth15 = `(${published15} - (${increase15m(sel(TWIN.votesProcessed, ernst))} or ${published15} * 0))`;
+  const queueGrowth15 = `(${published15} - ${orZero(increase15m(sel(TWIN.votesProcessed, ernst)), published15)})`;
 
   // Queue mode, and whether its consumer answers. While ernst is gone or was gone
   // within the 15 m window, its counter ends mid-window and increase() extrapolates
@@ -94,7 +94,7 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
       {
         name: 'MyheroQueueBacklogGrowing',
         family: 'MyheroQueue',
-        expr: `(${published} - (${processed} or ${published} * 0)) > 0`,
+        expr: `(${published} - ${orZero(processed, published)}) > 0`,
         for: '10m',
         severity: 'warning',
         summary: 'The myhero vote queue grows in {{ $labels.namespace }}',
@@ -107,7 +107,7 @@ export function myheroRules(ctx: RuleContext): RuleGroup {
           `(`,
           `  ${accepted15}`,
           `  - ${recorded15}`,
-          `  - (${queueGrowth15} or ${accepted15} * 0)`,
+          `  - ${orZero(queueGrowth15, accepted15)}`,
           `)`,
           `/ ${accepted15}`,
           `> ${t.lostVoteRatio}`,

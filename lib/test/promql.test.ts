@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KSM, NODE, TWIN } from '../catalog.ts';
-import { bucket, quantile, rate, sel, sumBy } from '../promql.ts';
+import { bucket, orZero, quantile, rate, sel, sumBy } from '../promql.ts';
 
 // The one PromQL builder the alerts and the dashboards share.
 
@@ -22,5 +22,7 @@ describe('lib/promql', () => {
     expect(quantile(0.99, buckets, ['namespace'])).toBe(`histogram_quantile(0.99, sum by (le, namespace) (${buckets}))`);
     expect(sumBy([], 'x')).toBe('sum(x)');
     expect(sumBy(['a', 'b'], 'x')).toBe('sum by (a, b) (x)');
+    // A series missing from the first operand reads as 0 wherever the second has one.
+    expect(orZero('failed', 'all')).toBe('(failed or all * 0)');
   });
 });
