@@ -3,7 +3,7 @@ import type { PrometheusApi, QueryAnswer } from '../lib/prometheus-api.ts';
 import { ALL_VALUE, alignToStep, interpolate, isAll, panelQueryTiming, referencedNames, type ResolvedVariable, type TimeWindow, type VariableValue } from './grafana-template.ts';
 import { resolveVariables, variableDefs, type Chooser, type VariableDef, type VariableRun } from './grafana-variables.ts';
 import { metricNames } from './metric-names.ts';
-import { allPanels, annotationsOf, asArray, str, variableExpression } from './queries.ts';
+import { allPanels, annotationsOf, asArray, isObject, str, variableExpression, type Json } from './queries.ts';
 
 // Open each dashboard as Grafana would against one Prometheus, for several
 // variable selections (All, one value, two values), run every panel query over
@@ -117,8 +117,6 @@ const SOURCE_OF = new Map<string, string>(
 );
 export const sourcesOf = (metrics: readonly string[]): string[] => [...new Set(metrics.map((m) => SOURCE_OF.get(m) ?? 'other'))].sort();
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Grafana interval strings (`30s`, `1m`, `500ms`), as `rangeUtil.intervalToMs` reads them. */
 function intervalMs(text: string | undefined): number | undefined {

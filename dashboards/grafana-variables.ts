@@ -1,15 +1,13 @@
 import { assertNever } from '../lib/assert.ts';
 import type { PrometheusApi } from '../lib/prometheus-api.ts';
 import { ALL_VALUE, interpolate, isAll, variableMacros, type ResolvedVariable, type TimeWindow, type VariableValue } from './grafana-template.ts';
-import { asArray, parseVariableQuery, str, variableQueryText, variablesOf, type VariableQuery } from './queries.ts';
+import { asArray, isObject, parseVariableQuery, str, variableQueryText, variablesOf, type Json, type VariableQuery } from './queries.ts';
 
 // A dashboard's variables resolved as Grafana resolves them against its
 // Prometheus data source: each query variable's query interpolated with the
 // variables before it, run the way `PrometheusMetricFindQuery` runs it, its
 // values passed through the variable's regex, de-duplicated and sorted
 // (grafana/scenes `metricNamesToVariableValues`), and a value chosen.
-
-type Json = Record<string, unknown>;
 
 /** `stringToJsRegex` (@grafana/data): `/re/flags`, or else a whole-string match. */
 export function grafanaRegex(text: string): RegExp {
@@ -103,7 +101,7 @@ export function variableDefs(dash: unknown): VariableDef[] {
   return variablesOf(dash).flatMap((v: Json) => {
     const name = str(v.name);
     if (!name) return [];
-    const current = typeof v.current === 'object' && v.current !== null ? (v.current as Json).value : undefined;
+    const current = isObject(v.current) ? v.current.value : undefined;
     return [
       {
         name,

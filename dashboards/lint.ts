@@ -1,7 +1,7 @@
 import { EXTERNAL, LOADTEST, RPI, TWIN } from '../lib/catalog.ts';
 import { PI_THERMAL } from '../lib/defaults.ts';
 import { metricNames } from './metric-names.ts';
-import { allPanels, annotationsOf, asArray, dashboardQueries, panelLabel, str, variablesOf } from './queries.ts';
+import { allPanels, annotationsOf, asArray, dashboardQueries, isObject, panelLabel, str, variablesOf, type Json } from './queries.ts';
 import { DATASOURCE_VAR } from './toolkit.ts';
 
 // The dashboard rules as checks over Grafana's JSON model, so they hold for the
@@ -42,8 +42,6 @@ export function knownMetrics(): Set<string> {
   return new Set([...withSeries, ...Object.values(EXTERNAL).flat()]);
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const VARIABLE_REFS = new Set([`$${DATASOURCE_VAR}`, `\${${DATASOURCE_VAR}}`]);
 /** Grafana's own annotation store, and the mixed pseudo-datasource that defers to each query's. */

@@ -1,6 +1,7 @@
 import { EXIT, UserError } from '../lib/errors.ts';
 import type { GrafanaClient, GrafanaResponse } from '../lib/grafana-client.ts';
 import { folderUid } from './package.ts';
+import { isObject } from './queries.ts';
 import type { BuiltDashboard } from './registry.ts';
 
 // Upsert dashboards through Grafana's HTTP API (documented contract:
@@ -39,8 +40,6 @@ export interface PushOptions {
   onResult?: (r: PushResult) => void;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Grafana's error message in a response body, if any. */
 function grafanaMessage(res: GrafanaResponse): string {

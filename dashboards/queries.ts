@@ -1,9 +1,10 @@
 // Every PromQL expression of a dashboard JSON: panel targets, variable queries
 // (parsed as Grafana's Prometheus data source reads them) and annotation queries.
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON object (not an array, not null): what every reader of dashboard or API JSON here checks first. */
+export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
