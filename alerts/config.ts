@@ -3,15 +3,11 @@ import { UserError } from '../lib/errors.ts';
 import { monitoringFromSettings, monitoringSpec, type MonitoringConfig } from '../lib/monitoring.ts';
 import { list, oneOf, string, bool, type Parser } from '../lib/parse.ts';
 import { DEFAULT_TIMING, K3S_NULL_ALERTS, operatorSecretPath, type EmailSettings, type SlackSettings, type Timing } from './alertmanager.ts';
-import type { Duration } from './rule.ts';
+import { PI_ALERTS, type Duration, type PiAlerts } from './rule.ts';
 
 // The `alerts` settings (YAML section `alerts`, env, flags) on top of the
 // shared monitoring config (section `monitoring`, lib/monitoring.ts), and the
 // one config object the rules, routes and manifests are built from.
-
-/** Which Pi alerts to build: `auto` = only where node-exporter reports ARM nodes (or does not run), `on` = always, `off` = none. */
-export const PI_ALERTS = ['auto', 'on', 'off'] as const;
-export type PiAlerts = (typeof PI_ALERTS)[number];
 
 export interface AlertsConfig extends MonitoringConfig {
   piAlerts: PiAlerts;

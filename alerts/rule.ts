@@ -44,12 +44,15 @@ export interface RuleGroup {
   alerts: Alert[];
 }
 
+/** Which Pi alerts to build: `auto` = those that fire on absence only where node-exporter reports ARM nodes (or does not run), `on` = always, `off` = none. */
+export const PI_ALERTS = ['auto', 'on', 'off'] as const;
+export type PiAlerts = (typeof PI_ALERTS)[number];
+
 /** What every rule group builder receives. */
 export interface RuleContext {
   selectors: Selectors;
   thresholds: Thresholds;
-  /** auto: Pi alerts that fire on absence only where node-exporter reports ARM nodes (or does not run); on: always; off: no Pi group. */
-  piAlerts: 'auto' | 'on' | 'off';
+  piAlerts: PiAlerts;
 }
 
 /** Label carrying an alert's family, compared by the inhibit rule. */

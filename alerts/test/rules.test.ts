@@ -6,7 +6,7 @@ import { PI_THERMAL } from '../../lib/defaults.ts';
 import { buildBundle, ruleContext } from '../bundle.ts';
 import { alertCases } from '../cases/index.ts';
 import { ruleDocument } from '../render.ts';
-import { allAlerts, LOCATING_LABELS } from '../rule.ts';
+import { allAlerts, LOCATING_LABELS, type PiAlerts } from '../rule.ts';
 import { ruleGroups } from '../rules/index.ts';
 import { coverageProblems } from '../unittests.ts';
 import { testConfig } from './fixtures/config.ts';
@@ -40,7 +40,7 @@ describe('alert rules as code', () => {
   });
 
   it('builds Pi alerts that fire on absence only where ARM nodes may exist, always, or not at all', () => {
-    const absent = (piAlerts: 'auto' | 'on' | 'off') => allAlerts(ruleGroups(ruleContext(testConfig({ piAlerts })))).find((a) => a.name === 'PiExporterAbsent');
+    const absent = (piAlerts: PiAlerts) => allAlerts(ruleGroups(ruleContext(testConfig({ piAlerts })))).find((a) => a.name === 'PiExporterAbsent');
     expect(absent('auto')!.expr).toBe(
       [
         'absent(up{job="arm-exporter"})',
