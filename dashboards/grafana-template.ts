@@ -130,6 +130,9 @@ export interface TimeWindow {
   to: number;
 }
 
+/** The window as the Prometheus data source sends it (`getPrometheusTime`): start rounded down, end up, to whole seconds. */
+export const prometheusTime = (w: TimeWindow): { start: number; end: number } => ({ start: Math.floor(w.from / 1000), end: Math.ceil(w.to / 1000) });
+
 /**
  * Grafana's "nice" interval ladder (`rangeUtil.roundInterval`, @grafana/data):
  * the largest step below each threshold, in milliseconds.

@@ -1,6 +1,6 @@
 import { assertNever } from '../lib/assert.ts';
 import type { PrometheusApi } from '../lib/prometheus-api.ts';
-import { ALL_VALUE, interpolate, isAll, variableMacros, type ResolvedVariable, type TimeWindow, type VariableValue } from './grafana-template.ts';
+import { ALL_VALUE, interpolate, isAll, prometheusTime, variableMacros, type ResolvedVariable, type TimeWindow, type VariableValue } from './grafana-template.ts';
 import { asArray, isObject, parseVariableQuery, str, variableQueryText, variablesOf, type Json, type VariableQuery } from './queries.ts';
 
 // A dashboard's variables resolved as Grafana resolves them against its
@@ -139,9 +139,7 @@ export interface VariableRun {
 
 /** Run a Prometheus variable query as `PrometheusMetricFindQuery.process` does; the raw values. */
 export async function runVariableQuery(api: PrometheusApi, q: VariableQuery, w: TimeWindow): Promise<{ values: string[]; error?: string }> {
-  // getPrometheusTime: the start rounded down, the end up, to whole seconds.
-  const start = Math.floor(w.from / 1000);
-  const end = Math.ceil(w.to / 1000);
+  const { start, end } = prometheusTime(w);
   switch (q.kind) {
     case 'label_names': {
       const r = await api.labelNames(start, end);
