@@ -1,6 +1,6 @@
 import { ISTIO, KSM, LOADTEST, NODE, PROMETHEUS, RPI, TRAEFIK, TWIN } from '../lib/catalog.ts';
 import type { PrometheusApi, QueryAnswer } from '../lib/prometheus-api.ts';
-import { ALL_VALUE, alignToStep, interpolate, isAll, panelQueryTiming, referencedNames, type ResolvedVariable, type TimeWindow, type VariableValue } from './grafana-template.ts';
+import { ALL_VALUE, alignToStep, interpolate, isAll, panelQueryTiming, prometheusTime, referencedNames, type ResolvedVariable, type TimeWindow, type VariableValue } from './grafana-template.ts';
 import { resolveVariables, variableDefs, type Chooser, type VariableDef, type VariableRun } from './grafana-variables.ts';
 import { metricNames } from './metric-names.ts';
 import { allPanels, annotationsOf, asArray, isObject, str, variableExpression, type Json } from './queries.ts';
@@ -186,14 +186,17 @@ export async function evaluateDashboard(api: PrometheusApi, dashboard: { name: s
   const window: TimeWindow = { from: now - (opts.rangeMs ?? dashboardRangeMs(dash)), to: now };
   const scrapeIntervalMs = opts.scrapeIntervalMs ?? 15_000;
   const viewportWidth = opts.viewportWidth ?? 1920;
-  const start = Math.floor(window.from / 1000);
-  const end = Math.ceil(window.to / 1000);
+  const { start, end } = prometheusTime(window);
 
   const present = new Set((await api.labelValues('__name__', { start, end })).items);
   const defs = new Map(variableDefs(dash).map((d) => [d.name, d]));
-  const panels = allPanels(dash).filter((p) => p.type !== 'row' && panelTargets(p).length > 0);
-  const inputs: PanelInputs[] = panels.map((p) => {
-    const exprs = panelTargets(p).map((t) => t.expr);
+  // Each panel's targets are read once: every selection runs the same ones.
+  const panels = allPanels(dash)
+    .filter((p) => p.type !== 'row')
+    .map((p) => ({ p, targets: panelTargets(p) }))
+    .filter(({ targets }) => targets.length > 0);
+  const inputs: PanelInputs[] = panels.map(({ p, targets }) => {
+    const exprs = targets.map((t) => t.expr);
     // Variables whose All is the values found select what the panel shows; one with a custom All (`$namespace`) only narrows it.
     const selecting = [...new Set(exprs.flatMap(referencedNames))].filter((n) => defs.get(n)?.type === 'query' && !defs.get(n)?.allValue);
     const read = exprs.flatMap(metricNames).filter((m) => !PROMETHEUS_OWN.has(m));
@@ -223,12 +226,12 @@ export async function evaluateDashboard(api: PrometheusApi, dashboard: { name: s
     }
 
     const panelResults: PanelResult[] = [];
-    for (const [i, p] of panels.entries()) {
+    for (const [i, { p, targets }] of panels.entries()) {
       const width = isObject(p.gridPos) && typeof p.gridPos.w === 'number' ? p.gridPos.w : 12;
       const maxDataPoints = typeof p.maxDataPoints === 'number' ? p.maxDataPoints : Math.round((width * viewportWidth) / 24);
       const panelMinIntervalMs = intervalMs(str(p.interval) && interpolate(str(p.interval)!, { variables, macros: {} }));
       const queries = await Promise.all(
-        panelTargets(p).map((t) =>
+        targets.map((t) =>
           run(t.expr, t.instant, panelQueryTiming({ window, maxDataPoints, scrapeIntervalMs, panelMinIntervalMs, queryMinStepMs: t.minStepMs, intervalFactor: t.intervalFactor }), t.refId),
         ),
       );
