@@ -1,5 +1,5 @@
 import { ISTIO, KSM, LABELS, LOADTEST, TRAEFIK, TWIN } from '../lib/catalog.ts';
-import type { Selectors } from '../lib/monitoring.ts';
+import { workloadMatchers, type Selectors } from '../lib/monitoring.ts';
 import { bucket, orZero, quantile, rate, sel, sumBy, when, type Matchers, type Metric } from './promql.ts';
 
 // The PromQL expressions more than one dashboard shows (the game day page
@@ -8,9 +8,6 @@ import { bucket, orZero, quantile, rate, sel, sumBy, when, type Matchers, type M
 
 export const NAMESPACE = { namespace: { re: '$namespace' } } as const satisfies Matchers;
 export const JOB = { job: { re: '$job' } } as const satisfies Matchers;
-
-/** myhero's Deployments, HPAs or pods by name, so other workloads in the namespace stay out. */
-export const myhero = (s: Selectors, objectLabel: 'deployment' | 'pod' | 'horizontalpodautoscaler'): Matchers => ({ [objectLabel]: { re: s.workloadPattern } });
 
 /** A kube-state-metrics series of the chosen namespaces, from the configured ksm job. */
 export const ksm = (s: Selectors, metric: Metric, matchers: Matchers = {}) => sel(metric, { job: s.jobs.kubeStateMetrics, ...NAMESPACE, ...matchers });
@@ -21,10 +18,10 @@ export const tierOfPod = (expr: string) => `label_replace(${expr}, "tier", "$1",
 
 // ---------------------------------------------------------------- kube-state-metrics
 
-export const desiredPerTier = (s: Selectors) => tierOfDeployment(sumBy(['deployment'], ksm(s, KSM.deploymentSpecReplicas, myhero(s, 'deployment'))));
-export const availablePerTier = (s: Selectors) => tierOfDeployment(sumBy(['deployment'], ksm(s, KSM.deploymentAvailableReplicas, myhero(s, 'deployment'))));
-export const readyPodsPerTier = (s: Selectors) => sumBy(['tier'], tierOfPod(ksm(s, KSM.podStatusReady, { ...myhero(s, 'pod'), condition: 'true' })));
-export const hpaReplicas = (s: Selectors, metric: Metric) => `max by (horizontalpodautoscaler) (${ksm(s, metric, myhero(s, 'horizontalpodautoscaler'))})`;
+export const desiredPerTier = (s: Selectors) => tierOfDeployment(sumBy(['deployment'], ksm(s, KSM.deploymentSpecReplicas, workloadMatchers(s, 'deployment'))));
+export const availablePerTier = (s: Selectors) => tierOfDeployment(sumBy(['deployment'], ksm(s, KSM.deploymentAvailableReplicas, workloadMatchers(s, 'deployment'))));
+export const readyPodsPerTier = (s: Selectors) => sumBy(['tier'], tierOfPod(ksm(s, KSM.podStatusReady, { ...workloadMatchers(s, 'pod'), condition: 'true' })));
+export const hpaReplicas = (s: Selectors, metric: Metric) => `max by (horizontalpodautoscaler) (${ksm(s, metric, workloadMatchers(s, 'horizontalpodautoscaler'))})`;
 /** Nodes carry no namespace: only ksm's job selects them. */
 export const readyNodes = (s: Selectors) => sel(KSM.nodeStatusCondition, { job: s.jobs.kubeStateMetrics, condition: 'Ready', status: 'true' });
 

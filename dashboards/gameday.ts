@@ -11,14 +11,13 @@ import {
   loadtest,
   loadtestErrorRatio,
   loadtestQuantile,
-  myhero,
   queueBacklog,
   readyNodes,
   twinErrorRatio,
   twinQuantile,
   votesPerSecond,
 } from './exprs.ts';
-import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { workloadMatchers, type MonitoringConfig } from '../lib/monitoring.ts';
 import { runbook } from './links.ts';
 import { increase, rate, sel, sumBy, type Matchers } from './promql.ts';
 import {
@@ -197,7 +196,7 @@ export function gamedayDashboard(opts: MonitoringConfig, head: DashboardHead): d
       title: 'Container restarts',
       description: 'Container restarts of myhero pods per 5 minutes: kills show as replacements (new pods), crash loops as restarts.',
       unit: units.Short,
-      queries: [q(sumBy(['pod'], increase(ksm(opts.selectors, KSM.containerRestarts, myhero(opts.selectors, 'pod')), '5m')), '{{pod}}')],
+      queries: [q(sumBy(['pod'], increase(ksm(opts.selectors, KSM.containerRestarts, workloadMatchers(opts.selectors, 'pod')), '5m')), '{{pod}}')],
       min: 0,
       decimals: 0,
       width: 12,

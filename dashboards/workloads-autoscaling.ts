@@ -1,7 +1,7 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { KSM } from '../lib/catalog.ts';
-import { availablePerTier, desiredPerTier, hpaReplicas, ksm, myhero, readyNodes, readyPodsPerTier, tierOfPod } from './exprs.ts';
-import type { MonitoringConfig } from '../lib/monitoring.ts';
+import { availablePerTier, desiredPerTier, hpaReplicas, ksm, readyNodes, readyPodsPerTier, tierOfPod } from './exprs.ts';
+import { workloadMatchers, type MonitoringConfig } from '../lib/monitoring.ts';
 import { runbook } from './links.ts';
 import { increase, sumBy } from './promql.ts';
 import {
@@ -27,7 +27,7 @@ const YOUNG_POD_SECONDS = 300;
 
 export function workloadsDashboard(opts: MonitoringConfig, head: DashboardHead): dashboard.DashboardBuilder {
   const s = opts.selectors;
-  const pods = myhero(s, 'pod');
+  const pods = workloadMatchers(s, 'pod');
   const b = newDashboard(head, {
     description:
       'myhero on Kubernetes: HPA current/desired/min/max replicas, Ready pods against desired per tier, restarts, pod churn and node readiness (kube-state-metrics).',

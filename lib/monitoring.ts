@@ -172,12 +172,18 @@ export const exporterMatchers = (s: Selectors): Matchers => ({ job: s.jobs.expor
 /** node-exporter, by its job alone (it too runs in the monitoring namespace). */
 export const nodeExporterMatchers = (s: Selectors): Matchers => ({ job: s.jobs.nodeExporter });
 
+/** The kube-state-metrics label naming a Deployment, an HPA or a pod. */
+export type ObjectLabel = 'deployment' | 'horizontalpodautoscaler' | 'pod';
+
+/** myhero's Deployments, HPAs or pods by name, so other workloads in the namespace stay out. */
+export const workloadMatchers = (s: Selectors, objectLabel: ObjectLabel): Matchers => ({ [objectLabel]: { re: s.workloadPattern } });
+
 /**
  * kube-state-metrics series about myhero objects in the namespace (ksm's
  * ServiceMonitor honours labels, so `namespace` is the object's).
  */
-export function ksmMatchers(s: Selectors, objectLabel?: 'deployment' | 'horizontalpodautoscaler' | 'pod'): Matchers {
-  return { job: s.jobs.kubeStateMetrics, namespace: namespaceMatcher(s), ...(objectLabel ? { [objectLabel]: { re: s.workloadPattern } } : {}) };
+export function ksmMatchers(s: Selectors, objectLabel?: ObjectLabel): Matchers {
+  return { job: s.jobs.kubeStateMetrics, namespace: namespaceMatcher(s), ...(objectLabel ? workloadMatchers(s, objectLabel) : {}) };
 }
 
 // ---------------------------------------------------------------- what a build says
