@@ -115,7 +115,7 @@ const SOURCE_OF = new Map<string, string>(
     ] as const
   ).flatMap(([group, source]) => Object.values(group).flatMap((m) => [m, `${m}_bucket`, `${m}_count`, `${m}_sum`].map((n) => [n, source] as [string, string]))),
 );
-export const sourcesOf = (metrics: readonly string[]): string[] => [...new Set(metrics.map((m) => SOURCE_OF.get(m) ?? 'other'))].sort();
+const sourcesOf = (metrics: readonly string[]): string[] => [...new Set(metrics.map((m) => SOURCE_OF.get(m) ?? 'other'))].sort();
 
 
 /** Grafana interval strings (`30s`, `1m`, `500ms`), as `rangeUtil.intervalToMs` reads them. */
@@ -180,7 +180,7 @@ function chooserFor(kind: SelectionKind, vary: readonly string[] | undefined, fi
 
 const describeValue = (v: ResolvedVariable) => (isAll(v.current) ? 'All' : Array.isArray(v.current) ? v.current.join('|') : v.current);
 
-export async function evaluateDashboard(api: PrometheusApi, dashboard: { name: string; json: unknown }, opts: EvaluateOptions = {}): Promise<DashboardEvaluation> {
+async function evaluateDashboard(api: PrometheusApi, dashboard: { name: string; json: unknown }, opts: EvaluateOptions = {}): Promise<DashboardEvaluation> {
   const dash = dashboard.json;
   const now = opts.now ?? Date.now();
   const window: TimeWindow = { from: now - (opts.rangeMs ?? dashboardRangeMs(dash)), to: now };

@@ -142,7 +142,7 @@ export const gated = (queries: RedQuery[]) => queries.map((r) => ({ ...r, expr: 
 
 // ---------------------------------------------------------------- the load runner's live metrics
 
-export const LOADTEST_JOB = { job: { re: '$loadtest_job' } } as const satisfies Matchers;
+const LOADTEST_JOB = { job: { re: '$loadtest_job' } } as const satisfies Matchers;
 export const loadtest = (metric: Metric, matchers: Matchers = {}) => sel(metric, { ...LOADTEST_JOB, ...matchers });
 
 export function loadtestErrorRatio(by: readonly string[] = []): string {

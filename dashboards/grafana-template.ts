@@ -44,14 +44,14 @@ export function referencedNames(text: string): string[] {
 // ---------------------------------------------------------------- escaping (packages/grafana-prometheus/src/escaping.ts)
 
 /** A value in an exact matcher, for a single-value variable (Grafana's classic behaviour). */
-export const prometheusRegularEscape = (value: string): string => value.replace(/\\/g, '\\\\').replace(/'/g, "\\\\'");
+const prometheusRegularEscape = (value: string): string => value.replace(/\\/g, '\\\\').replace(/'/g, "\\\\'");
 
 /**
  * A value in a regex matcher, for a multi-value or All-capable variable: regex
  * metacharacters escaped twice, once for the regex and once for the PromQL string
  * it sits in (`a.b` → `a\\.b`, read by Prometheus as the regex `a\.b`).
  */
-export const prometheusSpecialRegexEscape = (value: string): string =>
+const prometheusSpecialRegexEscape = (value: string): string =>
   value.replace(/\\/g, '\\\\\\\\').replace(/[$^*{}[\]+?.()|]/g, '\\\\$&');
 
 /**
@@ -59,7 +59,7 @@ export const prometheusSpecialRegexEscape = (value: string): string =>
  * escaping unless the variable is multi-value or has All; several values become
  * `(a|b)`, none `()`.
  */
-export function interpolateQueryExpr(value: VariableValue, variable: { multi?: boolean; includeAll?: boolean }): string {
+function interpolateQueryExpr(value: VariableValue, variable: { multi?: boolean; includeAll?: boolean }): string {
   if (!variable.multi && !variable.includeAll) return Array.isArray(value) ? value.map(prometheusRegularEscape).join(',') : prometheusRegularEscape(value);
   if (typeof value === 'string') return prometheusSpecialRegexEscape(value);
   const escaped = value.map(prometheusSpecialRegexEscape);

@@ -30,7 +30,7 @@ const byKey = <K extends string | number>(key: (s: string) => K) => (a: string, 
   return x < y ? -1 : x > y ? 1 : 0;
 };
 
-export function sortValues(values: string[], sort: number): string[] {
+function sortValues(values: string[], sort: number): string[] {
   const v = [...values];
   switch (sort) {
     case SORT.alphaAsc:
@@ -138,7 +138,7 @@ export interface VariableRun {
 }
 
 /** Run a Prometheus variable query as `PrometheusMetricFindQuery.process` does; the raw values. */
-export async function runVariableQuery(api: PrometheusApi, q: VariableQuery, w: TimeWindow): Promise<{ values: string[]; error?: string }> {
+async function runVariableQuery(api: PrometheusApi, q: VariableQuery, w: TimeWindow): Promise<{ values: string[]; error?: string }> {
   const { start, end } = prometheusTime(w);
   switch (q.kind) {
     case 'label_names': {

@@ -7,7 +7,7 @@ import { rate as rateOver } from '../lib/promql.ts';
 export { bucket, increase, orZero, quantile, sel, sumBy, type Matchers, type Metric } from '../lib/promql.ts';
 
 /** Grafana widens `$__rate_interval` to at least four scrape intervals, so rates never come out empty. */
-export const RATE_WINDOW = '$__rate_interval';
+const RATE_WINDOW = '$__rate_interval';
 
 export const rate = (selector: string, window = RATE_WINDOW): string => rateOver(selector, window);
 

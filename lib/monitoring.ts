@@ -57,9 +57,9 @@ export interface MonitoringConfig {
 }
 
 /** The runbooks' path in the repository: right there, but not a link Slack or Grafana can open. */
-export const DEFAULT_RUNBOOK_BASE_URL = 'alerts/runbooks';
+const DEFAULT_RUNBOOK_BASE_URL = 'alerts/runbooks';
 
-export const DEFAULT_SELECTORS: Selectors = {
+const DEFAULT_SELECTORS: Selectors = {
   namespace: K8S.defaultNamespace,
   jobs: {
     app: 'myhero-app',
@@ -84,7 +84,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
 export const DEFAULT_RELEASE = 'kube-prometheus-stack';
 
 /** Section of the config file the monitoring settings live in. */
-export const MONITORING_SECTION = 'monitoring';
+const MONITORING_SECTION = 'monitoring';
 
 const ratio: Parser<number> = number(0.0001, 0.5);
 const seconds: Parser<number> = number(0.001, 59);
@@ -156,7 +156,7 @@ export function defaultMonitoring(overrides: Partial<MonitoringSettings> = {}): 
 // ---------------------------------------------------------------- selectors
 
 /** The namespace matcher: none when the config says any namespace. */
-export const namespaceMatcher = (s: Selectors): string | undefined => s.namespace || undefined;
+const namespaceMatcher = (s: Selectors): string | undefined => s.namespace || undefined;
 
 /** One of myhero's own scrape jobs, in the configured namespace. */
 export function jobMatchers(s: Selectors, job: 'app' | 'data' | 'ernst'): Matchers {
@@ -189,7 +189,7 @@ export function ksmMatchers(s: Selectors, objectLabel?: ObjectLabel): Matchers {
 // ---------------------------------------------------------------- what a build says
 
 /** True for a runbook base a browser opens from Slack or Grafana. */
-export const isWebUrl = (base: string): boolean => /^https?:\/\/[^/]/.test(base);
+const isWebUrl = (base: string): boolean => /^https?:\/\/[^/]/.test(base);
 
 /** The effective selectors, thresholds and runbook base, as `alerts build` and `dashboards build` print them. */
 export function describeMonitoring(cfg: MonitoringConfig, uses?: string): string {
