@@ -8,7 +8,7 @@ import { describeMonitoring, monitoringFromSettings, monitoringSpec } from '../l
 import { bool, duration, list, oneOf, string, url, type Parser } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { prometheusApi } from '../lib/prometheus-api.ts';
-import { SELECTIONS, evaluateDashboards, formatEvaluation, panelRows, refusedQueries } from './evaluate.ts';
+import { SELECTIONS, evaluateDashboards, formatEvaluation, panelRows, queriesRun, refusedQueries } from './evaluate.ts';
 import type { VariableValue } from './grafana-template.ts';
 import { createGrafanaClient, readCaFile, readGrafanaAuth } from '../lib/grafana-client.ts';
 import { RULES, lintDashboards, type Finding } from './lint.ts';
@@ -230,7 +230,7 @@ export function registerDashboards(program: Command): void {
         if (empty.length) findings.push({ dashboard: r.dashboard, rule: 'data', where: `panel ${r.id} "${r.title}"`, message: `no data with ${empty.join(', ')} although ${r.sources.join(', ')} series exist` });
       }
       const judged = rows.filter((r) => !Object.values(r.verdicts).includes('not judged')).length;
-      const queries = evals.reduce((n, e) => n + e.selections.reduce((m, s) => m + s.variables.length + s.annotations.length + s.panels.reduce((k, p) => k + p.queries.length, 0), 0), 0);
+      const queries = queriesRun(evals);
 
       if (cfg.json) ctx.out(JSON.stringify({ dashboards: dashboards.length, prometheus: cfg.prometheus, queriesRun: queries, findings, ...(cfg.data ? { panels: rows, selections: evals.map((e) => ({ dashboard: e.name, picked: Object.fromEntries(e.selections.map((s) => [s.kind, s.picked])) })) } : {}) }));
       else {

@@ -58,6 +58,8 @@ export interface SelectionResult {
   variables: VariableRun[];
   panels: PanelResult[];
   annotations: QueryResult[];
+  /** It picked what this earlier selection did: its panels and annotations are that one's, not run again. */
+  sameAs?: SelectionKind;
 }
 
 export interface PanelInputs {
@@ -221,7 +223,7 @@ async function evaluateDashboard(api: PrometheusApi, dashboard: { name: string; 
     // A selection that picks what an earlier one picked (no variable to vary) shows the same panels.
     const same = selections.find((s) => JSON.stringify(s.picked) === JSON.stringify(picked));
     if (same) {
-      selections.push({ ...same, kind, variables: runs });
+      selections.push({ ...same, kind, variables: runs, sameAs: same.kind });
       continue;
     }
 
@@ -290,6 +292,12 @@ export function panelRows(evals: readonly DashboardEvaluation[]): PanelRow[] {
       verdicts: Object.fromEntries(e.selections.map((s) => [s.kind, verdictOf(info, s.panels[i]!, s)])),
     })),
   );
+}
+
+/** How many queries were sent: every variable query of each selection, panels and annotations once per distinct selection. */
+export function queriesRun(evals: readonly DashboardEvaluation[]): number {
+  const count = (s: SelectionResult) => s.variables.length + (s.sameAs ? 0 : s.annotations.length + s.panels.reduce((n, p) => n + p.queries.length, 0));
+  return evals.reduce((n, e) => n + e.selections.reduce((m, s) => m + count(s), 0), 0);
 }
 
 /** Every query Prometheus refused: panel targets, variable queries and annotations. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Listing, PrometheusApi, QueryAnswer } from '../../lib/prometheus-api.ts';
 import { ALL_VALUE } from '../grafana-template.ts';
+import { evaluateDashboards, queriesRun } from '../evaluate.ts';
 import { applyRegexAndSort, defaultValue, grafanaRegex, resolveVariables, type VariableDef } from '../grafana-variables.ts';
 
 // Variable resolution, Grafana's way. The Prometheus behind it is a recording
@@ -111,5 +112,21 @@ describe('resolveVariables', () => {
     const { variables, runs } = await resolveVariables(api, bad, { window, scrapeIntervalMs: 15_000, choose: (d, o) => (d.name === 'job' ? [o[0]!] : undefined) });
     expect(variables.get('job')!.current).toEqual(['arm-exporter']);
     expect(runs.find((r) => r.name === 'node')!.error).toMatch(/^regex \/\(\/: /);
+  });
+});
+
+describe('evaluateDashboards', () => {
+  it('runs a panel once when later selections pick what an earlier one did, and counts only what it sent', async () => {
+    const { api, calls } = stubApi({});
+    // No variable to vary: All, one and two are the same selection.
+    const dash = { title: 't', time: { from: 'now-1h' }, panels: [{ id: 1, type: 'timeseries', title: 'p', gridPos: { w: 12 }, targets: [{ refId: 'A', expr: 'up' }] }] };
+    const evals = await evaluateDashboards(api, [{ name: 'd', json: dash }], { now: window.to, selections: ['all', 'one', 'two'] });
+    expect(calls.filter((c) => c.startsWith('query_range'))).toEqual(['query_range up']);
+    expect(evals[0]!.selections.map((s) => [s.kind, s.sameAs])).toEqual([
+      ['all', undefined],
+      ['one', 'all'],
+      ['two', 'all'],
+    ]);
+    expect(queriesRun(evals)).toBe(1);
   });
 });
