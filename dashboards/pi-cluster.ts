@@ -2,6 +2,7 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { NODE, PROMETHEUS, RPI } from '../lib/catalog.ts';
 import { PI_THERMAL } from '../lib/defaults.ts';
 import { nodeExporterMatchers, type MonitoringConfig, type Selectors } from '../lib/monitoring.ts';
+import { JOB } from './exprs.ts';
 import { runbook } from './links.ts';
 import { rate, sel, type Matchers, type Metric } from './promql.ts';
 import {
@@ -34,7 +35,6 @@ import {
 // which k3s uses as the node name), as node-mixin does: that works with either
 // relabeling.
 
-const JOB = { job: { re: '$job' } } as const satisfies Matchers;
 /** Pi exporter series of the selected nodes: `instance` is the node name, maybe with a port. */
 const PI_NODE_MATCHER = { instance: { re: '($node)(:[0-9]+)?' } } as const satisfies Matchers;
 /** `node` = host part of the Pi exporter's `instance`, for legends. */
