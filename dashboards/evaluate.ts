@@ -18,7 +18,7 @@ export type SelectionKind = (typeof SELECTIONS)[number];
 export interface EvaluateOptions {
   /** Length of the time range ending now; default: each dashboard's own (`time.from`, e.g. now-1h). */
   rangeMs?: number;
-  /** End of the time range (epoch ms); default now. */
+  /** End of the time range (epoch ms), the same for every dashboard; default: when the run starts. */
   now?: number;
   /** The Grafana data source's "Scrape interval" (Grafana's default 15 s). */
   scrapeIntervalMs?: number;
@@ -182,15 +182,23 @@ function chooserFor(kind: SelectionKind, vary: readonly string[] | undefined, fi
 
 const describeValue = (v: ResolvedVariable) => (isAll(v.current) ? 'All' : Array.isArray(v.current) ? v.current.join('|') : v.current);
 
-async function evaluateDashboard(api: PrometheusApi, dashboard: { name: string; json: unknown }, opts: EvaluateOptions = {}): Promise<DashboardEvaluation> {
+/** The metric names with series in [start, end], listed once per window however many dashboards share it. */
+type MetricNamesIn = (start: number, end: number) => Promise<Set<string>>;
+
+async function evaluateDashboard(
+  api: PrometheusApi,
+  dashboard: { name: string; json: unknown },
+  opts: EvaluateOptions & { now: number },
+  metricNamesIn: MetricNamesIn,
+): Promise<DashboardEvaluation> {
   const dash = dashboard.json;
-  const now = opts.now ?? Date.now();
+  const now = opts.now;
   const window: TimeWindow = { from: now - (opts.rangeMs ?? dashboardRangeMs(dash)), to: now };
   const scrapeIntervalMs = opts.scrapeIntervalMs ?? 15_000;
   const viewportWidth = opts.viewportWidth ?? 1920;
   const { start, end } = prometheusTime(window);
 
-  const present = new Set((await api.labelValues('__name__', { start, end })).items);
+  const present = await metricNamesIn(start, end);
   const defs = new Map(variableDefs(dash).map((d) => [d.name, d]));
   // Each panel's targets are read once: every selection runs the same ones.
   const panels = allPanels(dash)
@@ -258,10 +266,18 @@ export async function evaluateDashboards(
   dashboards: readonly { name: string; json: unknown }[],
   opts: EvaluateOptions = {},
 ): Promise<DashboardEvaluation[]> {
+  // One "now" for the whole run, so dashboards with the same range share its window and its metric listing.
+  const now = opts.now ?? Date.now();
+  const listings = new Map<string, Promise<Set<string>>>();
+  const metricNamesIn: MetricNamesIn = (start, end) => {
+    const key = `${start} ${end}`;
+    if (!listings.has(key)) listings.set(key, api.labelValues('__name__', { start, end }).then((r) => new Set(r.items)));
+    return listings.get(key)!;
+  };
   const out: DashboardEvaluation[] = [];
   for (const [i, d] of dashboards.entries()) {
     opts.onDashboard?.(d.name, i + 1, dashboards.length);
-    out.push(await evaluateDashboard(api, d, opts));
+    out.push(await evaluateDashboard(api, d, { ...opts, now }, metricNamesIn));
   }
   return out;
 }

@@ -129,4 +129,11 @@ describe('evaluateDashboards', () => {
     ]);
     expect(queriesRun(evals)).toBe(1);
   });
+
+  it('lists the metric names once per time window, not once per dashboard', async () => {
+    const { api, calls } = stubApi({});
+    const dash = (from: string) => ({ title: from, time: { from }, panels: [{ id: 1, type: 'stat', title: 'p', targets: [{ refId: 'A', expr: 'up', instant: true }] }] });
+    await evaluateDashboards(api, ['now-1h', 'now-1h', 'now-15m', 'now-1h'].map((from, i) => ({ name: `d${i}`, json: dash(from) })));
+    expect(calls.filter((c) => c.startsWith('label __name__'))).toHaveLength(2);
+  });
 });
