@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -110,7 +110,7 @@ describe('Kubernetes delivery', () => {
 
   it('inlines templates that Alertmanager renders exactly like the named ones (real amtool)', () => {
     const templates = join(tmp, 'templates');
-    execFileSync('mkdir', ['-p', templates]);
+    mkdirSync(templates, { recursive: true });
     for (const [name, text] of Object.entries(templateFiles())) writeFileSync(join(templates, name), text);
     const empty = join(tmp, 'empty.tmpl');
     writeFileSync(empty, '');
