@@ -87,6 +87,10 @@ export interface DashboardEvaluation {
 
 export type Verdict = 'data' | 'no data' | 'error' | 'not judged';
 
+/** The variables the panel selects by that found no value in this selection. */
+const valuelessVariables = (inputs: PanelInputs, selection: SelectionResult): string[] =>
+  selection.variables.filter((v) => inputs.variables.includes(v.name) && v.options.length === 0).map((v) => v.name);
+
 /**
  * A panel's verdict in one selection. No data is a failure only where the panel
  * could have shown something: not when none of its inputs has a series (its
@@ -96,8 +100,7 @@ export function verdictOf(inputs: PanelInputs, result: PanelResult, selection: S
   if (result.queries.some((q) => q.error)) return 'error';
   if (result.queries.some((q) => q.series > 0)) return 'data';
   if (inputs.inputs.length > 0 && inputs.absent.length === inputs.inputs.length) return 'not judged';
-  const valueless = selection.variables.filter((v) => inputs.variables.includes(v.name) && v.options.length === 0);
-  return valueless.length ? 'not judged' : 'no data';
+  return valuelessVariables(inputs, selection).length ? 'not judged' : 'no data';
 }
 
 /** Series Prometheus makes for every target, which say nothing about an exporter being there. */
@@ -304,7 +307,7 @@ export function panelRows(evals: readonly DashboardEvaluation[]): PanelRow[] {
       title: info.title,
       sources: sourcesOf(info.inputs),
       absent: info.absent,
-      valueless: [...new Set(e.selections.flatMap((s) => s.variables.filter((v) => info.variables.includes(v.name) && !v.options.length).map((v) => v.name)))],
+      valueless: [...new Set(e.selections.flatMap((s) => valuelessVariables(info, s)))],
       verdicts: Object.fromEntries(e.selections.map((s) => [s.kind, verdictOf(info, s.panels[i]!, s)])),
     })),
   );
