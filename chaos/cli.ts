@@ -17,7 +17,6 @@ import type { Plan, Step } from './plan.ts';
 import { checkInventory, formatFindings, readInventory } from './preflight.ts';
 import { outcomeText, pushAnnotations, verdictLine, writeReports } from './report.ts';
 import { runPlan } from './run.ts';
-import type { BlastRadius } from './safety.ts';
 import { STEPS, type StepKind } from './steps/index.ts';
 
 // `myhero-ops chaos ...`: flags → plan → run → journal + report. Every command
@@ -162,11 +161,6 @@ function report(j: JournalData, paths: Record<string, string>, cfg: Common, ctx:
   ctx.out(`journal ${paths.journal}, report ${paths.html}${annotations !== undefined ? `, ${annotations} Grafana annotation(s)` : ''}`);
 }
 
-function radiusOf(count: number | undefined, percent: number | undefined): BlastRadius {
-  if ((count === undefined) === (percent === undefined)) throw new UserError('pass exactly one of --count N or --percent P', EXIT.badInput);
-  return count !== undefined ? { count } : { percent: percent! };
-}
-
 function nodeOf(node: string, random: boolean): string {
   if (!!node === random) throw new UserError('pass exactly one of --node NAME or --random', EXIT.badInput);
   return node || 'random';
@@ -239,7 +233,7 @@ export function registerChaos(program: Command): void {
     async run(cfg, ctx) {
       if (!cfg.selector) throw new UserError('--selector is required (e.g. --selector tier=app)', EXIT.badInput);
       if ((cfg.interval === undefined) !== (cfg.duration === undefined)) throw new UserError('--interval and --duration go together', EXIT.badInput);
-      radiusOf(cfg.count, cfg.percent);
+      if ((cfg.count === undefined) === (cfg.percent === undefined)) throw new UserError('pass exactly one of --count N or --percent P', EXIT.badInput);
       return runStep('pod-kill', `pod-kill ${cfg.selector}`, {
         selector: cfg.selector,
         count: cfg.count,
