@@ -160,9 +160,8 @@ async function checkSteadyState(st: RunState, phase: 'before' | 'after', withinM
   return all;
 }
 
-/** Run a plan to its end; the returned journal holds the verdicts. Never leaves a change behind. */
 /** A run's id, as a label value: its start time and a random suffix (`20250301-141502-k3x9`). */
-export const runIdOf = (at: Date): string =>
+const runIdOf = (at: Date): string =>
   `${at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${Math.random().toString(36).slice(2, 6)}`;
 
 /** What the steps may ask of this run: the background load and the probes. */
@@ -178,6 +177,7 @@ function servicesOf(st: RunState, env: RunEnv): RunServices {
   };
 }
 
+/** Run a plan to its end; the returned journal holds the verdicts. Never leaves a change behind. */
 export async function runPlan(plan: Plan<AnyStep>, env: RunEnv): Promise<JournalData> {
   const steps = env.steps ?? STEPS;
   const journal = new Journal({
@@ -244,10 +244,9 @@ export async function runPlan(plan: Plan<AnyStep>, env: RunEnv): Promise<Journal
     } else {
       const continuous = watchContinuous(st, env.sampleMs);
       try {
-        if (plan.load && !plan.method.some((s) => s.kind === 'start-load')) await startLoad(st, env);
+        if (plan.load && !plan.method.some((s) => s.kind === 'start-load')) await services.startLoad();
         await runMethod();
-        await stopLoad(st);
-        await judgeLoadProbes(st);
+        await services.stopLoad();
       } finally {
         await continuous.stop();
       }
