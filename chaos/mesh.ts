@@ -114,16 +114,16 @@ export interface MeshInventory {
   /** What discovery says of networking.istio.io; undefined when the cluster does not serve it. */
   istio?: { preferred: string; served: string[] };
   namespace: V1Namespace;
-  /** The target's pods (the Service's selector), by the workload they belong to. */
+  /** The target Service's name. */
   service: string;
+  /** Its pods (the Service's selector). */
   pods: V1Pod[];
 }
 
-/** What fault injection through Istio needs, each missing piece one finding with its fix. */
-export function checkMesh(inv: MeshInventory): Finding[] {
-  const ns = inv.namespace.metadata?.name ?? '?';
-  const object = `service/${inv.service}`;
-  if (!inv.istio) {
+/** What fault injection through Istio needs of the cluster and the namespace: Istio's API, and sidecar injection. */
+export function checkMeshNamespace(istio: MeshInventory['istio'], namespace: V1Namespace): Finding[] {
+  const ns = namespace.metadata?.name ?? '?';
+  if (!istio) {
     return [
       {
         severity: 'fail',
@@ -134,26 +134,38 @@ export function checkMesh(inv: MeshInventory): Finding[] {
       },
     ];
   }
-  const out: Finding[] = [];
-  if (!injectionEnabled(inv.namespace)) {
-    out.push({
+  if (injectionEnabled(namespace)) return [];
+  return [
+    {
       severity: 'fail',
       object: `namespace/${ns}`,
       check: 'mesh',
       message: `namespace ${ns} has no sidecar injection (no istio-injection=enabled or istio.io/rev label): its pods are outside the mesh`,
       fix: `kubectl label namespace ${ns} istio-injection=enabled, then restart the deployments`,
-    });
-  }
-  const without = inv.pods.filter((p) => !hasSidecar(p)).map((p) => p.metadata?.name);
-  if (inv.pods.length === 0) out.push({ severity: 'fail', object, check: 'mesh', message: `service ${inv.service} selects no pods`, fix: 'check the Service and its Deployment' });
-  else if (without.length) {
-    out.push({
+    },
+  ];
+}
+
+/** What fault injection needs of one Service's pods: there are some, and each runs the sidecar. */
+export function checkMeshPods(service: string, namespace: string, pods: V1Pod[]): Finding[] {
+  const object = `service/${service}`;
+  if (pods.length === 0) return [{ severity: 'fail', object, check: 'mesh', message: `service ${service} selects no pods`, fix: 'check the Service and its Deployment' }];
+  const without = pods.filter((p) => !hasSidecar(p)).map((p) => p.metadata?.name);
+  if (!without.length) return [];
+  return [
+    {
       severity: 'fail',
       object,
       check: 'mesh',
-      message: `${without.length} of ${inv.pods.length} pod(s) of ${inv.service} run without the istio-proxy sidecar (${without.join(', ')})`,
-      fix: `enable injection, then kubectl -n ${ns} rollout restart deployment (the one behind ${inv.service})`,
-    });
-  }
-  return out;
+      message: `${without.length} of ${pods.length} pod(s) of ${service} run without the istio-proxy sidecar (${without.join(', ')})`,
+      fix: `enable injection, then kubectl -n ${namespace} rollout restart deployment (the one behind ${service})`,
+    },
+  ];
+}
+
+/** What fault injection through Istio needs, each missing piece one finding with its fix (the pods are checked once Istio is there). */
+export function checkMesh(inv: MeshInventory): Finding[] {
+  const cluster = checkMeshNamespace(inv.istio, inv.namespace);
+  if (!inv.istio) return cluster;
+  return [...cluster, ...checkMeshPods(inv.service, inv.namespace.metadata?.name ?? '?', inv.pods)];
 }

@@ -1,6 +1,6 @@
 import type { V1Container } from '@kubernetes/client-node';
 import type { Kube, V1Deployment, V1Namespace, V1Pod, V2HorizontalPodAutoscaler, V1PodDisruptionBudget } from '../lib/kube.ts';
-import { ISTIO_GROUP, checkMesh } from './mesh.ts';
+import { ISTIO_GROUP, checkMeshNamespace, checkMeshPods } from './mesh.ts';
 
 // Preflight: read the myhero workloads and say what a game day would expose,
 // with the reason and the fix — before anything is broken on purpose. The
@@ -143,11 +143,15 @@ function checkMeshOf(inv: Inventory): Finding[] {
   if (!inv.mesh) return [];
   const { istio, namespace, pods } = inv.mesh;
   const podsOf = (d: V1Deployment) => pods.filter((p) => labelsMatch(d.spec?.selector, p.metadata?.labels));
-  const seen = new Set<string>();
-  return inv.deployments
-    .flatMap((d) => checkMesh({ istio, namespace, service: d.metadata!.name!, pods: podsOf(d) }))
-    .filter((f) => !seen.has(f.message) && !!seen.add(f.message) && !/selects no pods/.test(f.message))
-    .map((f) => ({ ...f, severity: 'warn' as const, message: istio ? `http-fault: ${f.message}` : `${f.message}: chaos http-fault cannot run here` }));
+  // A Deployment with no pods yet has no sidecars to check.
+  const sidecars = istio
+    ? inv.deployments.flatMap((d) => (podsOf(d).length ? checkMeshPods(d.metadata!.name!, namespace.metadata?.name ?? '?', podsOf(d)) : []))
+    : [];
+  return [...checkMeshNamespace(istio, namespace), ...sidecars].map((f) => ({
+    ...f,
+    severity: 'warn' as const,
+    message: istio ? `http-fault: ${f.message}` : `${f.message}: chaos http-fault cannot run here`,
+  }));
 }
 
 /** Every finding for the inventory, workloads in name order, then the mesh. */

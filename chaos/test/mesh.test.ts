@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SchemaError, validateObject } from '../../test/fixtures/k8s-schemas.ts';
 import { mergePatch } from '../../test/fixtures/kube-apiserver/patch.ts';
 import type { CustomObject } from '../../lib/kube.ts';
+import { checkInventory, type Inventory } from '../preflight.ts';
 import { checkMesh, faultPatch, faultVirtualService, istioFault, leftoverOf, restorePatch, routesToService, type Fault } from '../mesh.ts';
 
 // What http-fault writes to a cluster, checked against Istio's published CRD schema
@@ -86,5 +87,21 @@ describe('http-fault writes what Istio accepts', () => {
     ]);
     const ready = checkMesh({ istio, namespace: { metadata: { name: 'default', labels: { 'istio.io/rev': 'canary' } } }, service: 'myhero-app', pods: [pod('a-1', true)] });
     expect(ready).toEqual([]);
+  });
+
+  it('chaos preflight: the namespace finding once for every Deployment, a sidecar finding per Deployment with pods, all warnings', () => {
+    const deployment = (tier: string) => ({ metadata: { name: `myhero-${tier}`, labels: { tier } }, spec: { selector: { matchLabels: { tier } }, template: { metadata: { labels: { tier } }, spec: { containers: [] } } } });
+    const pod = (name: string, tier: string) => ({ metadata: { name, labels: { tier } }, spec: { containers: [{ name: 'app' }] } });
+    const mesh = { namespace: { metadata: { name: 'default' } }, pods: [pod('app-1', 'app'), pod('ui-1', 'ui')] };
+    const inv = { deployments: [deployment('app'), deployment('ui'), deployment('data')], hpas: [], pdbs: [] } as unknown as Inventory;
+    const meshFindings = (i: Inventory) => checkInventory(i).filter((f) => f.check === 'mesh').map((f) => `${f.severity} ${f.object} ${f.message}`);
+    expect(meshFindings({ ...inv, mesh: { ...mesh, istio: { preferred: 'v1', served: ['v1'] } } })).toEqual([
+      'warn namespace/default http-fault: namespace default has no sidecar injection (no istio-injection=enabled or istio.io/rev label): its pods are outside the mesh',
+      'warn service/myhero-app http-fault: 1 of 1 pod(s) of myhero-app run without the istio-proxy sidecar (app-1)',
+      'warn service/myhero-ui http-fault: 1 of 1 pod(s) of myhero-ui run without the istio-proxy sidecar (ui-1)',
+    ]);
+    expect(meshFindings({ ...inv, mesh })).toEqual([
+      "warn - Istio is not installed: the cluster serves no networking.istio.io API, so no VirtualService can inject HTTP faults (k3s's Traefik and ingress-nginx inject none): chaos http-fault cannot run here",
+    ]);
   });
 });
