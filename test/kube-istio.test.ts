@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectKube, KubeError, podReady, type Kube } from '../lib/kube.ts';
-import { myheroDeployment, startApiServer, startService, writeKubeconfig, type ApiServer, type ServiceStandIn } from './fixtures/kube-apiserver/index.ts';
+import { myheroDeployment, startApiServer, startService, stopAfterEach, writeKubeconfig, type ApiServer } from './fixtures/kube-apiserver/index.ts';
 
 // The stand-in's Istio: discovery of networking.istio.io, VirtualServices validated as
 // the API server (Istio's CRD schema) and Istio's webhook validate them, the sidecar
@@ -12,16 +12,10 @@ import { myheroDeployment, startApiServer, startService, writeKubeconfig, type A
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-istio-'));
 const VS = { group: 'networking.istio.io', plural: 'virtualservices' };
-let api: ApiServer | undefined;
-let service: ServiceStandIn | undefined;
-afterEach(async () => {
-  await service?.stop();
-  await api?.stop();
-  api = service = undefined;
-});
+const started = stopAfterEach();
 
 async function start(opts: { istio?: { versions?: string[] }; inject?: boolean } = {}): Promise<{ a: ApiServer; kube: Kube }> {
-  api = await startApiServer({ msPerSecond: 5, istio: opts.istio });
+  const api = started(await startApiServer({ msPerSecond: 5, istio: opts.istio }));
   api.cluster.addNamespace('default', opts.inject ? { 'istio-injection': 'enabled' } : undefined);
   for (const n of ['pi-1', 'pi-2']) api.cluster.addNode(n);
   return { a: api, kube: connectKube({ kubeconfig: writeKubeconfig(join(dir, `k-${Date.now()}.yaml`), { server: api.url }) }) };
@@ -50,7 +44,7 @@ describe('the stand-in serves Istio', () => {
   });
 
   it("validates VirtualServices against Istio's CRD schema and webhook, 422 otherwise; one object in every served version; no strategic merge", async () => {
-    const { kube } = await start({ istio: {} });
+    const { a, kube } = await start({ istio: {} });
     const v1 = { ...VS, version: 'v1' };
     const bad: [unknown, string][] = [
       [{ abort: { httpStatus: '500' } }, 'spec.http[0].fault.abort.httpStatus: Invalid value: must be integer'],
@@ -74,7 +68,7 @@ describe('the stand-in serves Istio', () => {
     expect(old.spec).toEqual(made.spec);
     expect(await failure(kube.patchCustom(v1, 'default', 'myhero-app', { spec: { hosts: [] } }))).toContain('virtual service must have at least one host');
     // Custom resources have no list merge keys: a strategic merge patch is 415, as from a real API server.
-    const res = await fetch(`${api!.url}/apis/networking.istio.io/v1/namespaces/default/virtualservices/myhero-app`, {
+    const res = await fetch(`${a.url}/apis/networking.istio.io/v1/namespaces/default/virtualservices/myhero-app`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/strategic-merge-patch+json' },
       body: '{"spec":{}}',
@@ -94,7 +88,6 @@ describe('the stand-in serves Istio', () => {
       expect(podReady(pod!)).toBe(true);
       await a.stop();
     }
-    api = undefined;
   });
 
   it("the Service applies a VirtualService's abort to its share of the requests, and its delay, for mesh traffic only", async () => {
@@ -102,10 +95,10 @@ describe('the stand-in serves Istio', () => {
     a.cluster.apply(myheroDeployment('app', { replicas: 2, cpuRequest: '100m' }));
     await kube.waitForRollout('default', 'myhero-app', { timeoutMs: 10_000, pollMs: 10 });
     while (a.cluster.endpoints('default', { tier: 'app' }).length < 2) await new Promise((r) => setTimeout(r, 10));
-    service = await startService(a.cluster, { namespace: 'default', selector: { app: 'myhero', tier: 'app' }, key: 'k', mesh: { host: 'myhero-app' } });
+    const service = started(await startService(a.cluster, { namespace: 'default', selector: { app: 'myhero', tier: 'app' }, key: 'k', mesh: { host: 'myhero-app' } }));
     const statuses = async (n: number) => {
       const out: number[] = [];
-      for (let i = 0; i < n; i++) out.push((await fetch(`${service!.url}/health`)).status);
+      for (let i = 0; i < n; i++) out.push((await fetch(`${service.url}/health`)).status);
       return out;
     };
     expect(new Set(await statuses(20))).toEqual(new Set([200]));
@@ -127,15 +120,10 @@ describe('the stand-in serves Istio', () => {
     // Bound to a gateway only: mesh traffic is not faulted; traffic through that gateway is.
     await kube.patchCustom({ ...VS, version: 'v1' }, 'default', 'myhero-app', { spec: { gateways: ['myhero-gateway'], http: [{ fault: { abort: { httpStatus: 500 } }, route: [{ destination: { host: 'myhero-app' } }] }] } });
     expect(new Set(await statuses(10))).toEqual(new Set([200]));
-    const viaGateway = await startService(a.cluster, { namespace: 'default', selector: { tier: 'app' }, key: 'k', mesh: { host: 'myhero-app', gateway: 'myhero-gateway' } });
-    const noMesh = await startService(a.cluster, { namespace: 'default', selector: { tier: 'app' }, key: 'k' });
-    try {
-      expect((await fetch(`${viaGateway.url}/health`)).status).toBe(500);
-      expect((await fetch(`${noMesh.url}/health`)).status).toBe(200); // a NodePort client: outside the mesh, no fault
-    } finally {
-      await viaGateway.stop();
-      await noMesh.stop();
-    }
+    const viaGateway = started(await startService(a.cluster, { namespace: 'default', selector: { tier: 'app' }, key: 'k', mesh: { host: 'myhero-app', gateway: 'myhero-gateway' } }));
+    const noMesh = started(await startService(a.cluster, { namespace: 'default', selector: { tier: 'app' }, key: 'k' }));
+    expect((await fetch(`${viaGateway.url}/health`)).status).toBe(500);
+    expect((await fetch(`${noMesh.url}/health`)).status).toBe(200); // a NodePort client: outside the mesh, no fault
     // Removed: gone.
     await kube.deleteCustom({ ...VS, version: 'v1' }, 'default', 'myhero-app');
     expect(new Set(await statuses(10))).toEqual(new Set([200]));

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { addNodes, myheroDeployment, startApiServer, startService, type ApiServer, type KubeObject, type ServiceStandIn } from './fixtures/kube-apiserver/index.ts';
+import { describe, expect, it } from 'vitest';
+import { addNodes, myheroDeployment, startApiServer, startService, stopAfterEach, type ApiServer, type KubeObject } from './fixtures/kube-apiserver/index.ts';
 
 // The stand-in Service routes like kube-proxy: a connection stays on the pod it first
 // reached; endpoint changes arrive after a propagation delay; a terminating pod serves
@@ -9,22 +9,16 @@ import { addNodes, myheroDeployment, startApiServer, startService, type ApiServe
 // verdict depends on, so each one is shown here on its own, with a control.
 
 const KEY = 'SecureApp';
-let api: ApiServer | undefined;
-let service: ServiceStandIn | undefined;
-afterEach(async () => {
-  await service?.stop();
-  await api?.stop();
-  api = service = undefined;
-});
+const started = stopAfterEach();
 
 /** 20 ms per cluster second: propagation 1 s = 20 ms, a 5 s preStop = 100 ms. */
 async function start(opts: { preStop?: number; keepAlive?: boolean; serviceMs?: number; propagation?: number } = {}) {
-  api = await startApiServer({ msPerSecond: 20, timing: { endpointPropagation: opts.propagation ?? 1 } });
+  const api = started(await startApiServer({ msPerSecond: 20, timing: { endpointPropagation: opts.propagation ?? 1 } }));
   addNodes(api.cluster, ['pi-1', 'pi-2']);
   const d: KubeObject = myheroDeployment('app', { replicas: 2, cpuRequest: '100m' });
   if (opts.preStop) d.spec.template.spec.containers[0].lifecycle = { preStop: { exec: { command: ['sleep', String(opts.preStop)] } } };
   api.cluster.apply(d);
-  service = await startService(api.cluster, { namespace: 'default', selector: { app: 'myhero', tier: 'app' }, key: KEY, keepAlive: opts.keepAlive, serviceMs: opts.serviceMs });
+  const service = started(await startService(api.cluster, { namespace: 'default', selector: { app: 'myhero', tier: 'app' }, key: KEY, keepAlive: opts.keepAlive, serviceMs: opts.serviceMs }));
   const deadline = Date.now() + 10_000;
   while (api.cluster.endpoints('default', { tier: 'app' }).length < 2) {
     if (Date.now() > deadline) throw new Error('no endpoints');
@@ -50,13 +44,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the stand-in Service routes like kube-proxy', () => {
   it('keeps a keep-alive connection on the pod it first reached; without keep-alive, each request is routed anew', async () => {
-    const { service: s } = await start();
+    const { api, service: s } = await start();
     const one = new Agent({ keepAlive: true, maxSockets: 1 });
     for (let i = 0; i < 20; i++) expect((await get(s.url, one)).ok).toBe(true);
     expect(s.servedBy.size).toBe(1);
     one.destroy();
-    await service!.stop();
-    service = await startService(api!.cluster, { namespace: 'default', selector: { tier: 'app' }, key: KEY, keepAlive: false });
+    await s.stop();
+    const service = started(await startService(api.cluster, { namespace: 'default', selector: { tier: 'app' }, key: KEY, keepAlive: false }));
     const closing = new Agent({ keepAlive: true, maxSockets: 1 });
     const answers = [];
     for (let i = 0; i < 30; i++) answers.push(await get(service.url, closing));
@@ -83,9 +77,8 @@ describe('the stand-in Service routes like kube-proxy', () => {
       s.servedBy.clear();
       for (let i = 0; i < 20; i++) expect((await get(s.url, agent)).ok).toBe(true);
       expect(s.servedBy.has(victim!)).toBe(false);
-      await service!.stop();
-      await api!.stop();
-      service = api = undefined;
+      await s.stop();
+      await a.stop();
     }
   });
 
@@ -101,9 +94,8 @@ describe('the stand-in Service routes like kube-proxy', () => {
       a.cluster.deletePod('default', pinned!, grace);
       const answer = await inFlight;
       agent.destroy();
-      await service!.stop();
-      await api!.stop();
-      service = api = undefined;
+      await s.stop();
+      await a.stop();
       return answer;
     };
     // SIGTERM (no preStop, 30 s grace) lets it finish; grace 0 loses it.

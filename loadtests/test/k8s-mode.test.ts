@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectKube } from '../../lib/kube.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { runCli, startCli } from '../../test/fixtures/cli.ts';
-import { addNodes, myheroDeployment, startApiServer, startService, writeKubeconfig, type ApiServer, type ApiServerOptions, type ServiceStandIn } from '../../test/fixtures/kube-apiserver/index.ts';
+import { addNodes, myheroDeployment, startApiServer, startService, stopAfterEach, writeKubeconfig, type ApiServerOptions } from '../../test/fixtures/kube-apiserver/index.ts';
 import { runCompare } from '../compare.ts';
 import { prepareK8sModes, type K8sModeOptions } from '../k8s-mode.ts';
 
@@ -16,26 +16,20 @@ import { prepareK8sModes, type K8sModeOptions } from '../k8s-mode.ts';
 
 const KEY = 'SecureApp';
 const dir = mkdtempSync(join(tmpdir(), 'loadtest-k8s-'));
-let api: ApiServer | undefined;
-let service: ServiceStandIn | undefined;
-afterEach(async () => {
-  await service?.stop();
-  await api?.stop();
-  api = service = undefined;
-});
+const started = stopAfterEach();
 
 async function cluster(env: Record<string, string>, opts: ApiServerOptions = {}) {
-  api = await startApiServer({ msPerSecond: 5, ...opts });
+  const api = started(await startApiServer({ msPerSecond: 5, ...opts }));
   addNodes(api.cluster, ['pi-1', 'pi-2']);
   api.cluster.apply(myheroDeployment('app', { replicas: 1, env }));
-  service = await startService(api.cluster, { namespace: 'default', selector: { app: 'myhero', tier: 'app' }, key: KEY });
+  const service = started(await startService(api.cluster, { namespace: 'default', selector: { app: 'myhero', tier: 'app' }, key: KEY }));
   const kubeconfig = writeKubeconfig(join(dir, `kc-${Date.now()}.yaml`), { server: api.url });
   const kube = connectKube({ kubeconfig });
   await kube.waitForRollout('default', 'myhero-app', { timeoutMs: 10_000, pollMs: 20 });
   const envNow = async () => (await kube.getDeployment('default', 'myhero-app')).spec?.template.spec?.containers[0]?.env ?? [];
   // Accepted patches (a 409 on a stale resourceVersion is retried and not counted).
-  const patches = () => api!.requests.filter((r) => r.method === 'PATCH' && r.resource === 'deployments' && r.status === 200).length;
-  return { kubeconfig, envNow, patches, target: service.url, kube };
+  const patches = () => api.requests.filter((r) => r.method === 'PATCH' && r.resource === 'deployments' && r.status === 200).length;
+  return { api, service, kubeconfig, envNow, patches, target: service.url, kube };
 }
 
 const modes = async (c: { target: string; kubeconfig: string }, over: Partial<K8sModeOptions> = {}) =>
@@ -77,11 +71,11 @@ describe('compare --k8s', () => {
     await provider.close(false);
     expect(await c.envNow()).toEqual([]);
 
-    await service!.stop();
-    await api!.stop();
+    await c.service.stop();
+    await c.api.stop();
     // New pods never become ready: the switch to direct (trial 1 runs direct first) fails, and the restore follows.
     const stuck = await cluster({ myhero_app_mode: 'queue' });
-    api!.cluster.setAppHealthy('default', 'myhero-app', false);
+    stuck.api.cluster.setAppHealthy('default', 'myhero-app', false);
     const p2 = await modes(stuck, { rolloutTimeoutMs: 300 });
     await expect(runCompare(plan, p2, { trials: 1 })).rejects.toThrow(/rollout of deployment "myhero-app" did not complete/);
     expect(await stuck.envNow()).toEqual([{ name: 'myhero_app_mode', value: 'queue' }]);
@@ -97,7 +91,7 @@ describe('compare --k8s', () => {
     });
     // Trial 1 runs direct first: wait until the switch to direct has rolled out and load flows.
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !(JSON.stringify(await c.envNow()).includes('"direct"') && service!.stats.served > 50)) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && !(JSON.stringify(await c.envNow()).includes('"direct"') && c.service.stats.served > 50)) await new Promise((r) => setTimeout(r, 100));
     compare.child.kill('SIGINT');
     const r = await compare.result;
     expect(r.code).toBe(130);
@@ -128,7 +122,7 @@ describe('compare --k8s', () => {
   it('records a switch only once the API accepted it: a refused patch leaves nothing to restore', async () => {
     const c = await cluster({ myhero_app_mode: 'direct' });
     const provider = await modes(c);
-    const refuse = api!.inject(({ method }) => (method === 'PATCH' ? { status: 403, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', message: 'forbidden', code: 403 } } : undefined));
+    const refuse = c.api.inject(({ method }) => (method === 'PATCH' ? { status: 403, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', message: 'forbidden', code: 403 } } : undefined));
     await expect(provider.acquire('queue')).rejects.toThrow('forbidden: cannot patch deployments in namespace "default"');
     refuse();
     const before = c.patches();
@@ -139,24 +133,24 @@ describe('compare --k8s', () => {
 
   it('refuses a namespace off the allowlist, or a system namespace, before any call', async () => {
     const c = await cluster({ myhero_app_mode: 'direct' });
-    const before = api!.requests.length;
+    const before = c.api.requests.length;
     await expect(modes(c, { namespace: 'prod' })).rejects.toThrow('namespace "prod" is not in the allowlist (default); add it with --allow-namespaces');
     await expect(modes(c, { namespace: 'kube-system', namespaceRules: { allowed: ['kube-system'], allowSystem: false } })).rejects.toThrow('refusing to act in system namespace "kube-system"');
-    expect(api!.requests.length).toBe(before);
+    expect(c.api.requests.length).toBe(before);
   });
 
   it('the CLI: --dry-run prints the context, the server and what would change, and changes nothing', async () => {
     const c = await cluster({ myhero_app_mode: 'direct' });
-    const writes = () => api!.requests.filter((r) => r.method !== 'GET').length;
+    const writes = () => c.api.requests.filter((r) => r.method !== 'GET').length;
     const before = writes();
     const out = await runCli(['loadtest', 'compare', '--k8s', '--target', c.target, '--kubeconfig', c.kubeconfig, '--dry-run'], { env: { MYHERO_APP_KEY: KEY } });
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout.split('\n').slice(0, 3)).toEqual([
-      `Kubernetes: context "stand-in", server ${api!.url}, namespace default`,
+      `Kubernetes: context "stand-in", server ${c.api.url}, namespace default`,
       'will set myhero_app_mode to direct and to queue on deployment myhero-app (container myhero-app; now direct), each a rollout,',
       `and put it back afterwards (also on failure or Ctrl-C); by hand: kubectl --kubeconfig ${c.kubeconfig} --context stand-in -n default patch deployment myhero-app --type strategic -p '{"spec":{"template":{"spec":{"containers":[{"name":"myhero-app","env":[{"name":"myhero_app_mode","value":"direct","valueFrom":null}]}]}}}}'`,
     ]);
     expect(writes()).toBe(before);
-    expect(service!.stats.served).toBe(0);
+    expect(c.service.stats.served).toBe(0);
   }, 60_000);
 });
