@@ -107,8 +107,15 @@ export function leftoverOf(vs: CustomObject): { kind: 'created' } | { kind: 'cha
 export const hasSidecar = (p: V1Pod): boolean =>
   [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c) => c.name === 'istio-proxy') || !!p.metadata?.annotations?.['sidecar.istio.io/status'];
 
-/** Whether a namespace gets sidecars injected: `istio-injection=enabled`, or a revision label (`istio.io/rev`). */
-export const injectionEnabled = (ns: V1Namespace): boolean => ns.metadata?.labels?.['istio-injection'] === 'enabled' || !!ns.metadata?.labels?.['istio.io/rev'];
+/**
+ * Whether a namespace gets sidecars injected: `istio-injection=enabled`, or a revision
+ * label (`istio.io/rev`) without `istio-injection`, which takes precedence when both are
+ * there (`istio-injection=disabled` turns injection off whatever the revision says).
+ */
+export function injectionEnabled(ns: V1Namespace): boolean {
+  const labels = ns.metadata?.labels ?? {};
+  return labels['istio-injection'] !== undefined ? labels['istio-injection'] === 'enabled' : !!labels['istio.io/rev'];
+}
 
 export interface MeshInventory {
   /** What discovery says of networking.istio.io; undefined when the cluster does not serve it. */

@@ -14,9 +14,9 @@ const dir = mkdtempSync(join(tmpdir(), 'kube-istio-'));
 const VS = { group: 'networking.istio.io', plural: 'virtualservices' };
 const started = stopAfterEach();
 
-async function start(opts: { istio?: { versions?: string[] }; inject?: boolean } = {}): Promise<{ a: ApiServer; kube: Kube }> {
+async function start(opts: { istio?: { versions?: string[] }; namespaceLabels?: Record<string, string> } = {}): Promise<{ a: ApiServer; kube: Kube }> {
   const api = started(await startApiServer({ msPerSecond: 5, istio: opts.istio }));
-  api.cluster.addNamespace('default', opts.inject ? { 'istio-injection': 'enabled' } : undefined);
+  api.cluster.addNamespace('default', opts.namespaceLabels);
   for (const n of ['pi-1', 'pi-2']) api.cluster.addNode(n);
   return { a: api, kube: connectKube({ kubeconfig: writeKubeconfig(join(dir, `k-${Date.now()}.yaml`), { server: api.url }) }) };
 }
@@ -79,8 +79,15 @@ describe('the stand-in serves Istio', () => {
   });
 
   it("injects the istio-proxy sidecar into pods of a namespace labelled for it, and only there", async () => {
-    for (const inject of [true, false]) {
-      const { a, kube } = await start({ istio: {}, inject });
+    // istio-injection takes precedence over a revision label: `disabled` wins.
+    const cases: [Record<string, string> | undefined, boolean][] = [
+      [{ 'istio-injection': 'enabled' }, true],
+      [{ 'istio.io/rev': 'canary' }, true],
+      [undefined, false],
+      [{ 'istio-injection': 'disabled', 'istio.io/rev': 'canary' }, false],
+    ];
+    for (const [namespaceLabels, inject] of cases) {
+      const { a, kube } = await start({ istio: {}, namespaceLabels });
       a.cluster.apply(myheroDeployment('app', { replicas: 1, cpuRequest: '100m' }));
       await kube.waitForRollout('default', 'myhero-app', { timeoutMs: 10_000, pollMs: 10 });
       const [pod] = await kube.listPods('default', { labelSelector: 'tier=app' });

@@ -87,6 +87,9 @@ describe('http-fault writes what Istio accepts', () => {
     ]);
     const ready = checkMesh({ istio, namespace: { metadata: { name: 'default', labels: { 'istio.io/rev': 'canary' } } }, service: 'myhero-app', pods: [pod('a-1', true)] });
     expect(ready).toEqual([]);
+    // istio-injection takes precedence over a revision label: `disabled` means outside the mesh.
+    const disabled = checkMesh({ istio, namespace: { metadata: { name: 'default', labels: { 'istio-injection': 'disabled', 'istio.io/rev': 'canary' } } }, service: 'myhero-app', pods: [pod('a-1', true)] });
+    expect(disabled.map((f) => f.object)).toEqual(['namespace/default']);
   });
 
   it('chaos preflight: the namespace finding once for every Deployment, a sidecar finding per Deployment with pods, all warnings', () => {
