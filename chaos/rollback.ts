@@ -44,10 +44,6 @@ export class Rollbacks {
     return r;
   }
 
-  get pending(): { name: string; command: string }[] {
-    return this.stack.map(({ name, command }) => ({ name, command })).reverse();
-  }
-
   /** Run one rollback within the time limit and journal it; true when it succeeded. */
   private async runOne({ name, undo, command, settled }: Registered): Promise<boolean> {
     const signal = AbortSignal.timeout(this.timeoutMs);
