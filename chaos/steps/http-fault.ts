@@ -135,6 +135,11 @@ const kubectlVs = (cx: ChaosContext, ...args: string[]) => cx.kube.kubectl('-n',
 
 function rollbacksOf(cx: StepContext, state: FaultState): Rollback[] {
   const { resource, applied } = state;
+  /** One written object undone; the fault's window closes with the last. */
+  const undone = (name: string) => {
+    applied.delete(name);
+    if (applied.size === 0) state.closeWindow?.();
+  };
   const out: Rollback[] = state.targets.map(({ vs }) => {
     const name = vs.metadata.name;
     const original = vs.spec ?? {};
@@ -152,8 +157,7 @@ function rollbacksOf(cx: StepContext, state: FaultState): Rollback[] {
           throw new Error(`VirtualService ${cx.namespace}/${name} was changed by someone else after the fault went in (resourceVersion ${written.metadata.resourceVersion}, now ${rv}): not restored over their change`);
         }
         await cx.kube.patchCustom(resource, cx.namespace, name, restorePatch(original, now, rv), signal);
-        applied.delete(name);
-        if (applied.size === 0) state.closeWindow?.();
+        undone(name);
       },
     };
   });
@@ -166,8 +170,7 @@ function rollbacksOf(cx: StepContext, state: FaultState): Rollback[] {
         await cx.kube.deleteCustom(resource, cx.namespace, name, signal).catch((err: unknown) => {
           if (!isNotFound(err)) throw err;
         });
-        applied.delete(name);
-        if (applied.size === 0) state.closeWindow?.();
+        undone(name);
       },
     });
   }
