@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { isKustomization, validateObject } from './fixtures/k8s-schemas.ts';
+import { kustomizeBuild } from './fixtures/kube-apiserver/index.ts';
 
 // Every Kubernetes manifest the repository ships validates against its upstream schema.
 // The list comes from git, so a new manifest is checked without editing this file.
@@ -23,6 +24,13 @@ describe('shipped manifests against upstream schemas', () => {
       if (!obj || isKustomization(obj) || file.includes('/patches/')) continue;
       await validateObject(obj);
     }
+  });
+
+  // What the patches make of the base: the overlay as `kubectl apply -k` would send it.
+  it('the hardening overlay as it builds (base and patches merged)', async () => {
+    const built = kustomizeBuild(`${root}chaos/manifests`);
+    expect(built.filter((o) => o.kind === 'Deployment').length).toBeGreaterThan(3);
+    for (const obj of built) await validateObject(obj);
   });
 
   it('rejects what an API server rejects (negative control)', async () => {
