@@ -8,7 +8,8 @@ import { checkNamespace, connectionLine, namespaceSettings } from '../lib/kube-s
 import { bool, duration, int, list, number, string, url, type Parser } from '../lib/parse.ts';
 import { createProgress } from '../lib/progress.ts';
 import { KEY_ON_COMMAND_LINE, keyOnCommandLine, readSecret } from '../lib/secrets.ts';
-import { GAMEDAY_DEFAULTS, MIN_INTERVAL_MS } from './defaults.ts';
+import { secs } from './context.ts';
+import { GAMEDAY_DEFAULTS as D, MIN_INTERVAL_MS } from './defaults.ts';
 import { loadGameday } from './experiment.ts';
 import type { JournalData, JournalListener, Sample } from './journal.ts';
 import { cleanupLeftovers } from './cleanup.ts';
@@ -255,11 +256,11 @@ export function registerChaos(program: Command): void {
       ...running,
       node: setting({ flag: '--node <name>', describe: 'node to drain', default: '', parse: string }),
       random: setting({ flag: '--random', describe: 'drain a random Ready worker (never the last Ready node)', default: false, parse: bool }),
-      evictionTimeout: setting({ flag: '--eviction-timeout <duration>', describe: 'give up on a pod a PDB keeps protecting after this long', default: '2m', parse: durationText() }),
+      evictionTimeout: setting({ flag: '--eviction-timeout <duration>', describe: 'give up on a pod a PDB keeps protecting after this long', default: secs(D.evictionTimeoutMs), parse: durationText() }),
       retry: setting({
         flag: '--retry <duration>',
         describe: `wait between retries of a refused (429) eviction (at least ${MIN_INTERVAL_MS.evictionRetry}ms)`,
-        default: '5s',
+        default: secs(D.evictionRetryMs),
         parse: durationText(),
       }),
       hold: setting({ flag: '--hold <duration>', describe: 'keep the node drained this long before the rollback uncordons it', default: '0s', parse: durationText() }),
@@ -283,15 +284,15 @@ export function registerChaos(program: Command): void {
       random: setting({ flag: '--random', describe: 'a random Ready worker (never the last Ready node, never a control-plane node)', default: false, parse: bool }),
       exec: setting({ flag: '--exec <command>', describe: 'shell command that stops the node ({node} = its name) (required)', default: '', parse: string }),
       restore: setting({ flag: '--restore <command>', describe: 'shell command that brings it back (required)', default: '', parse: string }),
-      selector: setting({ flag: '--selector <labels>', describe: 'Deployments whose full availability means "service whole"', default: GAMEDAY_DEFAULTS.nodeKillSelector, parse: string }),
-      notReadyTimeout: setting({ flag: '--not-ready-timeout <duration>', describe: 'how long Kubernetes may take to see the node NotReady', default: '2m', parse: durationText() }),
+      selector: setting({ flag: '--selector <labels>', describe: 'Deployments whose full availability means "service whole"', default: D.nodeKillSelector, parse: string }),
+      notReadyTimeout: setting({ flag: '--not-ready-timeout <duration>', describe: 'how long Kubernetes may take to see the node NotReady', default: secs(D.nodeNotReadyTimeoutMs), parse: durationText() }),
       recoverTimeout: setting({
         flag: '--recover-timeout <duration>',
         describe: 'how long pods may take to be Ready elsewhere (default covers the 300 s unreachable toleration)',
-        default: '10m',
+        default: secs(D.nodeRecoverTimeoutMs),
         parse: durationText(),
       }),
-      hookTimeout: setting({ flag: '--hook-timeout <duration>', describe: 'limit for each hook command (its whole process group is stopped)', default: '1m', parse: durationText() }),
+      hookTimeout: setting({ flag: '--hook-timeout <duration>', describe: 'limit for each hook command (its whole process group is stopped)', default: secs(D.hookTimeoutMs), parse: durationText() }),
       allowControlPlane,
     },
     async run(cfg, ctx) {
@@ -325,11 +326,11 @@ export function registerChaos(program: Command): void {
       abort: setting({ flag: '--abort <status>', describe: 'abort requests with this HTTP status, e.g. 500', default: undefined as number | undefined, parse: int(200, 599) }),
       delay: setting({ flag: '--delay <duration>', describe: 'delay requests by this much, e.g. 5s', default: undefined as string | undefined, parse: durationText(1) }),
       percent: setting({ flag: '--percent <p>', describe: 'share of requests that get the fault (default 100)', default: undefined as number | undefined, parse: number(0.01, 100) }),
-      duration: setting({ flag: '--duration <duration>', describe: 'how long the fault stays', default: '2m', parse: durationText(1000) }),
-      settle: setting({ flag: '--settle <duration>', describe: 'how long the mesh may take to apply or remove it (left out of the verdicts)', default: '5s', parse: durationText() }),
-      recovery: setting({ flag: '--recovery <duration>', describe: 'how long to watch after the fault is removed', default: '15s', parse: durationText(1000) }),
+      duration: setting({ flag: '--duration <duration>', describe: 'how long the fault stays', default: secs(D.httpFaultDurationMs), parse: durationText(1000) }),
+      settle: setting({ flag: '--settle <duration>', describe: 'how long the mesh may take to apply or remove it (left out of the verdicts)', default: secs(D.httpFaultSettleMs), parse: durationText() }),
+      recovery: setting({ flag: '--recovery <duration>', describe: 'how long to watch after the fault is removed', default: secs(D.httpFaultRecoveryMs), parse: durationText(1000) }),
       url: setting({ flag: '--url <url>', describe: "measure with GETs of this URL (through the mesh: the ingress gateway's address)", default: '', parse: url }),
-      rate: setting({ flag: '--rate <n>', describe: 'GETs per second of --url', default: 5, parse: number(0.1, 50) }),
+      rate: setting({ flag: '--rate <n>', describe: 'GETs per second of --url', default: D.httpFaultSampleRate, parse: number(0.1, 50) }),
     },
     async run(cfg, ctx) {
       if (!cfg.service) throw new UserError('--service is required (e.g. --service myhero-app)', EXIT.badInput);
