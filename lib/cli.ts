@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { addSettings, checkSectionKeys, loadConfigFile, redactSettings, resolveSettings, sectionOf, type Resolved, type Spec } from './config.ts';
+import { addSettings, checkSectionKeys, checkSectionNames, loadConfigFile, redactSettings, resolveSettings, sectionOf, type Resolved, type Spec } from './config.ts';
 import { EXIT, UserError, describeError } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { pendingRestores } from './restore.ts';
@@ -34,24 +34,33 @@ const shutdown = new AbortController();
 /** The settings every registered command reads from each config-file section (commands share sections). */
 const sectionKeys = new Map<string, Set<string>>();
 
+/** Sections read by commands not registered in this process (only the invoked folder is loaded). */
+const declaredSections = new Set<string>();
+
+/** Name the config-file sections of every command, registered here or not, so an unknown one is refused. */
+export function declareConfigSections(names: readonly string[]): void {
+  for (const n of names) declaredSections.add(n);
+}
+
+/** The config-file sections the commands registered in this process read. */
+export const registeredSections = (): string[] => [...sectionKeys.keys()];
+
 /** Add a command to `parent`. Settings are declared once in `spec` and resolved with file/env/flag precedence. */
 export function defineCommand<S extends Spec>(parent: Command, def: CommandDef<S>): Command {
+  // A setting lives in the command's section, or in the shared section it names.
+  const sectionsRead = new Set<string>([def.section, ...Object.values(def.spec).map((s) => s.section ?? def.section)]);
+  const undeclared = declaredSections.size ? [...sectionsRead].filter((s) => !declaredSections.has(s)) : [];
+  if (undeclared.length) throw new Error(`command ${def.name} reads config section ${undeclared.join(', ')}, which lib/commands.ts does not list`);
+  for (const section of sectionsRead) if (!sectionKeys.has(section)) sectionKeys.set(section, new Set());
+  for (const [key, s] of Object.entries(def.spec)) sectionKeys.get(s.section ?? def.section)!.add(key);
   const cmd = parent.command(def.name).summary(def.summary).description(def.help ?? def.summary);
   for (const a of def.args ?? []) cmd.argument(a);
   addSettings(cmd, def.spec);
-  // A setting lives in the command's section, or in the shared section it names.
-  const sectionsRead = new Set<string>([def.section]);
-  for (const [key, s] of Object.entries(def.spec)) {
-    const section = s.section ?? def.section;
-    sectionsRead.add(section);
-    if (!sectionKeys.has(section)) sectionKeys.set(section, new Set());
-    sectionKeys.get(section)!.add(key);
-  }
-  if (!sectionKeys.has(def.section)) sectionKeys.set(def.section, new Set());
   cmd.action(async (...params: unknown[]) => {
     const self = params[params.length - 1] as Command;
     const globals = self.optsWithGlobals<{ config?: string; logLevel?: string }>();
     const file = loadConfigFile(globals.config);
+    checkSectionNames(file, new Set([...declaredSections, ...registeredSections()]));
     const cfg = resolveSettings(def.spec, { file: sectionOf(file, def.section), sections: file, flags: self.opts() });
     for (const section of sectionsRead) checkSectionKeys(section, sectionOf(file, section), sectionKeys.get(section)!);
     const log = createLogger(`myhero-ops ${def.name}`, { level: globals.logLevel });

@@ -137,6 +137,13 @@ export function checkSectionKeys(section: string, values: Record<string, unknown
   }
 }
 
+/** Refuse a top-level section of the config file that no command reads (`loadtests:` for `loadtest:`). */
+export function checkSectionNames(file: Record<string, unknown>, known: ReadonlySet<string>): void {
+  for (const name of Object.keys(file)) {
+    if (!known.has(name)) throw new UserError(`config file: unknown section "${name}" (known: ${[...known].sort().join(', ')})`, 2);
+  }
+}
+
 /** The settings with secrets masked, for logs and reports. */
 export function redactSettings<S extends Spec>(spec: S, values: Resolved<S>): Record<string, unknown> {
   return Object.fromEntries(

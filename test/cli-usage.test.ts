@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { createProgram, exitCodeOf } from '../lib/cli.ts';
-import { registerCommands } from '../lib/commands.ts';
+import { createProgram, defineCommand, exitCodeOf, registeredSections } from '../lib/cli.ts';
+import { FOLDERS, registerCommands } from '../lib/commands.ts';
+import { setting } from '../lib/config.ts';
+import { string } from '../lib/parse.ts';
 import { EXIT, UserError } from '../lib/errors.ts';
 import { runCli } from './fixtures/cli.ts';
 
@@ -71,5 +73,21 @@ describe('usage errors exit 2 in every command', () => {
     expect(r.code).toBe(EXIT.badInput);
     expect(r.stderr).toMatch(/^error: unknown option '--bogus'/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('the config sections lib/commands.ts lists', () => {
+  it('are exactly the sections the commands of every folder read', async () => {
+    await fullProgram(); // registration throws for a command that reads an unlisted section
+    // A listed section that no command reads would let a typo of it pass.
+    expect(registeredSections().sort()).toEqual([...new Set(FOLDERS.flatMap((f) => f.sections))].sort());
+  });
+
+  it('a command reading a section the list lacks is refused at registration (negative control)', async () => {
+    await fullProgram();
+    const spec = { x: setting({ flag: '--x <x>', describe: 'x', default: '', parse: string }) };
+    expect(() => defineCommand(createProgram(), { name: 'stray', summary: 's', section: 'nowhere', spec, run: async () => {} })).toThrow(
+      'command stray reads config section nowhere, which lib/commands.ts does not list',
+    );
   });
 });

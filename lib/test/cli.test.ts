@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../defaults.ts';
 import { runCli } from '../../test/fixtures/cli.ts';
@@ -38,5 +41,26 @@ describe('the effective settings at debug level', () => {
     const r = await labUp('info');
     expect(r.code).toBe(3);
     expect(r.stderr).not.toContain('effective settings');
+  });
+});
+
+describe('the sections of the config file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-config-'));
+  const config = (name: string, yaml: string) => {
+    writeFileSync(join(dir, name), yaml);
+    return join(dir, name);
+  };
+  const labUpWith = (file: string) => runCli(['--config', file, 'lab', 'up', '--app-port', String(port), '--data-port', '0'], { env: { [ENV.appKey]: APP_KEY, [ENV.dataKey]: DATA_KEY } });
+
+  it("accepts the sections of commands whose folder this run does not load (lab up reads chaos's and loadtest's file)", async () => {
+    const r = await labUpWith(config('others.yaml', 'lab:\n  mode: queue\nloadtest:\n  voters: 5\nchaos: {}\nmonitoring:\n  namespace: votes\n'));
+    expect(r.stderr).toContain('already in use');
+    expect(r.code, r.stderr).toBe(3);
+  });
+
+  it('refuses a section no command reads, in one line, before anything runs (negative control)', async () => {
+    const r = await labUpWith(config('typo.yaml', 'lab:\n  mode: queue\nloadtests:\n  voters: 5\n'));
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^myhero-ops: config file: unknown section "loadtests" \(known: [^\n]*\bloadtest\b[^\n]*\)\n$/);
   });
 });
