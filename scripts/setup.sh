@@ -53,5 +53,6 @@ done
 if [ "$failed" -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then exit 1; fi
   echo "setup: some tools are missing; tests that need them will fail" >&2
+else
+  echo "setup: all tools present" >&2
 fi
-echo "setup: all tools present" >&2
