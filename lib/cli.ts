@@ -42,6 +42,9 @@ export function declareConfigSections(names: readonly string[]): void {
   for (const n of names) declaredSections.add(n);
 }
 
+/** `myhero-ops alerts test`, not `myhero-ops test`: several groups have a `build`, a `run`, a `test`. */
+const commandPath = (c: Command): string => (c.parent ? `${commandPath(c.parent)} ${c.name()}` : c.name());
+
 /** The config-file sections the commands registered in this process read. */
 export const registeredSections = (): string[] => [...sectionKeys.keys()];
 
@@ -63,7 +66,7 @@ export function defineCommand<S extends Spec>(parent: Command, def: CommandDef<S
     checkSectionNames(file, new Set([...declaredSections, ...registeredSections()]));
     const cfg = resolveSettings(def.spec, { file: sectionOf(file, def.section), sections: file, flags: self.opts() });
     for (const section of sectionsRead) checkSectionKeys(section, sectionOf(file, section), sectionKeys.get(section)!);
-    const log = createLogger(`myhero-ops ${def.name}`, { level: globals.logLevel });
+    const log = createLogger(commandPath(self), { level: globals.logLevel });
     // What the command runs with, after default < file < env < flag. Secret settings are
     // masked by their spec, whatever their name (the logger's own redaction goes by name).
     log.debug({ settings: redactSettings(def.spec, cfg) }, 'effective settings');

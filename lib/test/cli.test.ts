@@ -31,7 +31,8 @@ describe('the effective settings at debug level', () => {
     expect(r.code, r.stderr).toBe(3);
     const line = r.stderr.split('\n').find((l) => l.includes('"msg":"effective settings"'));
     expect(line, r.stderr).toBeDefined();
-    const { settings } = JSON.parse(line!) as { settings: Record<string, unknown> };
+    const { settings, name } = JSON.parse(line!) as { settings: Record<string, unknown>; name: string };
+    expect(name).toBe('myhero-ops lab up');
     expect(settings).toMatchObject({ mode: 'queue', appPort: port, dataPort: 0, appKey: '[redacted]', dataKey: '[redacted]' });
     expect(`${r.stdout}${r.stderr}`).not.toContain(APP_KEY);
     expect(`${r.stdout}${r.stderr}`).not.toContain(DATA_KEY);
