@@ -49,7 +49,6 @@ export interface ServerOptions {
   files?: Record<string, string>;
   /** Default: a free ephemeral port. */
   port?: number;
-  extraArgs?: string[];
 }
 
 function writeFiles(dir: string, files: Record<string, string>): void {
@@ -74,7 +73,7 @@ async function launch(
   const url = `http://${LOOPBACK}:${port}`;
   const service = startService(
     bin,
-    [`--config.file=${join(dir, `${what}.yml`)}`, `--web.listen-address=${LOOPBACK}:${port}`, ...args(dir), ...(opts.extraArgs ?? [])],
+    [`--config.file=${join(dir, `${what}.yml`)}`, `--web.listen-address=${LOOPBACK}:${port}`, ...args(dir)],
     { cwd: dir },
   );
   const stop = async () => {
