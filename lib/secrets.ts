@@ -57,8 +57,8 @@ export function redactCommand(command: string): string {
 }
 
 /** Whether `--key` was given on the command line, where every user of the machine can read it (ps, /proc). */
-export function keyOnCommandLine(argv: readonly string[], flag = '--key'): boolean {
-  return argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+export function keyOnCommandLine(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--key' || a.startsWith('--key='));
 }
 
 export const KEY_ON_COMMAND_LINE = '--key puts the myhero-app key in the process list (ps, /proc); prefer --key-file or MYHERO_APP_KEY';
