@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { UserError, describeError } from './errors.ts';
+import { EXIT, UserError, describeError } from './errors.ts';
 import { readSecret, scrub } from './secrets.ts';
 
 // A minimal JSON client for Grafana's HTTP API, shared by `dashboards push` and
@@ -115,7 +115,7 @@ export function createGrafanaClient(opts: GrafanaClientOptions): GrafanaClient {
         );
         req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
         req.on('error', (err) => {
-          if (opts.signal?.aborted) reject(new UserError('interrupted', 130));
+          if (opts.signal?.aborted) reject(new UserError('interrupted', EXIT.interrupted));
           else reject(new UserError(clean(connectionError(opts.url, err).message)));
         });
         req.end(payload);
