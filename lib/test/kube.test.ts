@@ -41,6 +41,8 @@ describe('lib/kube against the loopback API stand-in', () => {
     const after = (await kube.listPods('default', { labelSelector: 'tier=app' })).filter((p) => !p.metadata?.deletionTimestamp);
     expect(after).toHaveLength(2);
     expect(after.map((p) => p.metadata?.name)).not.toEqual(expect.arrayContaining(before.map((p) => p.metadata?.name)));
+    // Not one old pod left: the assertion above holds as soon as one of the two is replaced.
+    for (const old of before) expect(after.map((p) => p.metadata?.name)).not.toContain(old.metadata?.name);
 
     await kube.restoreDeploymentEnv('default', 'myhero-app', previous);
     await kube.waitForRollout('default', 'myhero-app', { timeoutMs: 10_000, pollMs: 10 });
