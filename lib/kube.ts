@@ -105,6 +105,10 @@ export function kubeErrorLine(err: unknown, call: Call, server: string): KubeErr
     return new KubeError(`Kubernetes API ${code} on ${call.verb} ${call.resource} ${scope}: ${detail ?? 'no details'}`, code);
   }
   if (err instanceof KubeError) return err;
+  // The caller's signal ended the call (a rollback's time limit, Ctrl-C): the API was reached, it had not answered yet.
+  if ((err as Error | undefined)?.name === 'AbortError') {
+    return new KubeError(`no answer from the Kubernetes API at ${server} to ${call.verb} ${call.resource} ${scope} before the call was given up (time limit or interrupt)`, 0);
+  }
   const e = err as { code?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
   const why = code ?? describeError(err).split('\n')[0];
