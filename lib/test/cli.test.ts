@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../defaults.ts';
+import { listen } from '../net.ts';
 import { runCli } from '../../test/fixtures/cli.ts';
 
 // The CLI frame, through the real binary: at debug level a command logs the settings
@@ -16,8 +17,7 @@ let blocker: Server;
 let port: number;
 beforeAll(async () => {
   blocker = createServer();
-  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-  port = (blocker.address() as { port: number }).port;
+  port = await listen(blocker, 0, '127.0.0.1', 'the port lab up finds taken');
 });
 afterAll(() => new Promise((r) => blocker.close(r)));
 
