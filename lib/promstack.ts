@@ -38,8 +38,6 @@ export interface RunningPrometheus extends RunningServer {
   query(expr: string, time?: number): Promise<Sample[]>;
   /** Poll `query(expr)` until `until(samples)` holds, or throw after `timeoutMs`. */
   waitFor(expr: string, until: (s: Sample[]) => boolean, timeoutMs?: number): Promise<Sample[]>;
-  /** Rewrite the config/rule files and ask Prometheus to reload them. */
-  reload(files?: Record<string, string>): Promise<void>;
 }
 
 export interface ServerOptions {
@@ -93,8 +91,8 @@ async function launch(
 }
 
 export async function startPrometheus(opts: ServerOptions): Promise<RunningPrometheus> {
-  const running = await launch('prometheus', prometheusBinary(), opts, (dir) => [`--storage.tsdb.path=${join(dir, 'data')}`, '--web.enable-lifecycle']);
-  const { url, dir } = running;
+  const running = await launch('prometheus', prometheusBinary(), opts, (dir) => [`--storage.tsdb.path=${join(dir, 'data')}`]);
+  const { url } = running;
 
   const api = prometheusApi(url);
   const query = async (expr: string, time = Date.now() / 1000): Promise<Sample[]> => {
@@ -116,11 +114,6 @@ export async function startPrometheus(opts: ServerOptions): Promise<RunningProme
         await new Promise((r) => setTimeout(r, 250));
       }
       throw new Error(`timed out after ${timeoutMs} ms waiting on ${expr}; last result ${JSON.stringify(last)}`);
-    },
-    async reload(files = {}) {
-      writeFiles(dir, files);
-      const res = await fetch(`${url}/-/reload`, { method: 'POST' });
-      if (!res.ok) throw new Error(`prometheus reload failed: HTTP ${res.status} ${await res.text()}`);
     },
   };
 }
