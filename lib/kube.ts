@@ -234,8 +234,6 @@ export class Kube {
   readonly context: string;
   /** The kubeconfig file given explicitly, for the kubectl commands this prints. */
   readonly kubeconfig: string | undefined;
-  /** The namespace the kubeconfig context names, if any. */
-  readonly contextNamespace: string | undefined;
   private core: CoreV1Api;
   private apps: AppsV1Api;
   private autoscaling: AutoscalingV2Api;
@@ -248,7 +246,6 @@ export class Kube {
     this.server = kc.getCurrentCluster()!.server;
     this.context = kc.getCurrentContext();
     this.kubeconfig = kubeconfig;
-    this.contextNamespace = kc.getContextObject(this.context)?.namespace;
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.autoscaling = kc.makeApiClient(AutoscalingV2Api);
