@@ -23,13 +23,11 @@ export interface LogOptions {
   level?: string;
   /** Force JSON even on a TTY (e.g. `--json`, where a person is reading stdout for results). */
   json?: boolean;
-  /** Where logs go; stderr by default so stdout stays clean for `--json` results. */
-  destination?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-/** pino logger: human-readable on a TTY, structured JSON lines otherwise. */
+/** pino logger on stderr, so stdout stays clean for `--json` results: human-readable on a TTY, structured JSON lines otherwise. */
 export function createLogger(name: string, opts: LogOptions = {}): Logger {
-  const destination = opts.destination ?? process.stderr;
+  const destination = process.stderr;
   const level = opts.level ?? process.env.LOG_LEVEL ?? 'info';
   const base = { name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (destination.isTTY && !opts.json) {
