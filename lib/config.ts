@@ -49,7 +49,8 @@ export function loadConfigFile(explicit: string | undefined, env: NodeJS.Process
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new UserError(`config file ${path} is not valid YAML: ${describeError(err).split('\n')[0]}`, 2);
+    // The yaml package's message goes on with the offending lines after `at line L, column C:`; keep the first line, without its colon.
+    throw new UserError(`config file ${path} is not valid YAML: ${describeError(err).split('\n')[0]!.replace(/:$/, '')}`, 2);
   }
   if (doc == null) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`config file ${path} must be a mapping of sections`, 2);

@@ -71,6 +71,7 @@ describe('loadConfigFile', () => {
     expect(loadConfigFile(join(dir, 'ok.yaml'), {})).toEqual({ loadtest: { voters: 25 } });
     writeFileSync(join(dir, 'bad.yaml'), 'loadtest: [unclosed\n');
     expect(() => loadConfigFile(join(dir, 'bad.yaml'), {})).toThrow(/not valid YAML/);
+    expect(() => loadConfigFile(join(dir, 'bad.yaml'), {})).toThrow(/ at line 2, column 1$/);
     expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrow(/cannot read config file/);
   });
 });
