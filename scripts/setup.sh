@@ -50,6 +50,13 @@ for cmd in "${!NEED[@]}"; do
     failed=1
   fi
 done
+# kubectl renders two kustomizations in the tests (`kubectl kustomize`). It is not
+# installed from here: Debian's kubernetes-client is 1.20, whose kustomize refuses a
+# folder under `resources` ("'base' must be a file", tried on exporters/deploy).
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "setup: kubectl is missing: put kubectl 1.21 or newer on the PATH (Debian's kubernetes-client 1.20 is too old for the tests' kustomizations)" >&2
+  failed=1
+fi
 if [ "$failed" -ne 0 ]; then
   if [ "${CI:-}" = "true" ]; then exit 1; fi
   echo "setup: some tools are missing; tests that need them will fail" >&2
