@@ -1,10 +1,7 @@
 // `vcgencmd get_throttled` → rpi_throttled{reason,period}. The firmware's bit layout:
 // bits 0–3 are the state now, bits 16–19 the same conditions since boot.
 
-export const THROTTLE_REASONS = ['under_voltage', 'arm_frequency_capped', 'throttled', 'soft_temp_limit'] as const;
-export const THROTTLE_PERIODS = ['now', 'since_boot'] as const;
-export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
-export type ThrottlePeriod = (typeof THROTTLE_PERIODS)[number];
+import { THROTTLE_PERIODS, THROTTLE_REASONS, type ThrottlePeriod, type ThrottleReason } from '../lib/catalog.ts';
 
 const PERIOD_SHIFT: Record<ThrottlePeriod, number> = { now: 0, since_boot: 16 };
 

@@ -86,6 +86,16 @@ export const RPI = {
   buildInfo: 'rpi_exporter_build_info',
 } as const;
 
+/**
+ * `rpi_throttled`'s `reason` values, in `vcgencmd get_throttled` bit order (bit 0
+ * upward): the exporter decodes bits by this order, so it must not change.
+ */
+export const THROTTLE_REASONS = ['under_voltage', 'arm_frequency_capped', 'throttled', 'soft_temp_limit'] as const;
+/** `rpi_throttled`'s `period` values: the state now (bits 0–3) and since boot (bits 16–19). */
+export const THROTTLE_PERIODS = ['now', 'since_boot'] as const;
+export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
+export type ThrottlePeriod = (typeof THROTTLE_PERIODS)[number];
+
 /** Label names shared across the suite. */
 export const LABELS = {
   service: 'service',

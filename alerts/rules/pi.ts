@@ -1,4 +1,4 @@
-import { NODE, PROMETHEUS, RPI } from '../../lib/catalog.ts';
+import { NODE, PROMETHEUS, RPI, type ThrottlePeriod, type ThrottleReason } from '../../lib/catalog.ts';
 import { PI_THERMAL } from '../../lib/defaults.ts';
 import { ARM_MACHINES, exporterMatchers, nodeExporterMatchers } from '../../lib/monitoring.ts';
 import { rate, sel } from '../../lib/promql.ts';
@@ -8,10 +8,8 @@ import type { Alert, RuleContext, RuleGroup } from '../rule.ts';
 // Evaluated every 30 s: a Pi heats from 70 to 80 °C in well under a minute
 // under load, and the critical alert waits only two.
 
-type Flag = 'under_voltage' | 'arm_frequency_capped' | 'throttled' | 'soft_temp_limit';
-
 /** `rpi_throttled` flags are 0/1 per `reason` and `period` (vcgencmd get_throttled bits). */
-function throttledFlag(ctx: RuleContext, reason: Flag, period: 'now' | 'since_boot'): string {
+function throttledFlag(ctx: RuleContext, reason: ThrottleReason, period: ThrottlePeriod): string {
   return `${sel(RPI.throttled, { ...exporterMatchers(ctx.selectors), reason, period })} == 1`;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { THROTTLE_PERIODS, THROTTLE_REASONS, decodeThrottled, parseThrottled } from '../throttled.ts';
+import { THROTTLE_PERIODS, THROTTLE_REASONS } from '../../lib/catalog.ts';
+import { decodeThrottled, parseThrottled } from '../throttled.ts';
 
 // The firmware's layout (brief §2): bit 0 under-voltage, 1 ARM frequency capped, 2 throttled,
 // 3 soft temperature limit, each now; bits 16–19 the same since boot.
