@@ -112,13 +112,33 @@ const pushSpec = {
   json,
 };
 
+/**
+ * JSON.parse's message as one line. V8 quotes the source around an unexpected
+ * token (newlines and all) after the token itself: keep the token, drop the quote.
+ * A position becomes line and column, which an editor can go to.
+ */
+function jsonSyntaxError(message: string, text: string): string {
+  const token = /^(Unexpected token .+?), (?:\.\.\.)?"[^]*"(?:\.\.\.)? is not valid JSON$/.exec(message);
+  if (token) return token[1]!;
+  const at = /^(.*) at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(message);
+  if (!at) return message;
+  const before = text.slice(0, Number(at[2]));
+  return `${at[1]} at line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`;
+}
+
 /** Dashboard JSON from a file: as exported by the UI, or wrapped as the API returns it ({dashboard, meta}). */
 function readDashboardFile(path: string): { name: string; json: unknown } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read dashboard ${path}: ${describeError(err)}`, 2);
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    doc = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`cannot read dashboard ${path}: ${describeError(err).split('\n')[0]}`, 2);
+    throw new UserError(`dashboard ${path} is not valid JSON: ${jsonSyntaxError(describeError(err), text)}`, 2);
   }
   const inner = typeof doc === 'object' && doc !== null && 'dashboard' in doc ? (doc as { dashboard: unknown }).dashboard : doc;
   return { name: path, json: inner };

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../lib/cli.ts';
+import { runCli } from '../../test/fixtures/cli.ts';
 import { registerDashboards } from '../cli.ts';
 
 describe('the dashboards command group', () => {
@@ -23,5 +27,23 @@ describe('the dashboards command group', () => {
     const push = group.commands.find((c) => c.name() === 'push')!;
     expect(push.helpInformation()).toMatch(/GRAFANA_TOKEN/);
     expect(push.options.map((o) => o.long)).not.toContain('--token');
+  });
+});
+
+describe('dashboards lint on a file that is not JSON', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dashboards-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    // V8 quotes the source after an unexpected token, newlines included: the token is kept, the quote dropped.
+    ['token', '{\n  "title": abc,\n  "panels": []\n}\n', "Unexpected token 'a'"],
+    ['position', '{\n  "title": "abc\n  "panels": []\n}\n', 'Bad control character in string literal in JSON at line 2, column 16'],
+    ['end', '{"title": "abc', 'Unterminated string in JSON at line 1, column 15'],
+  ])('says what is wrong in one complete line (%s), exit 2', async (name, text, reason) => {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, text);
+    const r = await runCli(['dashboards', 'lint', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`myhero-ops: dashboard ${file} is not valid JSON: ${reason}\n`);
   });
 });
