@@ -1,12 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
-import { EXIT, UserError, describeError } from '../lib/errors.ts';
+import { EXIT } from '../lib/errors.ts';
 import { describeMonitoring, monitoringOf } from '../lib/monitoring.ts';
 import { bool, string } from '../lib/parse.ts';
+import { writeFiles } from '../lib/output.ts';
 import { createProgress } from '../lib/progress.ts';
 import { buildBundle } from './bundle.ts';
 import { checksExitCode, runChecks, type CheckResult } from './checks.ts';
@@ -16,18 +17,6 @@ import { allAlerts } from './rule.ts';
 // `alerts build` and `alerts test`: config → bundle → files (→ checks → report).
 
 const json = setting({ flag: '--json', describe: 'print the result as JSON on stdout', default: false, parse: bool });
-
-function writeBundle(dir: string, files: Record<string, string>): void {
-  try {
-    for (const [path, text] of Object.entries(files)) {
-      const full = join(dir, path);
-      mkdirSync(dirname(full), { recursive: true });
-      writeFileSync(full, text);
-    }
-  } catch (err) {
-    throw new UserError(`cannot write to ${dir}: ${describeError(err)}`);
-  }
-}
 
 function table(results: readonly CheckResult[]): string {
   const width = Math.max(...results.map((r) => r.name.length));
@@ -62,7 +51,7 @@ export function registerAlerts(program: Command): void {
       const cfg = configFromSettings(v);
       const { groups, files } = buildBundle(cfg);
       const out = resolve(v.out);
-      writeBundle(out, files);
+      writeFiles(out, files);
       const paths = Object.keys(files).sort();
       if (v.json) {
         ctx.out(
@@ -102,7 +91,7 @@ export function registerAlerts(program: Command): void {
       const dir = v.out ? resolve(v.out) : mkdtempSync(join(tmpdir(), 'myhero-alerts-test-'));
       const progress = createProgress(ctx.log, { label: 'alerts test' });
       try {
-        writeBundle(dir, files);
+        writeFiles(dir, files);
         const results = await runChecks(cfg, groups, dir, {
           signal: ctx.signal,
           onStart: (name) => progress.update({ checking: name }),

@@ -1,11 +1,12 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { defineCommand, defineGroup } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import { describeMonitoring, monitoringFromSettings, monitoringSpec } from '../lib/monitoring.ts';
 import { bool, duration, list, oneOf, string, url, type Parser } from '../lib/parse.ts';
+import { writeFiles } from '../lib/output.ts';
 import { createProgress } from '../lib/progress.ts';
 import { prometheusApi } from '../lib/prometheus-api.ts';
 import { SELECTIONS, evaluateDashboards, formatEvaluation, panelRows, queriesRun, refusedQueries } from './evaluate.ts';
@@ -178,11 +179,7 @@ export function registerDashboards(program: Command): void {
         throw new UserError(`${findings.length} lint finding(s) in the built dashboards; nothing written`, EXIT.failed);
       }
       const out = resolve(cfg.out);
-      for (const f of files) {
-        const path = join(out, f.path);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, f.content);
-      }
+      writeFiles(out, Object.fromEntries(files.map((f) => [f.path, f.content])));
       if (cfg.json) {
         ctx.out(
           JSON.stringify({

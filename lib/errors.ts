@@ -1,7 +1,7 @@
 /**
  * Exit codes, the same in every command (and in the standalone exporter bundle).
  * `unjudged` covers everything that stops a verdict from being reached: a target or
- * dependency unreachable or broken mid-run, a read that failed, a port already taken.
+ * dependency unreachable or broken mid-run, a read or write that failed, a port already taken.
  */
 export const EXIT = {
   passed: 0,

@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { defineCommand } from '../lib/cli.ts';
 import { setting } from '../lib/config.ts';
 import { ENV, K8S } from '../lib/defaults.ts';
 import { UserError, describeError } from '../lib/errors.ts';
+import { writeFiles } from '../lib/output.ts';
 import { bool, duration, int, list, number, oneOf, string, url } from '../lib/parse.ts';
 import { k6Script } from './k6bundle.ts';
 import { DEFAULT_THRESHOLDS, k6Duration, settingsFromEnv } from './k6/lib/options.ts';
@@ -112,11 +112,7 @@ export function registerK6Operator(loadtestGroup: Command): void {
         throw new UserError(describeError(err), 2);
       }
       const dir = resolve(cfg.out || join('dist', 'k6-operator', cfg.name));
-      mkdirSync(dir, { recursive: true });
-      const files = Object.entries(renderManifests(manifests)).map(([file, text]) => {
-        writeFileSync(join(dir, file), text);
-        return join(dir, file);
-      });
+      const files = writeFiles(dir, renderManifests(manifests));
       ctx.log.debug({ dir, script: script.from }, 'k6-operator manifests written');
       if (cfg.json) {
         ctx.out(JSON.stringify({ name: cfg.name, namespace: cfg.namespace, parallelism: cfg.parallelism, dir, files, script: script.from, keySecret: cfg.keySecret }));
