@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../lib/errors.ts';
+import { prometheusApi } from '../../lib/prometheus-api.ts';
 import { parseComparison } from '../compare.ts';
 import type { ProbeOutcome } from './kubernetes.ts';
 
@@ -22,21 +23,18 @@ export function describePrometheusProbe(s: PrometheusProbeSpec): string {
   return `prometheus ${s.query} ${what}${s.withinMs ? ` within ${Math.round(s.withinMs / 1000)} s` : ''}`;
 }
 
-interface QueryResponse {
-  status: string;
-  error?: string;
-  data?: { resultType: string; result: { metric: Record<string, string>; value?: [number, string] }[] | [number, string] };
-}
+/** Query timeout: a probe polls, so one slow answer must not eat its whole deadline. */
+const QUERY_TIMEOUT_MS = 10_000;
 
+/**
+ * The value of each series (its latest sample, for a range vector). A query Prometheus
+ * refuses throws with Prometheus's reason; prometheusApi throws naming the URL when
+ * Prometheus is unreachable or answers something that is not its API.
+ */
 async function query(url: string, q: string, signal: AbortSignal): Promise<number[]> {
-  const res = await fetch(`${url.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(q)}`, {
-    signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
-  });
-  const body = (await res.json()) as QueryResponse;
-  if (body.status !== 'success') throw new Error(`query failed: ${body.error ?? `HTTP ${res.status}`}`);
-  const r = body.data?.result;
-  if (body.data?.resultType === 'scalar' && Array.isArray(r) && typeof r[0] === 'number') return [Number(r[1])];
-  return ((r ?? []) as { value?: [number, string] }[]).map((x) => Number(x.value?.[1]));
+  const answer = await prometheusApi(url, { signal, timeoutMs: QUERY_TIMEOUT_MS }).instant(q, Date.now() / 1000);
+  if (answer.error) throw new Error(`prometheus at ${url}: query failed: ${answer.error}`);
+  return answer.result.map((s) => Number(s.values.at(-1)?.[1]));
 }
 
 export async function probePrometheus(s: PrometheusProbeSpec, opts: { signal: AbortSignal; pollMs: number }): Promise<ProbeOutcome> {
@@ -51,7 +49,7 @@ export async function probePrometheus(s: PrometheusProbeSpec, opts: { signal: Ab
       last = { ok, value: v ?? 'empty', reason: `${s.query} = ${values.length ? values.join(', ') : 'empty'}${c ? ` (want ${c.text})` : ' (want non-empty)'}` };
     } catch (err) {
       opts.signal.throwIfAborted();
-      last = { ok: false, value: 'error', reason: `prometheus at ${s.url}: ${describeError(err)}` };
+      last = { ok: false, value: 'error', reason: describeError(err) };
     }
     const elapsed = Date.now() - start;
     if (last.ok || !s.withinMs || elapsed >= s.withinMs) {

@@ -1,4 +1,6 @@
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, listen } from '../../lib/net.ts';
 import { startPrometheus, type RunningPrometheus } from '../../lib/promstack.ts';
 import { probePrometheus } from '../probes/prometheus.ts';
 
@@ -36,5 +38,26 @@ describe('prometheus probe on a real Prometheus', () => {
     const bad = await probePrometheus({ url: prom.url, query: 'sum(' }, opts);
     expect(bad.ok).toBe(false);
     expect(bad.reason).toMatch(/^prometheus at http:\/\/127\.0\.0\.1:\d+: query failed: .*parse error/);
+  });
+});
+
+describe('prometheus probe when there is no Prometheus to ask', () => {
+  it('says it cannot reach Prometheus, naming the URL once', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const o = await probePrometheus({ url, query: 'up' }, opts);
+    expect(o).toMatchObject({ ok: false, value: 'error' });
+    expect(o.reason).toMatch(new RegExp(`^cannot reach Prometheus at ${url}: .*ECONNREFUSED`));
+  });
+
+  it('says a server that answers something else is not Prometheus', async () => {
+    const server: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'));
+    const url = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1', 'not-prometheus')}`;
+    try {
+      const o = await probePrometheus({ url, query: 'up' }, opts);
+      expect(o).toMatchObject({ ok: false, value: 'error' });
+      expect(o.reason).toBe(`${url} did not answer like a Prometheus API (HTTP 200 on /api/v1/query): <html>login</html>`);
+    } finally {
+      server.close();
+    }
   });
 });
