@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { signalGroup } from '../lib/proc.ts';
 import { memoize } from './memo.ts';
 
 // Runs the Raspberry Pi firmware tool. It can be missing (not a Pi, not in the image),
@@ -50,11 +51,7 @@ function runOnce(path: string, args: readonly string[], timeoutMs: number): Prom
       else resolve(stdout);
     };
     const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
+      signalGroup(child, 'SIGKILL');
       child.stdout.destroy();
       child.stderr.destroy();
       finish(new Error(`${what}: no answer within ${timeoutMs} ms`));

@@ -20,6 +20,21 @@ export function findBinary(names: readonly string[], install: string): string {
   throw new UserError(`${names[0]} not found: ${install}`);
 }
 
+/**
+ * Send `signal` to the process group `child` leads (spawn it with `detached: true`),
+ * so whatever it started goes too. Nothing happens when the group is gone already or
+ * the child never started; a group we may not signal (a setuid `sudo` left alone in
+ * it) is skipped too, since the callers run this from timers with nobody to tell.
+ */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* ESRCH: gone already; EPERM: not ours to signal */
+  }
+}
+
 export interface Service {
   child: ChildProcess;
   /** The last lines the process printed, for error messages. */

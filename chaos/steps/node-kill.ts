@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { EXIT, UserError, describeError } from '../../lib/errors.ts';
 import { nodeReady, podReady, podTerminating, type V1Pod } from '../../lib/kube.ts';
+import { signalGroup } from '../../lib/proc.ts';
 import { redactCommand } from '../../lib/secrets.ts';
 import { GAMEDAY_DEFAULTS as D, STEP_LIMIT_SLACK_MS } from '../defaults.ts';
 import { seconds, waitUntil, type ChaosContext } from '../context.ts';
@@ -54,18 +55,11 @@ export function runHook(template: string, node: string, opts: { timeoutMs: numbe
     const keep = (b: Buffer) => (output = (output + b.toString()).slice(-2000));
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    const group = (sig: NodeJS.Signals) => {
-      try {
-        process.kill(-child.pid!, sig);
-      } catch {
-        /* the group is gone already */
-      }
-    };
     let hardKill: NodeJS.Timeout | undefined;
     const stop = (why: string) => {
       killedBy ??= why;
-      group('SIGTERM');
-      hardKill ??= setTimeout(() => group('SIGKILL'), HOOK_KILL_GRACE_MS);
+      signalGroup(child, 'SIGTERM');
+      hardKill ??= setTimeout(() => signalGroup(child, 'SIGKILL'), HOOK_KILL_GRACE_MS);
     };
     const timer = setTimeout(() => stop(`timed out after ${seconds(opts.timeoutMs)}`), opts.timeoutMs);
     const onAbort = () => stop('interrupted');
@@ -75,7 +69,7 @@ export function runHook(template: string, node: string, opts: { timeoutMs: numbe
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       // Whatever it left running in its group goes with it when it was stopped.
-      if (killedBy) group('SIGKILL');
+      if (killedBy) signalGroup(child, 'SIGKILL');
       clearTimeout(hardKill);
       // Let the pipes drain, but do not wait on a background child that keeps them open.
       const done = () => resolve({ code, output: killedBy ? `${output.trim()}\nhook ${killedBy}`.trim() : output.trim(), ms: Date.now() - start });
