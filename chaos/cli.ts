@@ -95,7 +95,14 @@ function grafanaOf(cfg: Common, signal: AbortSignal): GrafanaClient | undefined 
     flags: { token: '--grafana-token-file', basic: '--grafana-basic-auth-file' },
   });
   if (!auth) throw new UserError('--grafana-url needs credentials: --grafana-token-file FILE, GRAFANA_TOKEN, or --grafana-basic-auth-file FILE', EXIT.badInput);
-  return createGrafanaClient({ url: cfg.grafanaUrl, auth, ca: cfg.grafanaCaFile ? readCaFile(cfg.grafanaCaFile) : undefined, timeoutMs: 10_000, signal });
+  return createGrafanaClient({
+    url: cfg.grafanaUrl,
+    auth,
+    ca: cfg.grafanaCaFile ? readCaFile(cfg.grafanaCaFile) : undefined,
+    caFlag: '--grafana-ca-file',
+    timeoutMs: 10_000,
+    signal,
+  });
 }
 
 function outDir(cfg: Common, command: string): string {

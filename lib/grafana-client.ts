@@ -18,6 +18,8 @@ export interface GrafanaClientOptions {
   auth: GrafanaAuth;
   /** PEM CA bundle trusted for https (a private CA); NODE_EXTRA_CA_CERTS works too. */
   ca?: string;
+  /** The command's flag for that CA file, named in the hint on a TLS failure (default --ca-file). */
+  caFlag?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -54,8 +56,8 @@ export function authorizationHeader(auth: GrafanaAuth): string {
     : `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
 }
 
-/** One line for a failed connection, naming TLS problems as such. */
-export function connectionError(url: string, err: unknown): UserError {
+/** One line for a failed connection, naming TLS problems as such and `caFlag` as the way to trust a private CA. */
+export function connectionError(url: string, err: unknown, caFlag = '--ca-file'): UserError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   // OpenSSL's messages span lines; the CLI prints one.
   const message = describeError(err).replace(/\s*\n\s*/g, ' ');
@@ -64,7 +66,7 @@ export function connectionError(url: string, err: unknown): UserError {
   }
   if (TLS_CODES.has(code) || /certificate|SSL|TLS/i.test(message)) {
     return new UserError(
-      `TLS problem talking to Grafana at ${url}: ${message}. If Grafana's certificate comes from a private CA, pass --ca-file (or set NODE_EXTRA_CA_CERTS); check that the URL's scheme and host match the certificate.`,
+      `TLS problem talking to Grafana at ${url}: ${message}. If Grafana's certificate comes from a private CA, pass ${caFlag} (or set NODE_EXTRA_CA_CERTS); check that the URL's scheme and host match the certificate.`,
     );
   }
   return new UserError(`cannot reach Grafana at ${url}: ${message}`);
@@ -100,7 +102,7 @@ export function createGrafanaClient(opts: GrafanaClientOptions): GrafanaClient {
           (res: IncomingMessage) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('error', (err) => reject(connectionError(opts.url, err)));
+            res.on('error', (err) => reject(connectionError(opts.url, err, opts.caFlag)));
             res.on('end', () => {
               const text = Buffer.concat(chunks).toString('utf8');
               let parsed: unknown = text;
@@ -116,7 +118,7 @@ export function createGrafanaClient(opts: GrafanaClientOptions): GrafanaClient {
         req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
         req.on('error', (err) => {
           if (opts.signal?.aborted) reject(new UserError('interrupted', EXIT.interrupted));
-          else reject(new UserError(clean(connectionError(opts.url, err).message)));
+          else reject(new UserError(clean(connectionError(opts.url, err, opts.caFlag).message)));
         });
         req.end(payload);
       });

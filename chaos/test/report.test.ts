@@ -1,10 +1,16 @@
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JournalData } from '../journal.ts';
 import { createGrafanaClient } from '../../lib/grafana-client.ts';
+import { listen } from '../../lib/net.ts';
+import { runCli } from '../../test/fixtures/cli.ts';
 import { pushAnnotations, renderHtml, renderMarkdown, verdictLine } from '../report.ts';
+import { manifests, settle, startCluster } from './fixtures/cluster.ts';
 
 const journal: JournalData = {
   title: 'Readiness probes keep failed votes within budget',
@@ -133,4 +139,25 @@ describe('reports', () => {
     expect(down).toContain(`cannot reach Grafana at ${url}`);
     expect(down).not.toContain(token);
   });
+
+  it('a TLS failure pushing the annotations names the flag chaos has for a CA file (--grafana-ca-file)', async () => {
+    // A TLS server with no certificate at all: every handshake fails, as one with an untrusted CA does.
+    const grafana = createTlsServer({}, (_req, res) => res.end());
+    const url = `https://127.0.0.1:${await listen(grafana, 0, '127.0.0.1', 'grafana')}`;
+    const c = await startCluster({ objects: manifests(true) });
+    try {
+      await settle(c);
+      const token = 'glsa_chaosTlsHintToken0123456789';
+      writeFileSync(join(c.dir, 'token'), token);
+      const podKill = ['chaos', 'pod-kill', '-n', 'default', '--kubeconfig', c.kubeconfig, '--selector', 'tier=app', '--count', '1', '--grace', '0', '--recover-within', '0', '--poll', '100ms', '--sample', '100ms'];
+      const r = await runCli([...podKill, '--out', join(c.dir, 'out'), '--grafana-url', url, '--grafana-token-file', join(c.dir, 'token')]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`TLS problem talking to Grafana at ${url}`);
+      expect(r.stderr).toContain('pass --grafana-ca-file (or set NODE_EXTRA_CA_CERTS)');
+      expect(r.stderr).not.toContain(token);
+    } finally {
+      grafana.close();
+      await c.stop();
+    }
+  }, 60_000);
 });
