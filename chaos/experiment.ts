@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { yamlErrorLine } from '../lib/config.ts';
 import { EXIT, UserError, describeError } from '../lib/errors.ts';
 import type { Plan } from './plan.ts';
 import { VARIABLE, experimentSchema, experimentSchemaFor } from './schema/experiment.ts';
@@ -73,7 +74,7 @@ export function parseGameday<S extends AnyStep = Step>(text: string, file: strin
     doc = parseYaml(text);
   } catch (err) {
     const hint = text.includes('${') ? ' (quote a ${VAR} inside {...} or [...]: "${VAR}")' : '';
-    throw new UserError(`${file} is not valid YAML: ${describeError(err).split('\n')[0]}${hint}`, EXIT.badInput);
+    throw new UserError(`${file} is not valid YAML: ${yamlErrorLine(err)}${hint}`, EXIT.badInput);
   }
   const filled = substitute(doc, opts.vars ?? {}, opts.env ?? process.env, file);
   const parsed = (opts.steps ? experimentSchemaFor(opts.steps) : experimentSchema).safeParse(filled);

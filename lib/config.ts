@@ -49,12 +49,19 @@ export function loadConfigFile(explicit: string | undefined, env: NodeJS.Process
   try {
     doc = parseYaml(text);
   } catch (err) {
-    // The yaml package's message goes on with the offending lines after `at line L, column C:`; keep the first line, without its colon.
-    throw new UserError(`config file ${path} is not valid YAML: ${describeError(err).split('\n')[0]!.replace(/:$/, '')}`, 2);
+    throw new UserError(`config file ${path} is not valid YAML: ${yamlErrorLine(err)}`, 2);
   }
   if (doc == null) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`config file ${path} must be a mapping of sections`, 2);
   return doc as Record<string, unknown>;
+}
+
+/**
+ * A YAML parse error in one line. The yaml package's message goes on with the offending
+ * lines after `at line L, column C:`; this keeps the first line, without that colon.
+ */
+export function yamlErrorLine(err: unknown): string {
+  return describeError(err).split('\n')[0]!.replace(/:$/, '');
 }
 
 /** The commander attribute name of a flag: `--drain-timeout <d>` → `drainTimeout`, `--no-x` → `x`. */

@@ -108,6 +108,8 @@ describe('game-day files', () => {
       ['title: [unclosed\n', 'x.yaml is not valid YAML'],
     ];
     for (const [text, message] of cases) expect(mistake(text), text).toContain(message);
+    // The yaml package's message goes on with the lines it cites; the one line ends at their place, not at a colon.
+    expect(mistake('title: [unclosed\n')).toMatch(/^x\.yaml is not valid YAML: .* at line 2, column 1$/);
     expect(mistake('title: t\nmethod:\n  - pod-kill: {selector: tier=app, count: 1, grace: 0.5}\n')).not.toContain('0.5s');
     expect(() => parseGameday('title: t\nmethod:\n  - pause: 1s\n', 'x.yaml', { vars: {}, env: {} })).toThrow('x.yaml: no namespace: pass -n/--namespace');
   });
