@@ -1,8 +1,9 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { LOOPBACK } from './defaults.ts';
+import { writeFiles } from './output.ts';
 import { freePort, waitForHttp } from './net.ts';
 import { findBinary, startService, type Service } from './proc.ts';
 import { prometheusApi } from './prometheus-api.ts';
@@ -47,14 +48,6 @@ export interface ServerOptions {
   files?: Record<string, string>;
   /** Default: a free ephemeral port. */
   port?: number;
-}
-
-function writeFiles(dir: string, files: Record<string, string>): void {
-  for (const [name, text] of Object.entries(files)) {
-    const path = join(dir, name);
-    mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(path, text);
-  }
 }
 
 /** Start `bin` with its config in a temporary directory, on loopback; resolves once ready, throws with its output if it dies first. */
