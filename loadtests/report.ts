@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paragraph, renderPage, table, type ReportSection } from '../lib/report/html.ts';
 import { barChart, lineChart, type LineSeries } from '../lib/report/svg.ts';
+import { writeFiles } from '../lib/output.ts';
 import { scrub } from '../lib/secrets.ts';
 import { APP_MODES, type AppMode } from '../lib/defaults.ts';
 import type { CompareResult, ModeSummary, TrialRun } from './compare.ts';
@@ -444,8 +444,7 @@ export function renderCompareReport(c: CompareResult, runs: readonly TrialRun[],
 
 /** Write the report folder; secrets are scrubbed from every file as a last line of defence. */
 export function writeReport(dir: string, files: ReportFiles, secrets: readonly string[]): void {
-  mkdirSync(dir, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), scrub(text, secrets));
+  writeFiles(dir, Object.fromEntries(Object.entries(files).map(([name, text]) => [name, scrub(text, secrets)])));
 }
 
 /** reports/<timestamp>/ */
